@@ -37,3 +37,11 @@ type UnsupportedError struct {
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("unsupported Delta feature: %s", e.Feature)
 }
+
+// ErrVersionExpired is returned when a table version can no longer be rebuilt: the
+// commits it needs were removed by vacuum (time travel past the retention period).
+var ErrVersionExpired = errors.New("table version expired")
+
+// ErrVersionNotFound is returned when a table version does not exist yet, or when no
+// version was committed at or before a requested time.
+var ErrVersionNotFound = errors.New("table version not found")

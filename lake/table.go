@@ -1,21 +1,72 @@
 package lake
 
-// API SKETCH — owned by the Delta-log work; bodies are replaced by the implementation.
-// Other packages may compile against these signatures now.
-
 import (
-	"context"
+	"log/slog"
+	"strings"
 	"time"
 )
 
 // Table is a Delta table stored under root (a key prefix, "" for the store's root).
+// It holds no state besides its configuration: every load reads the log, so one Table
+// may be shared by goroutines, and several processes may write the same table.
+//
+//	t := lake.NewTable(store, "silver/events", lake.WithLogger(logger))
+//	snap, err := t.Latest(ctx)
+//	tx := t.Begin(snap)
+//	tx.Add(add)
+//	tx.Operation("WRITE", map[string]any{"mode": "Append"})
+//	version, err := tx.Commit(ctx)
 type Table struct {
-	store Store
-	root  string
+	store              Store
+	root               string
+	logger             *slog.Logger
+	checkpointInterval int64
+	maxAttempts        int
+	now                func() time.Time
+}
+
+// Option configures a Table.
+type Option func(*Table)
+
+// WithLogger sets the logger for what a commit does best effort (checkpoints). The
+// default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(t *Table) { t.logger = l.With("component", "delta", "table", t.root) }
+}
+
+// WithCheckpointInterval writes a checkpoint after every commit whose version is a
+// multiple of n. The default is 10; 0 turns checkpoints off.
+func WithCheckpointInterval(n int) Option {
+	return func(t *Table) { t.checkpointInterval = int64(n) }
+}
+
+// WithMaxCommitAttempts bounds how many versions a commit tries before it gives up
+// against a stream of concurrent commits. The default is 100.
+func WithMaxCommitAttempts(n int) Option {
+	return func(t *Table) { t.maxAttempts = max(n, 1) }
+}
+
+// WithClock sets the clock that stamps commits (commitInfo.timestamp, remove
+// deletionTimestamp). The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(t *Table) { t.now = now }
 }
 
 // NewTable returns the table at root in store. It reads nothing.
-func NewTable(store Store, root string) *Table { return &Table{store: store, root: root} }
+func NewTable(store Store, root string, opts ...Option) *Table {
+	t := &Table{
+		store:              store,
+		root:               strings.Trim(root, "/"),
+		checkpointInterval: 10,
+		maxAttempts:        100,
+		now:                time.Now,
+	}
+	t.logger = slog.New(slog.DiscardHandler)
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
 
 // Store returns the store that holds the table.
 func (t *Table) Store() Store { return t.store }
@@ -23,34 +74,19 @@ func (t *Table) Store() Store { return t.store }
 // Root returns the table's key prefix ("" or ending without a slash).
 func (t *Table) Root() string { return t.root }
 
-// Snapshot is the state of a table at one version.
-type Snapshot struct {
-	Version   int64
-	Timestamp time.Time // commit time of Version
-	Protocol  Protocol
-	Metadata  Metadata
+// Key returns the store key of a path relative to the table root (a data file's
+// decoded path, or "_delta_log/...").
+func (t *Table) Key(rel string) string {
+	if t.root == "" {
+		return rel
+	}
+	return t.root + "/" + rel
 }
 
-// Files returns the live data files sorted by path.
-func (s *Snapshot) Files() []Add { panic("todo") }
-
-// TxnVersion returns the latest txn version recorded for appID.
-func (s *Snapshot) TxnVersion(appID string) (int64, bool) { panic("todo") }
-
-// Schema parses Metadata.SchemaString.
-func (s *Snapshot) Schema() (*Schema, error) { panic("todo") }
-
-// Latest loads the newest snapshot; ErrNoTable when there is no log.
-func (t *Table) Latest(ctx context.Context) (*Snapshot, error) { panic("todo") }
-
-// Schema is a Delta struct type.
-type Schema struct {
-	Fields []Field
-}
-
-// Field is one column of a Schema.
-type Field struct {
-	Name     string
-	Type     string // primitive name; complex types described elsewhere
-	Nullable bool
+// String names the table in errors and logs.
+func (t *Table) String() string {
+	if t.root == "" {
+		return "/"
+	}
+	return t.root
 }

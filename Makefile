@@ -1,0 +1,39 @@
+# lakectl — see README.md. The two commands a newcomer needs: `make run`, `make test`.
+GO    ?= go
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+LAKE  ?= .lake
+
+# Test servers, installed from source at pinned versions (make deps).
+VERSITYGW_VERSION ?= v1.8.0
+MINIO_VERSION     ?= v0.0.0-20260212201848-7aac2a2c5b7c
+
+.PHONY: build run test bench deps clean
+
+build:
+	$(GO) build -o bin/lakectl ./cmd/lakectl
+
+# The main job end to end on the embedded default: a local directory as the lake.
+run: build
+	./scripts/run.sh $(LAKE)
+
+# TESTFLAGS adds go test flags, e.g. make test TESTFLAGS='-v -run Golden'.
+test:
+	$(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+# versitygw and MinIO, the S3 servers the tests start on loopback. A stamp per version
+# makes a changed pin reinstall.
+deps: $(GOBIN)/.versitygw-$(VERSITYGW_VERSION) $(GOBIN)/.minio-$(MINIO_VERSION)
+
+$(GOBIN)/.versitygw-$(VERSITYGW_VERSION):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	touch $@
+
+$(GOBIN)/.minio-$(MINIO_VERSION):
+	$(GO) install github.com/minio/minio@$(MINIO_VERSION)
+	touch $@
+
+clean:
+	rm -rf bin $(LAKE)

@@ -1,0 +1,116 @@
+package bronze
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/lakectl/lakectl/lake"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config configures the ingest service. Zero fields take the documented defaults,
+// so a Config built by the pipeline loader or by flags only sets what it knows.
+type Config struct {
+	// Store is the lake; Bronze tables live at bronze/<stream>. Required.
+	Store lake.Store
+
+	// Brokers are the Kafka seed brokers. Empty disables Kafka ingest.
+	Brokers []string
+	// Group is the Kafka consumer group. Default "lakectl-bronze".
+	Group string
+	// Topics maps each Kafka topic to its stream (Bronze table). Required with Brokers.
+	Topics map[string]string
+	// StartAtEnd makes a partition that has no ledger entry yet start at its end
+	// instead of its earliest offset (the default).
+	StartAtEnd bool
+	// InstanceID makes this member static (KIP-345): a restarted process with the
+	// same ID takes its partitions back without a rebalance. Default: dynamic.
+	InstanceID string
+	// SessionTimeout is how long the group waits for a silent member before it
+	// moves its partitions. Default franz-go's 45 s.
+	SessionTimeout time.Duration
+	// MaxPollRecords bounds the records handled per poll. Default 10000.
+	MaxPollRecords int
+	// FetchMaxBytes bounds what the client buffers per fetch, and so memory.
+	// Default 16 MiB.
+	FetchMaxBytes int32
+	// KafkaOptions are extra franz-go options, applied last.
+	KafkaOptions []kgo.Opt
+
+	// FlushSize flushes once an open file holds this many uncompressed record
+	// bytes. Default 128 MiB.
+	FlushSize int64
+	// FlushInterval flushes files this old. Default 10 s.
+	FlushInterval time.Duration
+	// Grace is how long after an hour every mark must have passed for the hour to
+	// count as sealed (see IsSealed); the service only reports it. Default 5 min.
+	Grace time.Duration
+	// Files bounds row groups and names the spool directory.
+	Files FileOptions
+
+	// HTTPAddr is where /metrics, /healthz and, unless HTTPIngestOff, the HTTP
+	// ingest endpoint listen. Empty: no HTTP server.
+	HTTPAddr string
+	// HTTPIngestOff serves only /metrics and /healthz on HTTPAddr.
+	HTTPIngestOff bool
+	// HTTP configures the HTTP ingest endpoint.
+	HTTP HTTPConfig
+
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the metrics. Nil: metrics are kept but not registered.
+	Registerer prometheus.Registerer
+}
+
+// DefaultGroup is the consumer group used when Config.Group is empty.
+const DefaultGroup = "lakectl-bronze"
+
+var streamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
+
+// ValidStream reports whether s may name a stream: lower-case letters, digits, _ and -.
+func ValidStream(s string) bool { return streamName.MatchString(s) }
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Store == nil {
+		return c, errors.New("bronze: Config.Store is required")
+	}
+	if c.Group == "" {
+		c.Group = DefaultGroup
+	}
+	if c.MaxPollRecords <= 0 {
+		c.MaxPollRecords = 10000
+	}
+	if c.FetchMaxBytes <= 0 {
+		c.FetchMaxBytes = 16 << 20
+	}
+	if c.FlushSize <= 0 {
+		c.FlushSize = 128 << 20
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 10 * time.Second
+	}
+	if c.Grace <= 0 {
+		c.Grace = DefaultGrace
+	}
+	c.Files = c.Files.withDefaults()
+	c.HTTP = c.HTTP.withDefaults()
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if len(c.Brokers) > 0 && len(c.Topics) == 0 {
+		return c, errors.New("bronze: Kafka brokers given but no topics")
+	}
+	for topic, stream := range c.Topics {
+		if !ValidStream(stream) {
+			return c, fmt.Errorf("bronze: topic %s: invalid stream name %q (want %s)", topic, stream, streamName)
+		}
+	}
+	if len(c.Brokers) == 0 && (c.HTTPAddr == "" || c.HTTPIngestOff) {
+		return c, errors.New("bronze: nothing to ingest: give Kafka brokers and topics, or an HTTP address")
+	}
+	return c, nil
+}

@@ -1,0 +1,217 @@
+package bronze
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/google/uuid"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// FileOptions bound the memory and shape of Bronze data files.
+type FileOptions struct {
+	// RowGroupBytes cuts a row group once this many uncompressed record bytes are
+	// buffered. It bounds the memory of one open file. Default 8 MiB.
+	RowGroupBytes int64
+	// MaxRowsPerRowGroup bounds the rows of a row group whatever their size.
+	// Default 131072 (DuckDB reads row groups of about that many rows best).
+	MaxRowsPerRowGroup int64
+	// SpoolDir is where files are encoded before they are uploaded. Default os.TempDir().
+	SpoolDir string
+}
+
+func (o FileOptions) withDefaults() FileOptions {
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = 8 << 20
+	}
+	if o.MaxRowsPerRowGroup <= 0 {
+		o.MaxRowsPerRowGroup = 131072
+	}
+	if o.SpoolDir == "" {
+		o.SpoolDir = os.TempDir()
+	}
+	return o
+}
+
+// batchRows is how many rows a file collects before handing them to the Parquet
+// encoder in one call: enough to amortise the per-call cost, small enough to stay
+// in cache.
+const batchRows = 512
+
+// zstdCodec is shared by every writer; it pools its encoders.
+var zstdCodec = &zstd.Codec{Level: zstd.SpeedDefault}
+
+// writerPool recycles Parquet writers, whose column buffers are expensive to build.
+type writerPool struct {
+	opts FileOptions
+	free []*parquet.GenericWriter[Row]
+}
+
+func (p *writerPool) get(w io.Writer) *parquet.GenericWriter[Row] {
+	if n := len(p.free); n > 0 {
+		pw := p.free[n-1]
+		p.free = p.free[:n-1]
+		pw.Reset(w)
+		return pw
+	}
+	return parquet.NewGenericWriter[Row](w,
+		parquet.Compression(zstdCodec),
+		parquet.MaxRowsPerRowGroup(p.opts.MaxRowsPerRowGroup),
+		parquet.CreatedBy("lakectl", "bronze", ""),
+		parquet.PageBufferSize(1<<20),
+	)
+}
+
+func (p *writerPool) put(pw *parquet.GenericWriter[Row]) {
+	if len(p.free) < 16 {
+		p.free = append(p.free, pw)
+	}
+}
+
+// dataFile is one Bronze data file being written: rows are batched, encoded into
+// Parquet and spooled to a local temporary file until the flush uploads it.
+type dataFile struct {
+	Hour  Hour
+	Path  string // relative to the table root
+	Stats fileStats
+
+	pool    *writerPool
+	spool   *os.File
+	buf     *bufio.Writer
+	out     countingWriter
+	pw      *parquet.GenericWriter[Row]
+	batch   []Row
+	headers []Header // backing store of the batch's headers, reused
+	rgBytes int64
+	Bytes   int64 // uncompressed record bytes appended
+	Size    int64 // bytes of the finished Parquet file
+	closed  bool
+}
+
+func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
+	spool, err := os.CreateTemp(pool.opts.SpoolDir, "lakectl-bronze-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	f := &dataFile{
+		Hour:  hour,
+		Path:  path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
+		Stats: newFileStats(),
+		pool:  pool,
+		spool: spool,
+		batch: make([]Row, 0, batchRows),
+	}
+	f.buf = bufio.NewWriterSize(spool, 256<<10)
+	f.out = countingWriter{w: f.buf}
+	f.pw = pool.get(&f.out)
+	return f, nil
+}
+
+// Rows is the number of rows appended.
+func (f *dataFile) Rows() int64 { return f.Stats.Rows }
+
+// Append adds one row. The row's byte slices must stay unchanged until the next
+// write of the batch (Append or Finish), so callers may pass slices they do not own
+// for the duration of a poll.
+func (f *dataFile) Append(r Row, headers []Header) error {
+	if len(headers) > 0 {
+		start := len(f.headers)
+		f.headers = append(f.headers, headers...)
+		r.Headers = f.headers[start:len(f.headers):len(f.headers)]
+	} else {
+		r.Headers = nil
+	}
+	f.batch = append(f.batch, r)
+	n := int64(len(r.Payload) + len(r.Key))
+	for _, h := range headers {
+		n += int64(len(h.Key) + len(h.Value))
+	}
+	f.Bytes += n
+	f.rgBytes += n
+	f.Stats.add(&r)
+	if len(f.batch) == cap(f.batch) {
+		return f.writeBatch()
+	}
+	return nil
+}
+
+func (f *dataFile) writeBatch() error {
+	if len(f.batch) == 0 {
+		return nil
+	}
+	if _, err := f.pw.Write(f.batch); err != nil {
+		return fmt.Errorf("encode %s: %w", f.Path, err)
+	}
+	clear(f.batch)
+	f.batch = f.batch[:0]
+	clear(f.headers)
+	f.headers = f.headers[:0]
+	if f.rgBytes >= f.pool.opts.RowGroupBytes {
+		f.rgBytes = 0
+		if err := f.pw.Flush(); err != nil {
+			return fmt.Errorf("cut row group of %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+// Finish writes the Parquet footer and syncs the spool file, which is then ready to
+// upload with Open.
+func (f *dataFile) Finish() error {
+	if f.closed {
+		return nil
+	}
+	if err := f.writeBatch(); err != nil {
+		return err
+	}
+	if err := f.pw.Close(); err != nil {
+		return fmt.Errorf("close parquet %s: %w", f.Path, err)
+	}
+	f.pool.put(f.pw)
+	f.pw = nil
+	if err := f.buf.Flush(); err != nil {
+		return fmt.Errorf("write spool %s: %w", f.spool.Name(), err)
+	}
+	f.Size = f.out.n
+	f.closed = true
+	return nil
+}
+
+// Open returns a reader of the finished file from its start.
+func (f *dataFile) Open() (io.Reader, error) {
+	if _, err := f.spool.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("rewind spool %s: %w", f.spool.Name(), err)
+	}
+	return io.LimitReader(f.spool, f.Size), nil
+}
+
+// Discard removes the spool file. It is safe to call more than once.
+func (f *dataFile) Discard() {
+	if f.spool == nil {
+		return
+	}
+	if f.pw != nil {
+		// The writer is mid-file; it cannot be reused safely.
+		f.pw = nil
+	}
+	f.spool.Close()
+	os.Remove(f.spool.Name())
+	f.spool = nil
+	f.batch = nil
+	f.headers = nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,114 @@
+package gen
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// HTTPTarget is an ingest endpoint: events are POSTed as NDJSON batches.
+type HTTPTarget struct {
+	// URL is the full endpoint, e.g. http://127.0.0.1:8080/v1/streams/events/events.
+	URL   string
+	Token string
+	// Batch is the number of events per request. Default 100.
+	Batch int
+	// Concurrency is the number of concurrent clients. Default 4.
+	Concurrency int
+	// Client defaults to a client with a 60 s timeout.
+	Client *http.Client
+}
+
+type httpBatch struct {
+	body  []byte
+	kinds []Kind
+	ids   []uint64
+	sizes []int
+}
+
+// ToHTTP sends every event of g in batches from concurrent clients. A batch that
+// gets 503 (not committed) is retried; any other failure counts its events as
+// failed, since the server may or may not hold them.
+func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
+	if t.Batch <= 0 {
+		t.Batch = 100
+	}
+	if t.Concurrency <= 0 {
+		t.Concurrency = 4
+	}
+	if t.Client == nil {
+		t.Client = &http.Client{Timeout: 60 * time.Second}
+	}
+	tl := newTally(t.URL)
+	batches := make(chan httpBatch, t.Concurrency)
+	var wg sync.WaitGroup
+	for range t.Concurrency {
+		wg.Go(func() {
+			for b := range batches {
+				err := post(ctx, t, b.body)
+				for i := range b.kinds {
+					tl.ack(b.kinds[i], b.ids[i], b.sizes[i], err)
+				}
+			}
+		})
+	}
+	p := pacer{rate: g.cfg.Rate, start: time.Now()}
+	var cur httpBatch
+	for i := int64(0); !g.Done() && ctx.Err() == nil; i++ {
+		if !p.wait(i, ctx.Done()) {
+			break
+		}
+		_, payload, kind, id := g.Next()
+		cur.body = append(append(cur.body, payload...), '\n')
+		cur.kinds = append(cur.kinds, kind)
+		cur.ids = append(cur.ids, id)
+		cur.sizes = append(cur.sizes, len(payload))
+		if len(cur.kinds) == t.Batch || (g.cfg.Rate > 0 && g.cfg.Rate < float64(t.Batch)) {
+			batches <- cur
+			cur = httpBatch{}
+		}
+	}
+	if len(cur.kinds) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	wg.Wait()
+	return tl.summary(), ctx.Err()
+}
+
+func post(ctx context.Context, t HTTPTarget, body []byte) error {
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		if t.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+t.Token)
+		}
+		resp, err := t.Client.Do(req)
+		if err != nil {
+			return fmt.Errorf("post %s: %w", t.URL, err)
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return nil
+		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 20:
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			delay = min(delay*2, 2*time.Second)
+		default:
+			return fmt.Errorf("post %s: %s: %s", t.URL, resp.Status, bytes.TrimSpace(msg))
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package bronze
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTTPConfig configures HTTP ingest: POST /v1/streams/{stream}/events with a body of
+// newline-delimited events (NDJSON). Each non-empty line is stored as one Bronze row,
+// byte for byte; checking that it is valid JSON is Silver's job, so that nothing a
+// client sends is lost before it can be quarantined with a reason.
+type HTTPConfig struct {
+	// Token, when set, is the bearer token every request must carry.
+	Token string
+	// Streams, when set, lists the streams that accept HTTP events; others get 404.
+	// Listed streams also get their sealing mark advanced while idle. Default: any
+	// valid stream name.
+	Streams []string
+	// MaxBodyBytes bounds a request body (413 beyond). Default 16 MiB.
+	MaxBodyBytes int64
+	// MaxLineBytes bounds one event (413 beyond). Default 1 MiB.
+	MaxLineBytes int
+	// BatchDelay is how long the group commit waits for more requests after the
+	// first. Default 20 ms.
+	BatchDelay time.Duration
+	// MaxBatchBytes commits a batch early once it holds this many bytes. Default 32 MiB.
+	MaxBatchBytes int64
+	// MaxPendingBytes bounds the bytes of accepted but uncommitted requests; a request
+	// that would exceed it waits up to QueueTimeout, then gets 503. Default 256 MiB.
+	MaxPendingBytes int64
+	// QueueTimeout bounds the wait for room under MaxPendingBytes. Default 5 s.
+	QueueTimeout time.Duration
+}
+
+func (c HTTPConfig) withDefaults() HTTPConfig {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 16 << 20
+	}
+	if c.MaxLineBytes <= 0 {
+		c.MaxLineBytes = 1 << 20
+	}
+	if c.BatchDelay <= 0 {
+		c.BatchDelay = 20 * time.Millisecond
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 32 << 20
+	}
+	if c.MaxPendingBytes <= 0 {
+		c.MaxPendingBytes = 256 << 20
+	}
+	if c.MaxPendingBytes < c.MaxBodyBytes {
+		c.MaxPendingBytes = c.MaxBodyBytes
+	}
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = 5 * time.Second
+	}
+	return c
+}
+
+// IngestResponse is the body of a successful POST: the events are committed.
+type IngestResponse struct {
+	Accepted int   `json:"accepted"`
+	Version  int64 `json:"version"`   // the Delta version that holds them
+	FirstSeq int64 `json:"first_seq"` // the offset column of the first event
+}
+
+// errorResponse is the body of every 4xx and 5xx.
+type errorResponse struct {
+	Error string `json:"error"`
+}
+
+func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
+	stream := r.PathValue("stream")
+	code, resp, err := s.ingestRequest(w, r, stream)
+	if len(stream) > 64 || !ValidStream(stream) {
+		stream = "_invalid"
+	}
+	s.metrics.HTTPRequests.WithLabelValues(stream, strconv.Itoa(code)).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(errorResponse{Error: err.Error()})
+		return
+	}
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(resp)
+}
+
+func (s *Service) ingestRequest(w http.ResponseWriter, r *http.Request, stream string) (int, IngestResponse, error) {
+	cfg := s.cfg.HTTP
+	if cfg.Token != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || got != cfg.Token {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="lakectl"`)
+			return http.StatusUnauthorized, IngestResponse{}, errors.New("missing or wrong bearer token")
+		}
+	}
+	b, err := s.batcher(stream)
+	if err != nil {
+		return http.StatusNotFound, IngestResponse{}, err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch mt {
+		case "application/x-ndjson", "application/jsonl", "application/json", "text/plain", "application/octet-stream":
+		default:
+			return http.StatusUnsupportedMediaType, IngestResponse{}, fmt.Errorf("content type %q: send NDJSON (application/x-ndjson)", mt)
+		}
+	}
+	if r.ContentLength > cfg.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, IngestResponse{}, fmt.Errorf("body of %d bytes exceeds the limit of %d", r.ContentLength, cfg.MaxBodyBytes)
+	}
+	lines, size, code, err := readLines(http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes), cfg.MaxLineBytes, cfg.MaxBodyBytes)
+	if err != nil {
+		return code, IngestResponse{}, err
+	}
+	if len(lines) == 0 {
+		return http.StatusBadRequest, IngestResponse{}, errors.New("no events: the body holds no non-empty line")
+	}
+	res, err := b.submit(r.Context(), lines, size, time.Now())
+	if err != nil {
+		return http.StatusServiceUnavailable, IngestResponse{}, err
+	}
+	return http.StatusOK, res, nil
+}
+
+// readLines splits an NDJSON body into its non-empty lines (without the line end),
+// in one buffer. It returns the HTTP status to answer on error.
+func readLines(body io.Reader, maxLine int, maxBody int64) ([][]byte, int64, int, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, 0, http.StatusRequestEntityTooLarge, fmt.Errorf("body exceeds the limit of %d bytes", maxBody)
+		}
+		return nil, 0, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
+	}
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine+2) // +2: the line end
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimRight(sc.Bytes(), "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if len(line) > maxLine {
+			return nil, 0, http.StatusRequestEntityTooLarge, fmt.Errorf("line %d: %d bytes exceeds the limit of %d", n, len(line), maxLine)
+		}
+		lines = append(lines, line) // points into data, which the batch keeps alive
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, 0, http.StatusRequestEntityTooLarge, fmt.Errorf("line %d exceeds the limit of %d bytes", n+1, maxLine)
+		}
+		return nil, 0, http.StatusBadRequest, fmt.Errorf("read line %d: %w", n+1, err)
+	}
+	return lines, int64(len(data)), 0, nil
+}

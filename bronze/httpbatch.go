@@ -1,0 +1,325 @@
+package bronze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/lakectl/lakectl/lake"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// httpBatcher group-commits the HTTP requests of one stream: requests that arrive
+// while a commit is being prepared share the next one, and each request is answered
+// only once the commit that holds its events has landed.
+//
+// HTTP rows get gapless sequence numbers in the offset column (partition -1): the
+// ledger appId http/<stream> holds the next one, so concurrent replicas serialise on
+// it, and a commit that loses re-encodes its rows with fresh numbers. The same
+// commit advances watermark/http/<stream> to the rows' ingested_at, which is never
+// earlier than the previous mark, so a sealed hour never receives an HTTP row.
+type httpBatcher struct {
+	w       *tableWriter
+	cfg     HTTPConfig
+	log     *slog.Logger
+	pool    writerPool
+	queue   chan *httpReq
+	room    chan struct{} // signalled when pending bytes fall
+	recs    prometheus.Counter
+	bytes   prometheus.Counter
+	grace   time.Duration
+	mu      sync.Mutex
+	pending int64
+}
+
+type httpReq struct {
+	lines    [][]byte
+	size     int64
+	received time.Time
+	done     chan httpResult // buffered: the batcher never blocks on a gone client
+}
+
+type httpResult struct {
+	res IngestResponse
+	err error
+}
+
+func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace time.Duration, m *Metrics, log *slog.Logger) *httpBatcher {
+	return &httpBatcher{
+		w: w, cfg: cfg, log: log, grace: grace,
+		pool:  writerPool{opts: files},
+		queue: make(chan *httpReq, 1024),
+		room:  make(chan struct{}, 1),
+		recs:  m.Records.WithLabelValues(w.stream, SourceHTTP),
+		bytes: m.Bytes.WithLabelValues(w.stream, SourceHTTP),
+	}
+}
+
+// submit queues lines and waits for the commit that holds them.
+func (b *httpBatcher) submit(ctx context.Context, lines [][]byte, size int64, received time.Time) (IngestResponse, error) {
+	if err := b.reserve(ctx, size); err != nil {
+		return IngestResponse{}, err
+	}
+	req := &httpReq{lines: lines, size: size, received: received, done: make(chan httpResult, 1)}
+	select {
+	case b.queue <- req:
+	case <-ctx.Done():
+		b.release(size)
+		return IngestResponse{}, ctx.Err()
+	}
+	select {
+	case r := <-req.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		// The client is gone; the events may still be committed, unacknowledged.
+		return IngestResponse{}, ctx.Err()
+	}
+}
+
+// reserve waits for room under MaxPendingBytes: backpressure on fast clients.
+func (b *httpBatcher) reserve(ctx context.Context, size int64) error {
+	deadline := time.NewTimer(b.cfg.QueueTimeout)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		if b.pending+size <= b.cfg.MaxPendingBytes {
+			b.pending += size
+			b.mu.Unlock()
+			return nil
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.room:
+		case <-deadline.C:
+			return errors.New("ingest is busy: too many uncommitted bytes; retry later")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (b *httpBatcher) release(size int64) {
+	b.mu.Lock()
+	b.pending -= size
+	b.mu.Unlock()
+	select {
+	case b.room <- struct{}{}:
+	default:
+	}
+}
+
+// run commits batches until ctx ends, then commits what is queued and returns.
+func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
+	sealAt := nextSealPoint(time.Now(), b.grace)
+	for {
+		wait := time.Until(sealAt)
+		if !idleMarks {
+			wait = time.Hour
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case req := <-b.queue:
+			t.Stop()
+			batch := b.gather(ctx, req)
+			b.commitBatch(context.WithoutCancel(ctx), batch)
+		case <-t.C:
+			b.commitBatch(ctx, nil) // advances the mark of an idle stream
+			sealAt = nextSealPoint(time.Now(), b.grace)
+		case <-ctx.Done():
+			t.Stop()
+			b.drain(context.WithoutCancel(ctx))
+			return
+		}
+	}
+}
+
+// gather collects the requests that arrive within BatchDelay of the first.
+func (b *httpBatcher) gather(ctx context.Context, first *httpReq) []*httpReq {
+	batch := []*httpReq{first}
+	size := first.size
+	t := time.NewTimer(b.cfg.BatchDelay)
+	defer t.Stop()
+	for size < b.cfg.MaxBatchBytes {
+		select {
+		case req := <-b.queue:
+			batch = append(batch, req)
+			size += req.size
+		case <-t.C:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+func (b *httpBatcher) drain(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		select {
+		case req := <-b.queue:
+			b.commitBatch(ctx, b.gather(ctx, req))
+		default:
+			return
+		}
+	}
+}
+
+// commitBatch writes one file with every line of batch and commits it; with an
+// empty batch it only advances the stream's mark. Every request gets its answer.
+func (b *httpBatcher) commitBatch(ctx context.Context, batch []*httpReq) {
+	results, err := b.commit(ctx, batch)
+	for i, req := range batch {
+		if err != nil {
+			req.done <- httpResult{err: err}
+		} else {
+			req.done <- httpResult{res: results[i]}
+		}
+		b.release(req.size)
+	}
+	if err != nil && len(batch) > 0 {
+		b.log.Error("HTTP batch not committed; its requests get 503", "requests", len(batch), "err", err)
+	}
+}
+
+func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestResponse, error) {
+	stream := b.w.stream
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		snap, err := b.w.latest(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read bronze/%s: %w", stream, err)
+		}
+		var seq int64
+		if snap != nil {
+			seq, _ = snap.TxnVersion(HTTPAppID(stream))
+		}
+		wm := mark(snap, HTTPWatermarkAppID(stream))
+		at := time.Now()
+		if at.UnixMilli() < wm {
+			at = time.UnixMilli(wm) // never stamp rows before the mark
+		}
+		f, results, err := b.encode(batch, seq, at)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			if err := b.w.upload(ctx, []*dataFile{f}); err != nil {
+				f.Discard()
+				return nil, err
+			}
+		}
+		tx := b.w.table.Begin(snap)
+		if snap == nil {
+			tx.SetMetadata(NewMetadata(uuid.NewString(), stream, at))
+		}
+		var n int64
+		if f != nil {
+			tx.Add(f.add(at))
+			n = f.Rows()
+		}
+		tx.SetTxn(HTTPAppID(stream), seq+n)
+		tx.SetTxn(HTTPWatermarkAppID(stream), max(at.UnixMilli(), wm))
+		tx.Operation("STREAMING UPDATE", map[string]any{"outputMode": "Append", "source": "http"})
+		tx.Info("lakectl", map[string]any{"job": "bronze/" + stream, "requests": len(batch)})
+		v, err := tx.Commit(ctx)
+		var conflict *lake.ConflictError
+		switch {
+		case err == nil:
+			if f != nil {
+				b.w.metrics.commitDone(stream, time.Since(start), []*dataFile{f})
+				b.recs.Add(float64(n))
+				b.bytes.Add(float64(f.Bytes))
+				f.Discard()
+			}
+			b.w.metrics.SealedMark.WithLabelValues(stream, HTTPWatermarkAppID(stream)).Set(float64(at.Unix()))
+			for i := range results {
+				results[i].Version = v
+			}
+			return results, nil
+		case errors.As(err, &conflict):
+			// Another replica took these sequence numbers: renumber and retry.
+			b.abandon(ctx, f)
+			continue
+		default:
+			if v, ok := b.landed(ctx, f); ok {
+				// The commit landed although the store reported an error.
+				f.Discard()
+				for i := range results {
+					results[i].Version = v
+				}
+				return results, nil
+			}
+			b.abandon(ctx, f)
+			b.w.metrics.CommitErrors.WithLabelValues(stream).Inc()
+			if ctx.Err() != nil || attempt >= 8 {
+				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
+			}
+			b.log.Warn("HTTP commit failed, retrying", "attempt", attempt, "err", err)
+			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
+			}
+		}
+	}
+}
+
+// landed reports whether f made it into the table after all, and a version that
+// holds it.
+func (b *httpBatcher) landed(ctx context.Context, f *dataFile) (int64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	snap, err := b.w.latest(ctx)
+	if err != nil || snap == nil {
+		return 0, false
+	}
+	_, ok := snap.File(f.Path)
+	return snap.Version, ok
+}
+
+// abandon removes a file that no commit references.
+func (b *httpBatcher) abandon(ctx context.Context, f *dataFile) {
+	if f == nil {
+		return
+	}
+	if err := b.w.table.Store().Delete(ctx, path.Join(b.w.table.Root(), f.Path)); err != nil {
+		b.log.Debug("remove uncommitted file; vacuum will", "path", f.Path, "err", err)
+	}
+	f.Discard()
+}
+
+// encode writes every line of batch into one file, numbered from seq and stamped at.
+func (b *httpBatcher) encode(batch []*httpReq, seq int64, at time.Time) (*dataFile, []IngestResponse, error) {
+	if len(batch) == 0 {
+		return nil, nil, nil
+	}
+	f, err := newDataFile(&b.pool, HourOf(at))
+	if err != nil {
+		return nil, nil, err
+	}
+	atUs := at.UnixMicro()
+	results := make([]IngestResponse, len(batch))
+	for i, req := range batch {
+		results[i] = IngestResponse{Accepted: len(req.lines), FirstSeq: seq}
+		src := req.received.UnixMicro()
+		for _, line := range req.lines {
+			row := Row{Payload: line, Source: SourceHTTP, Partition: -1, Offset: seq, SourceTimestamp: src, IngestedAt: atUs}
+			if err := f.Append(row, nil); err != nil {
+				f.Discard()
+				return nil, nil, err
+			}
+			seq++
+		}
+	}
+	if err := f.Finish(); err != nil {
+		f.Discard()
+		return nil, nil, err
+	}
+	return f, results, nil
+}

@@ -1,0 +1,127 @@
+package bronze
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/lakectl/lakectl/lake"
+)
+
+// The offset ledger lives in the Delta log as txn actions, so it commits atomically
+// with the files it describes:
+//
+//	kafka/<topic>/<partition>            version = next Kafka offset to ingest
+//	watermark/kafka/<topic>/<partition>  version = unix ms before which every record
+//	                                     of that partition is committed
+//	http/<stream>                        version = next HTTP sequence number
+//	watermark/http/<stream>              version = unix ms, as for Kafka
+//
+// A writer only commits a partition's files when the kafka appId still holds the
+// offset the files start from, and only when their rows were ingested at or after
+// the partition's watermark, so neither a zombie writer nor a late commit can add
+// rows twice or into an hour that was already declared sealed.
+
+// KafkaAppID is the ledger appId of a Kafka partition.
+func KafkaAppID(topic string, partition int32) string {
+	return "kafka/" + topic + "/" + strconv.Itoa(int(partition))
+}
+
+// KafkaWatermarkAppID is the appId of a Kafka partition's sealing mark.
+func KafkaWatermarkAppID(topic string, partition int32) string {
+	return "watermark/" + KafkaAppID(topic, partition)
+}
+
+// HTTPAppID is the ledger appId of HTTP ingest into stream.
+func HTTPAppID(stream string) string { return "http/" + stream }
+
+// HTTPWatermarkAppID is the appId of HTTP ingest's sealing mark for stream.
+func HTTPWatermarkAppID(stream string) string { return "watermark/" + HTTPAppID(stream) }
+
+// TopicPartition names a Kafka partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return tp.Topic + "/" + strconv.Itoa(int(tp.Partition)) }
+
+// parseKafkaAppID splits "kafka/<topic>/<partition>".
+func parseKafkaAppID(appID string) (TopicPartition, bool) {
+	rest, ok := strings.CutPrefix(appID, "kafka/")
+	if !ok {
+		return TopicPartition{}, false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 {
+		return TopicPartition{}, false
+	}
+	p, err := strconv.ParseInt(rest[i+1:], 10, 32)
+	if err != nil {
+		return TopicPartition{}, false
+	}
+	return TopicPartition{Topic: rest[:i], Partition: int32(p)}, true
+}
+
+// Ledger is the offset ledger of one Bronze table at one snapshot.
+type Ledger struct {
+	// Next is, per Kafka partition, the next offset to ingest.
+	Next map[TopicPartition]int64
+	// Marks holds every sealing mark (unix ms) by appId.
+	Marks map[string]int64
+	// HTTPNext is the next HTTP sequence number; 0 when HTTP never wrote.
+	HTTPNext int64
+}
+
+// ReadLedger extracts the ledger from a snapshot. A nil snapshot (no table yet)
+// gives an empty ledger.
+func ReadLedger(snap *lake.Snapshot) Ledger {
+	l := Ledger{Next: map[TopicPartition]int64{}, Marks: map[string]int64{}}
+	if snap == nil {
+		return l
+	}
+	for appID, v := range snap.Txns() {
+		switch {
+		case strings.HasPrefix(appID, "watermark/"):
+			l.Marks[appID] = v
+		case strings.HasPrefix(appID, "kafka/"):
+			if tp, ok := parseKafkaAppID(appID); ok {
+				l.Next[tp] = v
+			}
+		case strings.HasPrefix(appID, "http/"):
+			l.HTTPNext = max(l.HTTPNext, v)
+		}
+	}
+	return l
+}
+
+// position is what a writer believes the ledger holds for a partition: the offset
+// its buffered records continue from, or none when it started without a ledger entry.
+type position struct {
+	Offset int64
+	Known  bool
+}
+
+func (p position) String() string {
+	if !p.Known {
+		return "none"
+	}
+	return strconv.FormatInt(p.Offset, 10)
+}
+
+// ledgerPosition reads a partition's position from a snapshot.
+func ledgerPosition(snap *lake.Snapshot, tp TopicPartition) position {
+	if snap == nil {
+		return position{}
+	}
+	v, ok := snap.TxnVersion(KafkaAppID(tp.Topic, tp.Partition))
+	return position{Offset: v, Known: ok}
+}
+
+// mark reads a sealing mark from a snapshot, 0 when absent.
+func mark(snap *lake.Snapshot, appID string) int64 {
+	if snap == nil {
+		return 0
+	}
+	v, _ := snap.TxnVersion(appID)
+	return v
+}

@@ -1,0 +1,160 @@
+package bronze
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/lakectl/lakectl/lake"
+)
+
+// fileStats are the Delta statistics and offset range of one data file, gathered
+// while rows are appended so the file never has to be read back.
+type fileStats struct {
+	Rows                 int64
+	MinOffset, MaxOffset int64
+	MinPart, MaxPart     int32
+	MinIngest, MaxIngest int64 // µs
+	MinSource, MaxSource int64 // µs; 0 when every source timestamp is null
+	NullKeys             int64
+	NullSource           int64
+	NullTopics           int64
+	Topic                string
+	Sources              [2]bool // kafka, http seen
+}
+
+func newFileStats() fileStats {
+	return fileStats{
+		MinOffset: math.MaxInt64, MaxOffset: math.MinInt64,
+		MinPart: math.MaxInt32, MaxPart: math.MinInt32,
+		MinIngest: math.MaxInt64, MaxIngest: math.MinInt64,
+		MinSource: math.MaxInt64, MaxSource: math.MinInt64,
+	}
+}
+
+func (s *fileStats) add(r *Row) {
+	s.Rows++
+	s.MinOffset = min(s.MinOffset, r.Offset)
+	s.MaxOffset = max(s.MaxOffset, r.Offset)
+	s.MinPart = min(s.MinPart, r.Partition)
+	s.MaxPart = max(s.MaxPart, r.Partition)
+	s.MinIngest = min(s.MinIngest, r.IngestedAt)
+	s.MaxIngest = max(s.MaxIngest, r.IngestedAt)
+	if r.SourceTimestamp == 0 {
+		s.NullSource++
+	} else {
+		s.MinSource = min(s.MinSource, r.SourceTimestamp)
+		s.MaxSource = max(s.MaxSource, r.SourceTimestamp)
+	}
+	if r.Key == nil {
+		s.NullKeys++
+	}
+	if r.Topic == "" {
+		s.NullTopics++
+	} else {
+		s.Topic = r.Topic
+	}
+	if r.Source == SourceHTTP {
+		s.Sources[1] = true
+	} else {
+		s.Sources[0] = true
+	}
+}
+
+// deltaJSON renders the statistics as the Delta add's stats string. Timestamps are
+// rendered at millisecond precision, the minimum rounded down and the maximum up, so
+// that file skipping never skips a file that holds a matching row.
+func (s *fileStats) deltaJSON() string {
+	st := lake.Stats{
+		NumRecords: s.Rows,
+		MinValues:  map[string]any{},
+		MaxValues:  map[string]any{},
+		NullCount: map[string]any{
+			"payload": 0, "key": s.NullKeys, "source": 0, "topic": s.NullTopics,
+			"partition": 0, "offset": 0, "source_timestamp": s.NullSource, "ingested_at": 0,
+		},
+	}
+	if s.Rows > 0 {
+		st.MinValues["offset"], st.MaxValues["offset"] = s.MinOffset, s.MaxOffset
+		st.MinValues["partition"], st.MaxValues["partition"] = s.MinPart, s.MaxPart
+		st.MinValues["ingested_at"], st.MaxValues["ingested_at"] = statTime(s.MinIngest, false), statTime(s.MaxIngest, true)
+		if s.NullSource < s.Rows {
+			st.MinValues["source_timestamp"], st.MaxValues["source_timestamp"] = statTime(s.MinSource, false), statTime(s.MaxSource, true)
+		}
+		if s.Topic != "" && s.NullTopics == 0 {
+			st.MinValues["topic"], st.MaxValues["topic"] = s.Topic, s.Topic
+		}
+		if s.Sources[0] != s.Sources[1] {
+			src := SourceKafka
+			if s.Sources[1] {
+				src = SourceHTTP
+			}
+			st.MinValues["source"], st.MaxValues["source"] = src, src
+		}
+	}
+	b, _ := json.Marshal(st) // only maps of strings and numbers: cannot fail
+	return string(b)
+}
+
+func statTime(us int64, roundUp bool) string {
+	ms := us / 1000
+	if roundUp && us%1000 != 0 {
+		ms++
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// Tags on every Bronze add: the Kafka topic and partition and the inclusive range
+// of offsets the file holds, so verify and compaction know the ledger of each file
+// without opening it.
+const (
+	TagSource      = "lakectl.source"
+	TagTopic       = "lakectl.topic"
+	TagPartition   = "lakectl.partition"
+	TagFirstOffset = "lakectl.firstOffset"
+	TagLastOffset  = "lakectl.lastOffset"
+)
+
+// OffsetRange reads an add's offset tags; ok is false for a file without them.
+func OffsetRange(a *lake.Add) (topic string, partition int32, first, last int64, ok bool) {
+	t := a.Tags
+	if t == nil {
+		return "", 0, 0, 0, false
+	}
+	p, err1 := strconv.ParseInt(t[TagPartition], 10, 32)
+	f, err2 := strconv.ParseInt(t[TagFirstOffset], 10, 64)
+	l, err3 := strconv.ParseInt(t[TagLastOffset], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return "", 0, 0, 0, false
+	}
+	return t[TagTopic], int32(p), f, l, true
+}
+
+func (f *dataFile) tags() map[string]string {
+	s := &f.Stats
+	src := SourceKafka
+	if s.Sources[1] {
+		src = SourceHTTP
+	}
+	return map[string]string{
+		TagSource:      src,
+		TagTopic:       s.Topic,
+		TagPartition:   strconv.Itoa(int(s.MinPart)),
+		TagFirstOffset: strconv.FormatInt(s.MinOffset, 10),
+		TagLastOffset:  strconv.FormatInt(s.MaxOffset, 10),
+	}
+}
+
+// add returns the Delta add action of the finished file.
+func (f *dataFile) add(now time.Time) lake.Add {
+	return lake.Add{
+		Path:             lake.EncodePath(f.Path),
+		PartitionValues:  partitionValues(f.Hour),
+		Size:             f.Size,
+		ModificationTime: now.UnixMilli(),
+		DataChange:       true,
+		Stats:            f.Stats.deltaJSON(),
+		Tags:             f.tags(),
+	}
+}

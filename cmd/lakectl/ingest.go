@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+)
+
+func newIngestCmd() *cobra.Command {
+	var (
+		lakeURL, group, httpAddr, token, spool, logLevel, instance string
+		brokers, topics, httpStreams                               []string
+		flushSize                                                  string
+		flushInterval, grace, session                              time.Duration
+		startAtEnd                                                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "Append raw events from Kafka and HTTP to Bronze tables, exactly once",
+		Long: `ingest runs until SIGTERM or SIGINT, then commits what it holds and exits 0.
+
+Kafka: one member of the consumer group; any number of replicas may run. Positions
+come from the offset ledger in each Bronze table, so a restart, a crash or a
+rebalance neither loses nor duplicates a record.
+
+HTTP: POST /v1/streams/{stream}/events with NDJSON; the answer comes after the commit
+that holds the events. /metrics and /healthz are served on the same address.
+
+Every flag has a LAKECTL_* variable (LAKECTL_LAKE, LAKECTL_BROKERS, LAKECTL_TOPICS,
+LAKECTL_GROUP, LAKECTL_HTTP, LAKECTL_TOKEN, LAKECTL_FLUSH_SIZE, LAKECTL_FLUSH_INTERVAL,
+LAKECTL_GRACE); flags win.`,
+		Example: `  lakectl ingest --lake ./lake --brokers 127.0.0.1:9092 --topic events=events --http :8080`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			logger, err := ingestLogger(logLevel)
+			if err != nil {
+				return err
+			}
+			size, err := parseBytes(flushSize)
+			if err != nil {
+				return fmt.Errorf("--flush-size: %w", err)
+			}
+			topicMap := map[string]string{}
+			for _, t := range topics {
+				topic, stream, ok := strings.Cut(t, "=")
+				if !ok {
+					stream = topic
+				}
+				topicMap[topic] = stream
+			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			store, err := stores.Open(ctx, lakeURL, stores.Options{Logger: logger, Registerer: reg})
+			if err != nil {
+				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+			}
+			svc, err := bronze.New(bronze.Config{
+				Store: store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
+				InstanceID: instance, SessionTimeout: session,
+				FlushSize: size, FlushInterval: flushInterval, Grace: grace,
+				Files:    bronze.FileOptions{SpoolDir: spool},
+				HTTPAddr: httpAddr,
+				HTTP:     bronze.HTTPConfig{Token: token, Streams: httpStreams},
+				Logger:   logger, Registerer: reg,
+			})
+			if err != nil {
+				return err
+			}
+			return svc.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL: a local path, file://, s3://bucket/prefix")
+	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers (host:port, comma-separated)")
+	f.StringVar(&group, "group", envOr("LAKECTL_GROUP", bronze.DefaultGroup), "Kafka consumer group")
+	f.StringArrayVar(&topics, "topic", envList("LAKECTL_TOPICS"), "TOPIC=STREAM to ingest (repeatable; STREAM defaults to TOPIC)")
+	f.StringVar(&instance, "instance-id", envOr("LAKECTL_INSTANCE_ID", ""), "static group member id: a restart with the same id resumes without a rebalance")
+	f.DurationVar(&session, "session-timeout", envDuration("LAKECTL_SESSION_TIMEOUT", 0), "group session timeout (default 45s)")
+	f.BoolVar(&startAtEnd, "start-at-end", false, "partitions without a ledger entry start at their end, not their beginning")
+	f.StringVar(&httpAddr, "http", envOr("LAKECTL_HTTP", ""), "address for HTTP ingest, /metrics and /healthz (e.g. :8080)")
+	f.StringVar(&token, "token", envOr("LAKECTL_TOKEN", ""), "bearer token HTTP ingest requires")
+	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default any)")
+	f.StringVar(&flushSize, "flush-size", envOr("LAKECTL_FLUSH_SIZE", "128MiB"), "flush a file at this many uncompressed bytes")
+	f.DurationVar(&flushInterval, "flush-interval", envDuration("LAKECTL_FLUSH_INTERVAL", 10*time.Second), "flush files this old")
+	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "how long after an hour its marks must pass for it to be sealed")
+	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are encoded before upload (default: the temp dir)")
+	f.StringVar(&logLevel, "log-level", envOr("LAKECTL_LOG_LEVEL", "info"), "debug, info, warn or error")
+	cmd.MarkFlagRequired("lake")
+	return cmd
+}
+
+func ingestLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// envOr returns the variable's value, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envList splits a comma-separated variable; nil when unset.
+func envList(name string) []string {
+	v := os.Getenv(name)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+// parseBytes reads sizes like 134217728, 128MiB, 64MB or 512KiB.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
+			}
+			return int64(n * float64(u.mult)), nil
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
+	}
+	return n, nil
+}

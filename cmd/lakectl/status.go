@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/spf13/cobra"
+)
+
+func newStatusCmd() *cobra.Command {
+	var (
+		lakeURL string
+		streams []string
+		grace   time.Duration
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours",
+		Example: `  lakectl status --lake ./lake
+  lakectl status --lake s3://lake/prod --stream events --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
+			if err != nil {
+				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+			}
+			if len(streams) == 0 {
+				if streams, err = bronze.Streams(ctx, store); err != nil {
+					return err
+				}
+			}
+			var out []bronze.StreamStatus
+			for _, s := range streams {
+				st, err := bronze.Status(ctx, store, s, grace)
+				if err != nil {
+					return err
+				}
+				out = append(out, st)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "BRONZE\tVERSION\tFILES\tROWS\tLAST COMMIT\tSEALED THROUGH\tLAST SEALED HOUR")
+			for _, st := range out {
+				sealed, last := "-", "-"
+				if st.SealedThrough != nil {
+					sealed = st.SealedThrough.Format(time.RFC3339)
+				}
+				if st.LastSealed != "" {
+					last = st.LastSealed
+				}
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", st.Stream, st.Version, st.Files, st.Rows,
+					st.LastCommit.Format(time.RFC3339), sealed, last)
+			}
+			return w.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
+	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default all Bronze tables)")
+	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.MarkFlagRequired("lake")
+	return cmd
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/stores"
+)
+
+// openTable opens the Delta table whose _delta_log is directly under url: a local
+// path, file://..., or s3://bucket/prefix/table (the table is at the store's root).
+// A read-only table refuses every write, so commands that only read cannot write by
+// mistake and work with read-only credentials.
+func openTable(ctx context.Context, url string, readOnly bool) (*lake.Table, error) {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := stores.Open(ctx, url, stores.Options{Logger: logger, ReadOnly: readOnly})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", url, err)
+	}
+	return lake.NewTable(store, "", lake.WithLogger(logger)), nil
+}
+
+// snapshotSelector picks a version: the latest when both fields are nil.
+type snapshotSelector struct {
+	version *int64
+	asOf    *time.Time
+}
+
+// loadSnapshot opens the table at url and loads the snapshot that at selects. A table
+// that needs a protocol feature lakectl does not implement fails here, naming it.
+func loadSnapshot(ctx context.Context, url string, at snapshotSelector) (*lake.Snapshot, error) {
+	t, err := openTable(ctx, url, true)
+	if err != nil {
+		return nil, err
+	}
+	var snap *lake.Snapshot
+	switch {
+	case at.version != nil:
+		snap, err = t.At(ctx, *at.version)
+		if err != nil {
+			return nil, fmt.Errorf("load %s v%d: %w", url, *at.version, err)
+		}
+	case at.asOf != nil:
+		snap, err = t.AsOf(ctx, *at.asOf)
+		if err != nil {
+			return nil, fmt.Errorf("load %s as of %s: %w", url, at.asOf.Format(time.RFC3339), err)
+		}
+	default:
+		snap, err = t.Latest(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", url, err)
+		}
+	}
+	return snap, nil
+}

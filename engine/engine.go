@@ -1,0 +1,166 @@
+// Package engine runs DuckDB over lake tables: one in-process DuckDB database per
+// Session, Delta tables registered in it as views over their snapshot's data files, and
+// query results written back as Delta data files with statistics.
+//
+//	sess, err := engine.Open(ctx, engine.Config{MemoryLimit: "4GiB", Threads: 2, Logger: log})
+//	defer sess.Close()
+//	snap, err := table.Latest(ctx)
+//	err = sess.RegisterTable(ctx, "silver", "events", snap, engine.TableFiles(table, fileCache))
+//	adds, err := sess.WriteFiles(ctx, gold, []string{"day"},
+//		`SELECT day, count(*) AS n FROM silver.events WHERE day = $1 GROUP BY day`, day)
+//	tx := gold.Begin(goldSnap)
+//	tx.Add(adds...)
+//	_, err = tx.Commit(ctx)
+//
+// DuckDB here has no httpfs, so it only reads local files: a FileResolver gives each
+// data file a local path, the store's own for the file backend, a cached copy otherwise
+// (lake/cache).
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Config sets up a Session. Zero values take the documented defaults.
+type Config struct {
+	// MemoryLimit bounds DuckDB's memory, in DuckDB's syntax with binary units:
+	// "4GiB" (DuckDB reads "4GB" as 10^9 bytes). Past it DuckDB spills to TempDir.
+	// Default: DuckDB's own, 80% of physical memory.
+	MemoryLimit string
+	// Threads is the number of DuckDB worker threads. Default: runtime.NumCPU().
+	Threads int
+	// TempDir is where DuckDB spills. Default: a new directory under os.TempDir(),
+	// removed by Close.
+	TempDir string
+	// Logger receives the session's events. Default: discard.
+	Logger *slog.Logger
+}
+
+// Session is one DuckDB database, in memory, and the one connection that all its
+// queries use. Methods may be called from several goroutines; queries run one at a
+// time (each one uses all Threads).
+type Session struct {
+	db      *sql.DB
+	conn    *sql.Conn
+	log     *slog.Logger
+	tempDir string
+	ownTemp bool
+
+	mu   sync.Mutex
+	pins map[string]func() // view name -> release of the files it reads
+}
+
+// Open starts a DuckDB database with cfg's settings.
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	s := &Session{log: cfg.Logger, pins: map[string]func(){}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "engine")
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	s.tempDir = cfg.TempDir
+	if s.tempDir == "" {
+		dir, err := os.MkdirTemp("", "lakectl-duckdb-")
+		if err != nil {
+			return nil, fmt.Errorf("open engine: temp dir: %w", err)
+		}
+		s.tempDir, s.ownTemp = dir, true
+	}
+
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	s.db = sql.OpenDB(connector)
+	// database/sql pools connections, and each DuckDB connection has its own session
+	// state: TimeZone, search_path, temporary views and tables. A second pooled
+	// connection would run a query without the settings and views made on the first.
+	// So the session holds one connection for everything, and the pool may open no
+	// other.
+	s.db.SetMaxOpenConns(1)
+	s.conn, err = s.db.Conn(ctx)
+	if err != nil {
+		s.cleanup()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+
+	settings := []struct{ name, value string }{
+		{"threads", fmt.Sprint(threads)},
+		{"temp_directory", s.tempDir},
+		// Delta timestamps are UTC instants; casts between TIMESTAMP and TIMESTAMPTZ,
+		// and partition values, are read in UTC whatever the machine's zone.
+		{"TimeZone", "UTC"},
+		// Extensions cannot be downloaded here and users may be offline: fail at once
+		// rather than hang on a network fetch. Bundled ones (parquet, json, icu) load.
+		{"autoinstall_known_extensions", "false"},
+	}
+	if cfg.MemoryLimit != "" {
+		settings = append(settings, struct{ name, value string }{"memory_limit", cfg.MemoryLimit})
+	}
+	for _, st := range settings {
+		if _, err := s.conn.ExecContext(ctx, "SET "+st.name+" = "+Literal(st.value)); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open engine: set %s=%s: %w", st.name, st.value, err)
+		}
+	}
+	s.log.Debug("session open", "threads", threads, "memory_limit", cfg.MemoryLimit, "temp_dir", s.tempDir)
+	return s, nil
+}
+
+// Close releases the files the views pinned, closes DuckDB and removes the default
+// temp directory.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	for name, release := range s.pins {
+		release()
+		delete(s.pins, name)
+	}
+	s.mu.Unlock()
+	var errs []error
+	if s.conn != nil {
+		errs = append(errs, s.conn.Close())
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	s.cleanup()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close engine: %w", err)
+	}
+	return nil
+}
+
+func (s *Session) cleanup() {
+	if s.ownTemp {
+		os.RemoveAll(s.tempDir)
+	}
+}
+
+// ExecContext runs a statement on the session's connection.
+func (s *Session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.conn.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query on the session's connection. The caller closes the rows
+// before the next query can run.
+func (s *Session) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.conn.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (s *Session) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.conn.QueryRowContext(ctx, query, args...)
+}

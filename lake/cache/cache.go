@@ -1,0 +1,398 @@
+// Package cache keeps local copies of lake objects so that readers which only open local
+// files (DuckDB without httpfs) can read a remote store.
+//
+//	c := cache.New(store, "/var/cache/lakectl", 20<<30)
+//	path, err := c.Path(ctx, "silver/events/event_date=2026-11-21/part-1.zstd.parquet")
+//	// open path with DuckDB's read_parquet
+//
+// Delta data files are immutable, so an object is downloaded once and never
+// invalidated: the cache is keyed by object key alone. One cache directory must
+// therefore serve one store. A download is written to a temporary file and renamed into
+// place, so a crash never leaves a partial file under a final name. Concurrent requests
+// for the same key share one download. The total size is bounded, least recently used
+// objects are evicted first, and a new process rebuilds the index from the directory.
+//
+// For a lake.LocalStore the cache copies nothing: Path returns the store's own file.
+package cache
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/lakectl/lakectl/lake"
+)
+
+// Defaults used by New for arguments left at their zero value.
+const (
+	// DefaultMaxBytes bounds the cache when New is given maxBytes <= 0: 10 GiB.
+	DefaultMaxBytes int64 = 10 << 30
+	// DefaultDirName is the directory under os.UserCacheDir (or os.TempDir when there
+	// is none) used when New is given an empty dir.
+	DefaultDirName = "lakectl"
+)
+
+// tmpPrefix marks downloads in progress; a new process deletes what a crash left.
+const tmpPrefix = ".tmp-"
+
+// Cache maps object keys of one store to local file paths. It is safe for concurrent
+// use by several goroutines; two processes must not share a directory.
+type Cache struct {
+	store    lake.Store
+	local    lake.LocalStore // set when store has its own local files
+	dir      string
+	maxBytes int64
+	log      *slog.Logger
+	metrics  *metrics
+
+	flight singleflight.Group
+
+	mu      sync.Mutex
+	entries map[string]*list.Element // file name -> element of lru holding *entry
+	lru     *list.List               // front is the most recently used
+	used    int64
+	stats   Stats
+	loaded  bool // index rebuilt from dir
+	loadErr error
+}
+
+type entry struct {
+	name  string // file name in dir
+	size  int64
+	pins  int // Acquire holders; a pinned entry is never evicted
+	atime time.Time
+}
+
+// Stats counts cache events since New.
+type Stats struct {
+	Hits      int64 // requests served from a file already in the cache
+	Misses    int64 // requests that needed a download (shared downloads count each request)
+	Downloads int64 // objects downloaded from the store
+	Evictions int64 // files removed to stay under the size bound
+	Bytes     int64 // bytes currently held
+}
+
+// Option configures a Cache.
+type Option func(*Cache)
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Cache) { c.log = l.With("component", "cache") }
+}
+
+// WithRegisterer registers the cache's metrics (lakectl_cache_*); the default
+// registers none.
+func WithRegisterer(r prometheus.Registerer) Option {
+	return func(c *Cache) { c.metrics = newMetrics(r) }
+}
+
+// New returns a cache of store's objects in dir holding at most maxBytes. dir defaults
+// to DefaultDirName under the user's cache directory, maxBytes to DefaultMaxBytes. An
+// object larger than maxBytes is still served; it is evicted once it is released and
+// another object needs the room. New touches no file: the directory is created and
+// indexed on first use.
+func New(store lake.Store, dir string, maxBytes int64, opts ...Option) *Cache {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		dir = filepath.Join(base, DefaultDirName)
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	c := &Cache{
+		store:    store,
+		dir:      dir,
+		maxBytes: maxBytes,
+		log:      slog.New(slog.DiscardHandler),
+		entries:  map[string]*list.Element{},
+		lru:      list.New(),
+	}
+	c.local, _ = store.(lake.LocalStore)
+	for _, o := range opts {
+		o(c)
+	}
+	if c.metrics == nil {
+		c.metrics = newMetrics(nil)
+	}
+	return c
+}
+
+// Dir returns the cache directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// Stats returns the counters so far.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Bytes = c.used
+	return s
+}
+
+// Path returns a local file holding the object at key, downloading it on a miss. The
+// file may be evicted by a later miss once the cache is full; a reader that must keep it
+// until it is done uses Acquire. A missing object gives an error for which
+// errors.Is(err, fs.ErrNotExist) is true.
+func (c *Cache) Path(ctx context.Context, key string) (string, error) {
+	p, release, err := c.Acquire(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	release()
+	return p, nil
+}
+
+// Acquire is Path with a pin: the file is not evicted until release is called. release
+// is idempotent.
+func (c *Cache) Acquire(ctx context.Context, key string) (path string, release func(), err error) {
+	if c.local != nil {
+		return c.local.LocalPath(key), func() {}, nil
+	}
+	if err := c.loadIndex(); err != nil {
+		return "", nil, err
+	}
+	name := fileName(key)
+	if e := c.pinIfPresent(name, true); e != nil {
+		return filepath.Join(c.dir, name), c.releaser(e), nil
+	}
+	// Downloads run detached from any one caller's context: a caller that gives up must
+	// not fail the others waiting on the same key.
+	ch := c.flight.DoChan(name, func() (any, error) {
+		return c.download(context.WithoutCancel(ctx), key, name)
+	})
+	select {
+	case <-ctx.Done():
+		return "", nil, fmt.Errorf("cache %s: %w", key, ctx.Err())
+	case r := <-ch:
+		if r.Err != nil {
+			return "", nil, r.Err
+		}
+	}
+	for range 3 {
+		if e := c.pinIfPresent(name, false); e != nil {
+			// Room is made only now that the new file is pinned, so it cannot be the
+			// one evicted.
+			c.mu.Lock()
+			evicted := c.evictLocked()
+			c.mu.Unlock()
+			c.remove(evicted)
+			return filepath.Join(c.dir, name), c.releaser(e), nil
+		}
+		// Evicted between the download and this pin: only possible when the cache is
+		// far too small for what its readers hold. Fetch it again.
+		if _, err := c.download(ctx, key, name); err != nil {
+			return "", nil, err
+		}
+	}
+	return "", nil, fmt.Errorf("cache %s: evicted while being fetched; the cache (%d bytes) is too small for the files in use", key, c.maxBytes)
+}
+
+// pinIfPresent pins and touches the entry for name, counting a hit or a miss.
+func (c *Cache) pinIfPresent(name string, first bool) *entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[name]
+	if !ok {
+		if first {
+			c.stats.Misses++
+			c.metrics.misses.Inc()
+		}
+		return nil
+	}
+	if first {
+		c.stats.Hits++
+		c.metrics.hits.Inc()
+	}
+	e := el.Value.(*entry)
+	e.pins++
+	e.atime = time.Now()
+	c.lru.MoveToFront(el)
+	return e
+}
+
+func (c *Cache) releaser(e *entry) func() {
+	var once sync.Once
+	return func() {
+		// Releasing evicts nothing: the file stays until a new download needs its room,
+		// so a path from Path stays valid at least until the next miss.
+		once.Do(func() {
+			c.mu.Lock()
+			e.pins--
+			c.mu.Unlock()
+		})
+	}
+}
+
+// download copies key into a temporary file, syncs it and renames it to name.
+func (c *Cache) download(ctx context.Context, key, name string) (any, error) {
+	c.mu.Lock()
+	_, ok := c.entries[name]
+	c.mu.Unlock()
+	if ok { // another flight finished it between our miss and this call
+		return nil, nil
+	}
+	rc, err := c.store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("cache download %s: %w", key, err)
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(c.dir, tmpPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("cache download %s: %w", key, err)
+	}
+	size, err := io.Copy(tmp, rc)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(c.dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("cache download %s: %w", key, err)
+	}
+	c.metrics.downloaded.Add(float64(size))
+	c.log.Debug("downloaded", "key", key, "bytes", size)
+
+	c.mu.Lock()
+	c.stats.Downloads++
+	c.insertLocked(&entry{name: name, size: size, atime: time.Now()}, true)
+	c.mu.Unlock()
+	return nil, nil
+}
+
+// insertLocked adds e as most (front) or least recently used.
+func (c *Cache) insertLocked(e *entry, front bool) {
+	if front {
+		c.entries[e.name] = c.lru.PushFront(e)
+	} else {
+		c.entries[e.name] = c.lru.PushBack(e)
+	}
+	c.used += e.size
+	c.metrics.bytes.Set(float64(c.used))
+}
+
+// evictLocked drops unpinned entries from the back of the LRU list until the cache fits,
+// and returns the file names to delete once the lock is released.
+func (c *Cache) evictLocked() []string {
+	var names []string
+	for el := c.lru.Back(); el != nil && c.used > c.maxBytes; {
+		prev := el.Prev()
+		e := el.Value.(*entry)
+		if e.pins == 0 {
+			c.lru.Remove(el)
+			delete(c.entries, e.name)
+			c.used -= e.size
+			c.stats.Evictions++
+			c.metrics.evictions.Inc()
+			names = append(names, e.name)
+		}
+		el = prev
+	}
+	c.metrics.bytes.Set(float64(c.used))
+	return names
+}
+
+func (c *Cache) remove(names []string) {
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(c.dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.log.Warn("evict", "file", n, "err", err)
+		}
+	}
+}
+
+// loadIndex creates the directory and, once per Cache, indexes the files a previous
+// process left, least recently downloaded last. Hits are not written to disk (a
+// syscall per read for an ordering hint), so after a restart the LRU order is the
+// download order. Leftover temporary files are deleted: they are downloads that a crash
+// interrupted.
+func (c *Cache) loadIndex() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded {
+		return c.loadErr
+	}
+	c.loaded = true
+	c.loadErr = c.scanLocked()
+	return c.loadErr
+}
+
+func (c *Cache) scanLocked() error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return fmt.Errorf("cache dir %s: %w", c.dir, err)
+	}
+	des, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("cache index %s: %w", c.dir, err)
+	}
+	var found []*entry
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		if strings.HasPrefix(de.Name(), tmpPrefix) {
+			os.Remove(filepath.Join(c.dir, de.Name()))
+			continue
+		}
+		if !isFileName(de.Name()) {
+			continue // not ours; leave it alone
+		}
+		fi, err := de.Info()
+		if err != nil {
+			continue
+		}
+		found = append(found, &entry{name: de.Name(), size: fi.Size(), atime: fi.ModTime()})
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].atime.After(found[j].atime) })
+	for _, e := range found {
+		c.insertLocked(e, false)
+	}
+	names := c.evictLocked()
+	for _, n := range names {
+		os.Remove(filepath.Join(c.dir, n))
+	}
+	c.log.Debug("index rebuilt", "dir", c.dir, "files", len(found), "bytes", c.used)
+	return nil
+}
+
+// fileName maps a key to a flat, safe file name: keys may hold slashes, dots and any
+// byte, and the name must not. The ".parquet" suffix is cosmetic, for people listing
+// the directory.
+func fileName(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	name := hex.EncodeToString(sum[:])
+	if strings.HasSuffix(key, ".parquet") {
+		name += ".parquet"
+	}
+	return name
+}
+
+func isFileName(n string) bool {
+	n = strings.TrimSuffix(n, ".parquet")
+	if len(n) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(n)
+	return err == nil
+}

@@ -1,0 +1,259 @@
+package lake_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/deltatest"
+	"github.com/lakectl/lakectl/lake/mem"
+)
+
+// writeHistory makes 25 commits on a new table: appends to two partitions (one with a
+// null value and an encoded path), removes, txns, and a metadata change at v13.
+func writeHistory(t *testing.T, tbl *lake.Table) {
+	t.Helper()
+	ctx := t.Context()
+	if err := deltatest.Create(ctx, tbl); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 25; i++ {
+		snap := latest(t, tbl)
+		tx := tbl.Begin(snap)
+		p := []string{"x", "a b"}[i%2]
+		add := deltatest.FileAdd("w", i, p)
+		add.Path = lake.EncodePath(fmt.Sprintf("p=%s/part-%05d.parquet", p, i))
+		add.Stats = fmt.Sprintf(`{"numRecords":%d,"minValues":{"id":%d},"maxValues":{"id":%d},"nullCount":{"id":0}}`, i*10, i, i*10)
+		add.Tags = map[string]string{"offsets": fmt.Sprintf("%d-%d", i*100, i*100+99)}
+		if i%7 == 0 {
+			add.PartitionValues = map[string]*string{"p": nil}
+			add.Path = fmt.Sprintf("p=__HIVE_DEFAULT_PARTITION__/part-%05d.parquet", i)
+		}
+		tx.Add(add)
+		if i%3 == 0 {
+			files := snap.Files()
+			tx.Remove(files[0].RemoveAt(time.Now()))
+		}
+		tx.SetTxn(fmt.Sprintf("app-%d", i%4), int64(i))
+		if i == 13 {
+			md := snap.Metadata
+			md.Configuration = map[string]string{"delta.checkpointInterval": "10", "owner": "test"}
+			md.Description = "with a description"
+			tx.SetMetadata(md)
+		}
+		if v, err := tx.Commit(ctx); err != nil || v != int64(i) {
+			t.Fatalf("commit %d: v%d, %v", i, v, err)
+		}
+	}
+}
+
+// replayJSON is an independent replay of the JSON commits 0..upTo, by generic JSON
+// decoding, to compare with the lake package's snapshots.
+type replayed struct {
+	Protocol map[string]any
+	Metadata map[string]any
+	Files    map[string]map[string]any // decoded path -> add
+	Txns     map[string]int64
+}
+
+func replayJSON(t *testing.T, store lake.Store, root string, upTo int64) replayed {
+	t.Helper()
+	r := replayed{Files: map[string]map[string]any{}, Txns: map[string]int64{}}
+	for v := int64(0); v <= upTo; v++ {
+		data, err := lake.ReadAll(t.Context(), store, fmt.Sprintf("%s/_delta_log/%020d.json", root, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		for dec.More() {
+			var line map[string]map[string]any
+			if err := dec.Decode(&line); err != nil {
+				t.Fatal(err)
+			}
+			for kind, a := range line {
+				switch kind {
+				case "protocol":
+					r.Protocol = a
+				case "metaData":
+					r.Metadata = a
+				case "add":
+					r.Files[lake.Add{Path: a["path"].(string)}.DecodedPath()] = a
+				case "remove":
+					delete(r.Files, lake.Add{Path: a["path"].(string)}.DecodedPath())
+				case "txn":
+					n, _ := a["version"].(json.Number).Int64()
+					r.Txns[a["appId"].(string)] = n
+				}
+			}
+		}
+	}
+	return r
+}
+
+// compareToReplay checks a snapshot against the independent replay.
+func compareToReplay(t *testing.T, s *lake.Snapshot, r replayed) {
+	t.Helper()
+	if fmt.Sprintf("%v/%v", s.Protocol.MinReaderVersion, s.Protocol.MinWriterVersion) != fmt.Sprintf("%v/%v", r.Protocol["minReaderVersion"], r.Protocol["minWriterVersion"]) {
+		t.Errorf("protocol = %+v, replay %v", s.Protocol, r.Protocol)
+	}
+	md := s.Metadata
+	if md.ID != r.Metadata["id"] || md.SchemaString != r.Metadata["schemaString"] || md.Description != str(r.Metadata["description"]) ||
+		fmt.Sprint(md.PartitionColumns) != fmt.Sprint(r.Metadata["partitionColumns"]) ||
+		fmt.Sprint(md.Configuration) != fmt.Sprint(r.Metadata["configuration"]) {
+		t.Errorf("metadata = %+v, replay %v", md, r.Metadata)
+	}
+	if !reflect.DeepEqual(s.Txns(), r.Txns) {
+		t.Errorf("txns = %v, replay %v", s.Txns(), r.Txns)
+	}
+	var got, want []string
+	for _, a := range s.Files() {
+		pv, _ := json.Marshal(a.PartitionValues)
+		tags, _ := json.Marshal(a.Tags)
+		got = append(got, fmt.Sprintf("%s size=%d pv=%s stats=%s tags=%s", a.DecodedPath(), a.Size, pv, a.Stats, tags))
+	}
+	for p, a := range r.Files {
+		pv, _ := json.Marshal(a["partitionValues"])
+		tags, _ := json.Marshal(a["tags"])
+		want = append(want, fmt.Sprintf("%s size=%s pv=%s stats=%s tags=%s", p, a["size"], pv, a["stats"], tags))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("files differ from the replay:\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestCheckpointEveryTen(t *testing.T) {
+	store := mem.New()
+	tbl := lake.NewTable(store, "t")
+	writeHistory(t, tbl)
+	ctx := t.Context()
+	for _, v := range []int64{10, 20} {
+		if _, err := store.Stat(ctx, fmt.Sprintf("t/_delta_log/%020d.checkpoint.parquet", v)); err != nil {
+			t.Errorf("checkpoint v%d: %v", v, err)
+		}
+	}
+	objs, _ := store.List(ctx, "t/_delta_log/", "")
+	n := 0
+	for _, o := range objs {
+		if strings.Contains(o.Key, "checkpoint.parquet") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d checkpoints, want 2 (v10, v20)", n)
+	}
+	hint, err := lake.ReadAll(ctx, store, "t/_delta_log/_last_checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lc struct{ Version, Size int64 }
+	if err := json.Unmarshal(hint, &lc); err != nil || lc.Version != 20 || lc.Size <= 0 {
+		t.Errorf("_last_checkpoint = %s, want version 20 and a size", hint)
+	}
+
+	// The latest snapshot (checkpoint v20 + 5 commits), the checkpoint alone, and a
+	// replay without any checkpoint all equal the independent JSON replay.
+	compareToReplay(t, latest(t, tbl), replayJSON(t, store, "t", 25))
+	for _, v := range []int64{10, 13, 20} {
+		s, err := tbl.At(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareToReplay(t, s, replayJSON(t, store, "t", v))
+	}
+	onlyCheckpoints := copyStore(t, store)
+	for v := int64(0); v < 20; v++ {
+		onlyCheckpoints.Delete(ctx, fmt.Sprintf("t/_delta_log/%020d.json", v))
+	}
+	s, err := lake.NewTable(onlyCheckpoints, "t").Latest(ctx)
+	if err != nil {
+		t.Fatalf("latest from checkpoint v20 alone: %v", err)
+	}
+	compareToReplay(t, s, replayJSON(t, store, "t", 25))
+	noCheckpoints := copyStore(t, store)
+	for _, v := range []int64{10, 20} {
+		noCheckpoints.Delete(ctx, fmt.Sprintf("t/_delta_log/%020d.checkpoint.parquet", v))
+	}
+	s, err = lake.NewTable(noCheckpoints, "t").Latest(ctx)
+	if err != nil {
+		t.Fatalf("latest without checkpoints (hint names a missing one): %v", err)
+	}
+	compareToReplay(t, s, replayJSON(t, store, "t", 25))
+}
+
+// The checkpoint has the protocol's columns, so other engines read it.
+func TestCheckpointColumns(t *testing.T) {
+	store := mem.New()
+	writeHistory(t, lake.NewTable(store, "t"))
+	data, err := lake.ReadAll(t.Context(), store, "t/_delta_log/00000000000000000020.checkpoint.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range [][]string{
+		{"txn", "appId"}, {"txn", "version"},
+		{"add", "path"}, {"add", "partitionValues", "key_value", "key"}, {"add", "partitionValues", "key_value", "value"},
+		{"add", "size"}, {"add", "modificationTime"}, {"add", "dataChange"}, {"add", "stats"},
+		{"remove", "path"}, {"remove", "deletionTimestamp"}, {"remove", "dataChange"},
+		{"metaData", "id"}, {"metaData", "schemaString"}, {"metaData", "partitionColumns", "list", "element"},
+		{"metaData", "format", "provider"}, {"metaData", "configuration", "key_value", "key"},
+		{"protocol", "minReaderVersion"}, {"protocol", "minWriterVersion"},
+	} {
+		if _, ok := f.Schema().Lookup(path...); !ok {
+			t.Errorf("checkpoint has no column %s", strings.Join(path, "."))
+		}
+	}
+}
+
+// A commit whose checkpoint cannot be written still succeeds.
+func TestCheckpointFailureKeepsCommit(t *testing.T) {
+	store := &failingPut{Store: mem.New(), fail: ".checkpoint.parquet"}
+	tbl := lake.NewTable(store, "t")
+	if err := deltatest.Create(t.Context(), tbl); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 10; i++ {
+		if _, err := deltatest.Append(t.Context(), tbl, "w", i); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if s := latest(t, tbl); s.Version != 10 || s.NumFiles() != 10 {
+		t.Errorf("table at v%d with %d files, want v10 with 10", s.Version, s.NumFiles())
+	}
+}
+
+func copyStore(t *testing.T, src *mem.Store) *mem.Store {
+	t.Helper()
+	dst := mem.New()
+	objs, err := src.List(t.Context(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		data, err := lake.ReadAll(t.Context(), src, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst.PutIfAbsent(t.Context(), o.Key, data)
+		dst.SetModTime(o.Key, o.ModTime)
+	}
+	return dst
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

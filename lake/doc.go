@@ -1,0 +1,21 @@
+// Package lake is lakectl's storage layer: the object Store that every backend
+// implements (lake/fs, lake/s3, lake/mem) and the Delta Lake log on top of it —
+// snapshots, commits with optimistic concurrency, checkpoints, time travel and vacuum.
+//
+//	t := lake.NewTable(store, "silver/events")
+//	snap, err := t.Latest(ctx) // or t.At(ctx, 42), t.AsOf(ctx, when)
+//	for _, f := range snap.Files() {
+//		key := t.Key(f.DecodedPath())
+//		...
+//	}
+//	tx := t.Begin(snap)
+//	tx.Add(newFiles...)
+//	tx.SetTxn("silver/events/2026-11-21T08", bronzeVersion)
+//	version, err := tx.Commit(ctx)
+//
+// lakectl reads tables of reader version 1 (and 2 with column mapping off) and writes
+// reader 1 / writer 2 (see protocol.go for exactly what is refused). A commit is one
+// PutIfAbsent of the next _delta_log/%020d.json; a lost race is resolved by checking
+// the winning commits for logical conflicts and retrying at the next version. Every
+// 10th version gets a classic Parquet checkpoint and _last_checkpoint, best effort.
+package lake

@@ -1,0 +1,179 @@
+package lake
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultRetention is Delta's customary retention period: a week.
+const defaultRetention = 168 * time.Hour
+
+// VacuumOptions configures Vacuum.
+type VacuumOptions struct {
+	// Retain is how long removed files and old commits are kept, so that readers of
+	// older snapshots and time travel within the period still find them. Zero means
+	// the default, 168h; negative is an error.
+	Retain time.Duration
+	// DryRun lists what would be deleted and deletes nothing.
+	DryRun bool
+	// Now is the time retention counts back from; zero means the table's clock.
+	Now time.Time
+}
+
+// VacuumResult lists what Vacuum deleted (or, in a dry run, would delete).
+type VacuumResult struct {
+	Files     []ObjectInfo // data files first, then log files, each sorted by key
+	DataFiles int
+	LogFiles  int
+}
+
+// Vacuum deletes what no version within the retention period needs:
+//
+//   - data files under the table root that the latest snapshot does not reference, that
+//     no tombstone younger than Retain names, and that are older than Retain
+//     (files and directories whose names start with '_' or '.' are never touched);
+//   - JSON commits and checkpoints older than the newest checkpoint that is itself
+//     older than Retain, so the log a reader needs (that checkpoint and every commit
+//     after it) stays, and _last_checkpoint is never touched.
+//
+// It refuses tables that lakectl cannot write.
+func (t *Table) Vacuum(ctx context.Context, opts VacuumOptions) (VacuumResult, error) {
+	var res VacuumResult
+	retain := opts.Retain
+	if retain < 0 {
+		return res, fmt.Errorf("vacuum %s: negative retention %s", t, retain)
+	}
+	if retain == 0 {
+		retain = defaultRetention
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = t.now()
+	}
+	cutoff := now.Add(-retain)
+	snap, err := t.Latest(ctx)
+	if err != nil {
+		return res, fmt.Errorf("vacuum %s: %w", t, err)
+	}
+	if err := checkWrite(snap.Protocol, &snap.Metadata); err != nil {
+		return res, fmt.Errorf("vacuum %s: %w", t, err)
+	}
+	data, err := t.vacuumData(ctx, snap, cutoff)
+	if err != nil {
+		return res, err
+	}
+	logs, err := t.vacuumLog(ctx, cutoff)
+	if err != nil {
+		return res, err
+	}
+	res = VacuumResult{Files: append(data, logs...), DataFiles: len(data), LogFiles: len(logs)}
+	if opts.DryRun {
+		return res, nil
+	}
+	for i, o := range res.Files {
+		if err := ctx.Err(); err != nil {
+			return VacuumResult{Files: res.Files[:i]}, fmt.Errorf("vacuum %s: %w", t, err)
+		}
+		if err := t.store.Delete(ctx, o.Key); err != nil {
+			return VacuumResult{Files: res.Files[:i]}, fmt.Errorf("vacuum %s: delete %s: %w", t, o.Key, err)
+		}
+	}
+	return res, nil
+}
+
+// vacuumData returns the data files to delete.
+func (t *Table) vacuumData(ctx context.Context, snap *Snapshot, cutoff time.Time) ([]ObjectInfo, error) {
+	keep := make(map[string]bool, snap.NumFiles())
+	for _, a := range snap.state.files {
+		if a.IsAbsolute() {
+			// Such a path may point into the table under another spelling: matching it
+			// to a key is guesswork, and guessing wrong deletes live data.
+			return nil, fmt.Errorf("vacuum %s: live file %s has an absolute path, which vacuum does not handle", t, a.Path)
+		}
+		keep[a.DecodedPath()] = true
+	}
+	for p, r := range snap.state.tombstones {
+		if r.DeletionTimestamp >= cutoff.UnixMilli() {
+			keep[p] = true
+		}
+	}
+	prefix := ""
+	if t.root != "" {
+		prefix = t.root + "/"
+	}
+	objs, err := t.store.List(ctx, prefix, "")
+	if err != nil {
+		return nil, fmt.Errorf("vacuum %s: list files: %w", t, err)
+	}
+	var out []ObjectInfo
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, prefix)
+		if hiddenPath(rel) || keep[rel] || !o.ModTime.Before(cutoff) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// hiddenPath reports whether any component of a path starts with '_' or '.': the log,
+// and what other engines keep beside the data (_SUCCESS, .crc files, staging dirs).
+func hiddenPath(rel string) bool {
+	for _, c := range strings.Split(rel, "/") {
+		if strings.HasPrefix(c, "_") || strings.HasPrefix(c, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// vacuumLog returns the log files to delete: those of versions below the newest
+// readable checkpoint that is older than cutoff.
+func (t *Table) vacuumLog(ctx context.Context, cutoff time.Time) ([]ObjectInfo, error) {
+	l, err := t.listLog(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	keepFrom := int64(-1)
+	for _, cp := range l.checkpointsAtOrBelow(l.latest()) {
+		parts := l.checkpoints[cp]
+		if !parts[0].ModTime.Before(cutoff) {
+			continue
+		}
+		if _, err := t.readCheckpoint(ctx, parts); err != nil {
+			t.logger.Warn("vacuum: checkpoint unreadable, not expiring the log before it", "version", cp, "err", err)
+			continue
+		}
+		keepFrom = cp
+		break
+	}
+	if keepFrom <= 0 {
+		return nil, nil
+	}
+	prefix := t.Key(logDir)
+	objs, err := t.store.List(ctx, prefix, "")
+	if err != nil {
+		return nil, fmt.Errorf("vacuum %s: list log: %w", t, err)
+	}
+	var out []ObjectInfo
+	for _, o := range objs {
+		name := strings.TrimPrefix(o.Key, prefix)
+		if len(name) < 21 || name[20] != '.' || !o.ModTime.Before(cutoff) {
+			continue
+		}
+		v, err := strconv.ParseInt(name[:20], 10, 64)
+		if err != nil || v >= keepFrom {
+			continue
+		}
+		rest := name[21:]
+		if rest == "json" || rest == "crc" || (strings.HasPrefix(rest, "checkpoint.") && strings.HasSuffix(rest, ".parquet")) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Overrides are the settings that may come from outside lakectl.yaml. Precedence, from
+// strongest to weakest: a flag that was set, then a LAKECTL_* variable, then the file,
+// then the built-in default.
+//
+//	flag                 variable                     key in lakectl.yaml
+//	--store URL          LAKECTL_STORE                store.url
+//	--kafka-brokers A,B  LAKECTL_KAFKA_BROKERS        kafka.brokers
+//	--kafka-group G      LAKECTL_KAFKA_GROUP          kafka.group
+//	--listen ADDR        LAKECTL_HTTP_LISTEN          http.listen
+//	--memory-limit M     LAKECTL_DUCKDB_MEMORY_LIMIT  duckdb.memory_limit
+//	--threads N          LAKECTL_DUCKDB_THREADS       duckdb.threads
+//	                     LAKECTL_S3_ENDPOINT          store.endpoint
+//	                     LAKECTL_S3_REGION            store.region
+//
+// The pipeline directory itself comes from --pipeline, then LAKECTL_PIPELINE, then ".".
+type Overrides struct {
+	// Env looks up environment variables; os.Getenv in the CLI, nil for none.
+	Env func(string) string
+
+	Store        string
+	KafkaBrokers []string
+	KafkaGroup   string
+	Listen       string
+	MemoryLimit  string
+	Threads      int
+}
+
+// Register adds the override flags to fs, binding them to o.
+func (o *Overrides) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Store, "store", "", "lake URL (file:///path, s3://bucket/prefix); overrides store.url and $LAKECTL_STORE")
+	fs.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "Kafka seed brokers; overrides kafka.brokers and $LAKECTL_KAFKA_BROKERS")
+	fs.StringVar(&o.KafkaGroup, "kafka-group", "", "Kafka consumer group; overrides kafka.group and $LAKECTL_KAFKA_GROUP")
+	fs.StringVar(&o.Listen, "listen", "", "HTTP listen address; overrides http.listen and $LAKECTL_HTTP_LISTEN")
+	fs.StringVar(&o.MemoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GiB; overrides duckdb.memory_limit")
+	fs.IntVar(&o.Threads, "threads", 0, "DuckDB threads; overrides duckdb.threads")
+}
+
+// Dir returns the pipeline directory: flag, then LAKECTL_PIPELINE, then ".".
+func (o Overrides) Dir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if o.Env != nil {
+		if d := o.Env("LAKECTL_PIPELINE"); d != "" {
+			return d
+		}
+	}
+	return "."
+}
+
+func (o Overrides) apply(p *Pipeline) error {
+	env := func(string) string { return "" }
+	if o.Env != nil {
+		env = o.Env
+	}
+	str := func(dst *string, flag, variable string) {
+		if v := env(variable); v != "" {
+			*dst = v
+		}
+		if flag != "" {
+			*dst = flag
+		}
+	}
+	str(&p.Store.URL, o.Store, "LAKECTL_STORE")
+	str(&p.Store.Endpoint, "", "LAKECTL_S3_ENDPOINT")
+	str(&p.Store.Region, "", "LAKECTL_S3_REGION")
+	str(&p.Kafka.Group, o.KafkaGroup, "LAKECTL_KAFKA_GROUP")
+	str(&p.HTTP.Listen, o.Listen, "LAKECTL_HTTP_LISTEN")
+	str(&p.DuckDB.MemoryLimit, o.MemoryLimit, "LAKECTL_DUCKDB_MEMORY_LIMIT")
+	if v := env("LAKECTL_KAFKA_BROKERS"); v != "" {
+		p.Kafka.Brokers = strings.Split(v, ",")
+	}
+	if len(o.KafkaBrokers) > 0 {
+		p.Kafka.Brokers = o.KafkaBrokers
+	}
+	if v := env("LAKECTL_DUCKDB_THREADS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return &Error{File: "environment", Key: "LAKECTL_DUCKDB_THREADS", Msg: "want a whole number, got " + strconv.Quote(v)}
+		}
+		p.DuckDB.Threads = n
+	}
+	if o.Threads > 0 {
+		p.DuckDB.Threads = o.Threads
+	}
+	return nil
+}

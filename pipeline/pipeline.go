@@ -1,0 +1,295 @@
+// Package pipeline loads a pipeline directory: lakectl.yaml (the store, Kafka, the
+// Bronze streams, the Silver contracts, reference tables and consumers) and the files
+// beside it (reference/*, models/*.sql, views/*.sql).
+//
+//	p, err := pipeline.Load("./my-pipeline", pipeline.Overrides{Env: os.Getenv})
+//	if err != nil {
+//		return err // a *pipeline.Error naming file, line and key
+//	}
+//	events := p.Table("events")
+//
+// Parsing is strict: an unknown key, a value of the wrong type, a Silver table whose
+// source is not a declared stream and the like are errors that name the file, the line
+// and the dotted key. Values are taken, from weakest to strongest, from the built-in
+// defaults, lakectl.yaml, LAKECTL_* environment variables, and command-line flags (see
+// Overrides).
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the pipeline file inside a pipeline directory.
+const FileName = "lakectl.yaml"
+
+// Pipeline is a loaded, validated pipeline directory.
+type Pipeline struct {
+	Dir  string `yaml:"-"` // absolute path of the pipeline directory
+	File string `yaml:"-"` // path of lakectl.yaml as given (used in error messages)
+
+	Store     Store       `yaml:"store"`
+	Kafka     Kafka       `yaml:"kafka"`
+	HTTP      HTTP        `yaml:"http"`
+	DuckDB    DuckDB      `yaml:"duckdb"`
+	Streams   []Stream    `yaml:"streams"`
+	Silver    []Table     `yaml:"silver"`
+	Reference []Reference `yaml:"reference"`
+	Consumers []Consumer  `yaml:"consumers"`
+
+	lines map[string]int // dotted key -> line in File
+}
+
+// Store says where the lake lives.
+type Store struct {
+	// URL is file:///abs/path, s3://bucket/prefix or mem://name. A plain path, or
+	// file:// with a relative path, is taken relative to the pipeline directory.
+	// Default: ./lake in the pipeline directory. After Load it is always absolute.
+	URL string `yaml:"url,short"`
+	// S3 options; the standard AWS_* variables fill what is not set.
+	Endpoint  string `yaml:"endpoint"`
+	Region    string `yaml:"region"`
+	PathStyle bool   `yaml:"path_style"`
+	// CacheDir holds local copies of remote data files for DuckDB. Default: the
+	// user's cache directory.
+	CacheDir string `yaml:"cache_dir"`
+}
+
+// Kafka configures the Bronze ingest consumer group.
+type Kafka struct {
+	Brokers []string `yaml:"brokers"`
+	Group   string   `yaml:"group"` // default "lakectl"
+	// Topics maps each topic to the stream (Bronze table) its records go to.
+	Topics map[string]string `yaml:"topics"`
+}
+
+// HTTP configures the HTTP endpoints (ingest, views, status).
+type HTTP struct {
+	Listen string `yaml:"listen"` // default ":8080"
+}
+
+// DuckDB tunes every DuckDB session that lakectl opens.
+type DuckDB struct {
+	MemoryLimit string `yaml:"memory_limit"` // e.g. "4GiB"; default: DuckDB's (80% of RAM)
+	Threads     int    `yaml:"threads"`      // default: the number of CPUs
+	TempDir     string `yaml:"temp_dir"`     // where large jobs spill; default: DuckDB's
+}
+
+// Stream is one Bronze table, bronze/<name>.
+type Stream struct {
+	Name string `yaml:"-"`
+	// Grace is how long after the end of an ingest hour late records may still arrive
+	// before the hour counts as sealed. Default 5m.
+	Grace time.Duration `yaml:"grace"`
+	// FlushInterval bounds how long a record waits in an open file. Default 10s.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+}
+
+// Table is a Silver contract: silver/<name>, with rejected rows in quarantine/<name>.
+type Table struct {
+	Name        string   `yaml:"-"`
+	Description string   `yaml:"description"`
+	Source      string   `yaml:"source"` // the stream whose payloads are parsed
+	Fields      []Field  `yaml:"fields"` // in column order
+	Key         []string `yaml:"key"`    // fields that identify an event; dedupe key
+	EventTime   string   `yaml:"event_time"`
+	Enrich      []Enrich `yaml:"enrich"`
+}
+
+// Field is one column parsed from the JSON payload, with its checks.
+type Field struct {
+	Name     string   `yaml:"-"`
+	From     string   `yaml:"from"` // JSON key when it differs from Name
+	Type     string   `yaml:"type"` // see Types
+	Required bool     `yaml:"required"`
+	Min      *float64 `yaml:"min"`     // numbers only, inclusive
+	Max      *float64 `yaml:"max"`     // numbers only, inclusive
+	In       []string `yaml:"in"`      // allowed values (strings and integers)
+	Pattern  string   `yaml:"pattern"` // regular expression a string must match
+}
+
+// JSONKey is the key of the field in the payload.
+func (f Field) JSONKey() string {
+	if f.From != "" {
+		return f.From
+	}
+	return f.Name
+}
+
+// Enrich joins a reference table on one field and adds some of its columns.
+type Enrich struct {
+	Ref     string   `yaml:"ref"`     // reference table name, ref/<name>
+	On      string   `yaml:"on"`      // the Silver field to join on
+	RefKey  string   `yaml:"ref_key"` // the reference column; default: same as On
+	Columns []string `yaml:"columns"` // reference columns added to Silver
+	// Required quarantines rows without a match instead of keeping them with NULLs.
+	Required bool `yaml:"required"`
+}
+
+// Reference is a reference table loaded from a file with `lakectl ref load`.
+type Reference struct {
+	Name        string `yaml:"-"`
+	Description string `yaml:"description"`
+	File        string `yaml:"file"` // CSV or Parquet, relative to the pipeline directory
+}
+
+// Consumer is someone who reads views or Gold tables and needs them fresh.
+type Consumer struct {
+	Name   string        `yaml:"-"`
+	Reads  []string      `yaml:"reads"`  // view or Gold model names
+	Within time.Duration `yaml:"within"` // end-to-end freshness the consumer needs
+}
+
+// Load reads and validates the pipeline at path, a directory holding lakectl.yaml or
+// the file itself, then applies ov on top.
+func Load(path string, ov Overrides) (*Pipeline, error) {
+	file := path
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		file = filepath.Join(path, FileName)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("read pipeline: %v", err),
+			hint: "pass the pipeline directory with --pipeline, or create one with `lakectl init DIR`"}
+	}
+	return Parse(file, data, ov)
+}
+
+// Parse is Load for a file already in memory; file names it in errors and anchors
+// relative paths.
+func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(file, err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return nil, fmt.Errorf("pipeline directory of %s: %w", file, err)
+	}
+	p := &Pipeline{Dir: dir, File: file}
+	d := &decoder{file: file, lines: map[string]int{}}
+	if err := d.decode(&doc, reflectValue(p), ""); err != nil {
+		return nil, err
+	}
+	p.lines = d.lines
+	if err := ov.apply(p); err != nil {
+		return nil, err
+	}
+	p.defaults()
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// syntaxError turns yaml.v3's "yaml: line 3: ..." into an Error with the line.
+func syntaxError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		_, msg, _ = strings.Cut(msg, ": ")
+	}
+	return &Error{File: file, Line: line, Msg: "YAML syntax: " + msg}
+}
+
+func (p *Pipeline) defaults() {
+	if p.Store.URL == "" {
+		p.Store.URL = "lake"
+	}
+	p.Store.URL = p.absURL(p.Store.URL)
+	if p.Kafka.Group == "" {
+		p.Kafka.Group = "lakectl"
+	}
+	if p.HTTP.Listen == "" {
+		p.HTTP.Listen = ":8080"
+	}
+	for i := range p.Streams {
+		s := &p.Streams[i]
+		if s.Grace == 0 {
+			s.Grace = 5 * time.Minute
+		}
+		if s.FlushInterval == 0 {
+			s.FlushInterval = 10 * time.Second
+		}
+	}
+	for i := range p.Silver {
+		for j := range p.Silver[i].Enrich {
+			e := &p.Silver[i].Enrich[j]
+			if e.RefKey == "" {
+				e.RefKey = e.On
+			}
+		}
+	}
+}
+
+// absURL makes a plain or relative file URL absolute against the pipeline directory.
+func (p *Pipeline) absURL(u string) string {
+	if scheme, _, ok := strings.Cut(u, "://"); ok && scheme != "file" {
+		return u
+	}
+	path := strings.TrimPrefix(u, "file://")
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.Dir, path)
+	}
+	return "file://" + filepath.Clean(path)
+}
+
+// Path resolves a file name from lakectl.yaml against the pipeline directory.
+func (p *Pipeline) Path(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(p.Dir, name)
+}
+
+// Stream returns the stream called name, or nil.
+func (p *Pipeline) Stream(name string) *Stream {
+	for i := range p.Streams {
+		if p.Streams[i].Name == name {
+			return &p.Streams[i]
+		}
+	}
+	return nil
+}
+
+// Table returns the Silver table called name, or nil.
+func (p *Pipeline) Table(name string) *Table {
+	for i := range p.Silver {
+		if p.Silver[i].Name == name {
+			return &p.Silver[i]
+		}
+	}
+	return nil
+}
+
+// Ref returns the reference table called name, or nil.
+func (p *Pipeline) Ref(name string) *Reference {
+	for i := range p.Reference {
+		if p.Reference[i].Name == name {
+			return &p.Reference[i]
+		}
+	}
+	return nil
+}
+
+// Field returns the field called name, or nil.
+func (t *Table) Field(name string) *Field {
+	for i := range t.Fields {
+		if t.Fields[i].Name == name {
+			return &t.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Line returns the line of the dotted key in the pipeline file, 0 if unknown.
+func (p *Pipeline) Line(key string) int { return p.lines[key] }
+
+func (p *Pipeline) errorf(key, hint, format string, args ...any) *Error {
+	return &Error{File: p.File, Line: p.lines[key], Key: key, Msg: fmt.Sprintf(format, args...), hint: hint}
+}

@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleLoads(t *testing.T) {
+	dir := t.TempDir()
+	written, err := WriteExample(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) < 2 {
+		t.Fatalf("WriteExample wrote %v, want lakectl.yaml and reference data", written)
+	}
+	p, err := Load(dir, Overrides{})
+	if err != nil {
+		t.Fatalf("example pipeline does not load: %v", err)
+	}
+	if got, want := p.Store.URL, "file://"+filepath.Join(dir, "lake"); got != want {
+		t.Errorf("store URL = %q, want %q", got, want)
+	}
+	events := p.Table("events")
+	if events == nil {
+		t.Fatal("example has no silver table events")
+	}
+	var names []string
+	for _, f := range events.Fields {
+		names = append(names, f.Name)
+	}
+	if got, want := strings.Join(names, ","), "event_id,user_id,event_type,amount,timestamp"; got != want {
+		t.Errorf("fields in file order = %s, want %s", got, want)
+	}
+	if got := p.Stream("events").Grace; got != 5*time.Minute {
+		t.Errorf("grace = %v, want 5m", got)
+	}
+	if ref := p.Ref("users"); ref == nil {
+		t.Error("example has no reference table users")
+	} else if _, err := os.Stat(p.Path(ref.File)); err != nil {
+		t.Errorf("reference file of users: %v", err)
+	}
+	if _, err := WriteExample(dir); !errors.Is(err, ErrPipelineExists) {
+		t.Errorf("second WriteExample into the same directory: err = %v, want ErrPipelineExists", err)
+	}
+}
+
+const base = `
+streams:
+  events: {}
+reference:
+  users: {file: users.csv}
+silver:
+  events:
+    source: events
+    fields:
+      id: {type: string, required: true}
+      ts: {type: timestamp, required: true}
+      n:  {type: int}
+    key: id
+    event_time: ts
+`
+
+func TestBadFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		yaml     string
+		wantLine int
+		wantKey  string
+		wantMsg  string
+	}{
+		{"unknown top-level key", "strems:\n  events: {}\n", 1, "strems", `unknown key "strems"`},
+		{"unknown nested key", base + "    enrich:\n      - {ref: users, on: id, colums: [x]}\n", 16, "silver.events.enrich[0].colums", `unknown key "colums"`},
+		{"misspelt field option", strings.Replace(base, "n:  {type: int}", "n:  {type: int, requird: true}", 1), 12, "silver.events.fields.n.requird", "unknown key"},
+		{"bad number", strings.Replace(base, "n:  {type: int}", "n:  {type: int, min: ten}", 1), 12, "silver.events.fields.n.min", `want a number, got "ten"`},
+		{"bad bool", strings.Replace(base, "required: true}\n      ts", "required: yes please}\n      ts", 1), 10, "silver.events.fields.id.required", "want true or false"},
+		{"bad duration", strings.Replace(base, "events: {}", "events: {grace: soon}", 1), 3, "streams.events.grace", "want a duration"},
+		{"list where mapping", "kafka: [a]\n", 1, "kafka", "want a mapping"},
+		{"unknown stream", strings.Replace(base, "source: events", "source: clicks", 1), 8, "silver.events.source", `unknown stream "clicks" (streams: events)`},
+		{"unknown type", strings.Replace(base, "{type: int}", "{type: integer}", 1), 12, "silver.events.fields.n.type", `unknown type "integer"`},
+		{"key not a field", strings.Replace(base, "key: id", "key: event_id", 1), 13, "silver.events.key", `key field "event_id" is not a declared field`},
+		{"event time not a timestamp", strings.Replace(base, "event_time: ts", "event_time: n", 1), 14, "silver.events.event_time", "must name a required timestamp field"},
+		{"min on a string", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, min: 1}", 1), 10, "silver.events.fields.id", "min and max apply to numbers"},
+		{"bad pattern", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, pattern: \"(\"}", 1), 10, "silver.events.fields.id.pattern", "bad regular expression"},
+		{"unknown ref", base + "    enrich:\n      - {ref: people, on: id, columns: [x]}\n", 16, "silver.events.enrich[0].ref", `unknown reference table "people"`},
+		{"enrich column clash", base + "    enrich:\n      - {ref: users, on: id, columns: [n]}\n", 16, "silver.events.enrich[0].columns", `column "n" already exists`},
+		{"reserved field", strings.Replace(base, "n:  {type: int}", "event_date: {type: date}", 1), 12, "silver.events.fields.event_date", "reserved"},
+		{"topic to unknown stream", base + "kafka:\n  topics: {clicks: click_stream}\n", 16, "kafka.topics.clicks", `unknown stream "click_stream"`},
+		{"duplicate name", strings.Replace(base, "      n:  {type: int}", "      n:  {type: int}\n      n:  {type: double}", 1), 13, "silver.events.fields.n", "name given twice"},
+		{"yaml syntax", "silver: [\n", 1, "", "YAML syntax"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("dir/lakectl.yaml", []byte(tt.yaml), Overrides{})
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("err = %v, want a *pipeline.Error", err)
+			}
+			if perr.File != "dir/lakectl.yaml" || perr.Line != tt.wantLine || perr.Key != tt.wantKey || !strings.Contains(perr.Msg, tt.wantMsg) {
+				t.Errorf("got  %s (line %d, key %q)\nwant dir/lakectl.yaml:%d: %s: ...%s...", perr, perr.Line, perr.Key, tt.wantLine, tt.wantKey, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestOverridePrecedence(t *testing.T) {
+	file := "store: s3://from-file/lake\nkafka: {brokers: [file:9092], group: file}\nduckdb: {threads: 1}\n"
+	env := map[string]string{
+		"LAKECTL_STORE":          "s3://from-env/lake",
+		"LAKECTL_KAFKA_BROKERS":  "env1:9092,env2:9092",
+		"LAKECTL_DUCKDB_THREADS": "3",
+	}
+	tests := []struct {
+		name        string
+		ov          Overrides
+		wantStore   string
+		wantBrokers string
+		wantGroup   string
+		wantThreads int
+	}{
+		{"file only", Overrides{}, "s3://from-file/lake", "file:9092", "file", 1},
+		{"env over file", Overrides{Env: mapEnv(env)}, "s3://from-env/lake", "env1:9092,env2:9092", "file", 3},
+		{"flag over env", Overrides{Env: mapEnv(env), Store: "s3://from-flag/lake", KafkaGroup: "flag", Threads: 2},
+			"s3://from-flag/lake", "env1:9092,env2:9092", "flag", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse("/p/lakectl.yaml", []byte(file), tt.ov)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Store.URL != tt.wantStore || strings.Join(p.Kafka.Brokers, ",") != tt.wantBrokers ||
+				p.Kafka.Group != tt.wantGroup || p.DuckDB.Threads != tt.wantThreads {
+				t.Errorf("got store=%s brokers=%v group=%s threads=%d, want %s %s %s %d",
+					p.Store.URL, p.Kafka.Brokers, p.Kafka.Group, p.DuckDB.Threads,
+					tt.wantStore, tt.wantBrokers, tt.wantGroup, tt.wantThreads)
+			}
+		})
+	}
+	if _, err := Parse("/p/lakectl.yaml", []byte(file), Overrides{Env: mapEnv(map[string]string{"LAKECTL_DUCKDB_THREADS": "many"})}); err == nil ||
+		!strings.Contains(err.Error(), "LAKECTL_DUCKDB_THREADS") {
+		t.Errorf("bad LAKECTL_DUCKDB_THREADS: err = %v, want an error naming the variable", err)
+	}
+}
+
+func TestStoreURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"lake":               "file:///p/lake",
+		"file://./data/lake": "file:///p/data/lake",
+		"file:///abs/lake":   "file:///abs/lake",
+		"/abs/lake":          "file:///abs/lake",
+		"s3://bucket/prefix": "s3://bucket/prefix",
+		"mem://unit":         "mem://unit",
+	} {
+		p, err := Parse("/p/lakectl.yaml", []byte("store: "+in+"\n"), Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Store.URL != want {
+			t.Errorf("store %q resolves to %q, want %q", in, p.Store.URL, want)
+		}
+	}
+}
+
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}

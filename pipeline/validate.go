@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Types are the field types a contract may declare, and the DuckDB type each becomes.
+// decimal(P,S) is accepted too (P ≤ 38).
+var Types = map[string]string{
+	"string":    "VARCHAR",
+	"int":       "BIGINT",
+	"double":    "DOUBLE",
+	"boolean":   "BOOLEAN",
+	"timestamp": "TIMESTAMPTZ",
+	"date":      "DATE",
+}
+
+var decimalType = regexp.MustCompile(`^decimal\((\d{1,2}),\s*(\d{1,2})\)$`)
+
+// DuckDBType returns the DuckDB type of a contract type, false if it is not one.
+func DuckDBType(t string) (string, bool) {
+	if d, ok := Types[t]; ok {
+		return d, true
+	}
+	if m := decimalType.FindStringSubmatch(t); m != nil {
+		p, _ := strconv.Atoi(m[1])
+		s, _ := strconv.Atoi(m[2])
+		if p >= 1 && p <= 38 && s <= p {
+			return fmt.Sprintf("DECIMAL(%d,%d)", p, s), true
+		}
+	}
+	return "", false
+}
+
+// IsNumeric says whether min and max apply to the type.
+func IsNumeric(t string) bool {
+	return t == "int" || t == "double" || strings.HasPrefix(t, "decimal(")
+}
+
+// identifier is what table, stream, field and column names must look like: they become
+// table paths and SQL identifiers, and lower-case snake case reads the same in every
+// engine that opens the tables.
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Reserved column names that every Silver table carries besides its fields.
+var Reserved = []string{"event_date", "event_hour"}
+
+func reflectValue(p *Pipeline) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+func (p *Pipeline) validate() error {
+	if err := p.validateNames(); err != nil {
+		return err
+	}
+	for topic, stream := range p.Kafka.Topics {
+		if p.Stream(stream) == nil {
+			return p.errorf("kafka.topics."+topic, "declare it under streams:, or fix the name",
+				"topic %q goes to unknown stream %q (streams: %s)", topic, stream, p.names("streams"))
+		}
+	}
+	for i := range p.Silver {
+		if err := p.validateTable(&p.Silver[i]); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.Consumers {
+		if len(c.Reads) == 0 {
+			return p.errorf("consumers."+c.Name, "", "consumer reads nothing: add reads: [VIEW ...]")
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) validateNames() error {
+	check := func(section, name string) error {
+		if !identifier.MatchString(name) {
+			return p.errorf(section+"."+name, "use lower-case letters, digits and _, starting with a letter",
+				"bad name %q", name)
+		}
+		return nil
+	}
+	for _, s := range p.Streams {
+		if err := check("streams", s.Name); err != nil {
+			return err
+		}
+	}
+	for _, t := range p.Silver {
+		if err := check("silver", t.Name); err != nil {
+			return err
+		}
+	}
+	for _, r := range p.Reference {
+		if err := check("reference", r.Name); err != nil {
+			return err
+		}
+		if r.File == "" {
+			return p.errorf("reference."+r.Name, "", "missing file: (a CSV or Parquet file)")
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) validateTable(t *Table) error {
+	at := "silver." + t.Name
+	if t.Source == "" {
+		return p.errorf(at, "", "missing source: (the stream whose events this table cleans)")
+	}
+	if p.Stream(t.Source) == nil {
+		return p.errorf(at+".source", "declare it under streams:, or fix the name",
+			"unknown stream %q (streams: %s)", t.Source, p.names("streams"))
+	}
+	if len(t.Fields) == 0 {
+		return p.errorf(at, "", "missing fields:")
+	}
+	columns := map[string]bool{}
+	for _, f := range t.Fields {
+		if err := p.validateField(at+".fields."+f.Name, f); err != nil {
+			return err
+		}
+		columns[f.Name] = true
+	}
+	if len(t.Key) == 0 {
+		return p.errorf(at, "", "missing key: (the fields that identify an event)")
+	}
+	for _, k := range t.Key {
+		if f := t.Field(k); f == nil {
+			return p.errorf(at+".key", "", "key field %q is not a declared field", k)
+		} else if !f.Required {
+			return p.errorf(at+".key", "mark it required: true", "key field %q must be required", k)
+		}
+	}
+	if t.EventTime == "" {
+		return p.errorf(at, "", "missing event_time: (the timestamp field that partitions the table)")
+	}
+	if f := t.Field(t.EventTime); f == nil || f.Type != "timestamp" || !f.Required {
+		return p.errorf(at+".event_time", "", "event_time %q must name a required timestamp field", t.EventTime)
+	}
+	for i, e := range t.Enrich {
+		if err := p.validateEnrich(fmt.Sprintf("%s.enrich[%d]", at, i), t, e, columns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) validateField(at string, f Field) error {
+	if !identifier.MatchString(f.Name) {
+		return p.errorf(at, "use lower-case letters, digits and _, starting with a letter", "bad field name %q", f.Name)
+	}
+	if slices.Contains(Reserved, f.Name) {
+		return p.errorf(at, "rename it and read it with from: "+f.Name, "field name %q is reserved for partitioning", f.Name)
+	}
+	if f.Type == "" {
+		return p.errorf(at, "", "missing type:")
+	}
+	if _, ok := DuckDBType(f.Type); !ok {
+		return p.errorf(at+".type", "types: boolean, date, decimal(P,S), double, int, string, timestamp",
+			"unknown type %q", f.Type)
+	}
+	if (f.Min != nil || f.Max != nil) && !IsNumeric(f.Type) {
+		return p.errorf(at, "", "min and max apply to numbers, not %s", f.Type)
+	}
+	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+		return p.errorf(at+".min", "", "min %v is above max %v", *f.Min, *f.Max)
+	}
+	if len(f.In) > 0 && f.Type != "string" && f.Type != "int" {
+		return p.errorf(at+".in", "", "allowed values apply to string and int fields, not %s", f.Type)
+	}
+	if f.Type == "int" {
+		for _, v := range f.In {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return p.errorf(at+".in", "", "allowed value %q is not an integer", v)
+			}
+		}
+	}
+	if f.Pattern != "" {
+		if f.Type != "string" {
+			return p.errorf(at+".pattern", "", "pattern applies to string fields, not %s", f.Type)
+		}
+		if _, err := regexp.Compile(f.Pattern); err != nil {
+			return p.errorf(at+".pattern", "", "bad regular expression: %v", err)
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) validateEnrich(at string, t *Table, e Enrich, columns map[string]bool) error {
+	if p.Ref(e.Ref) == nil {
+		return p.errorf(at+".ref", "declare it under reference:, or fix the name",
+			"unknown reference table %q (reference: %s)", e.Ref, p.names("reference"))
+	}
+	if t.Field(e.On) == nil {
+		return p.errorf(at+".on", "", "join field %q is not a declared field", e.On)
+	}
+	if !identifier.MatchString(e.RefKey) {
+		return p.errorf(at+".ref_key", "", "bad column name %q", e.RefKey)
+	}
+	if len(e.Columns) == 0 {
+		return p.errorf(at, "", "missing columns: (the reference columns to add)")
+	}
+	for _, c := range e.Columns {
+		if !identifier.MatchString(c) {
+			return p.errorf(at+".columns", "", "bad column name %q", c)
+		}
+		if columns[c] || slices.Contains(Reserved, c) {
+			return p.errorf(at+".columns", "", "column %q already exists in silver.%s", c, t.Name)
+		}
+		columns[c] = true
+	}
+	return nil
+}
+
+// names lists the declared names of a section, for "did you mean" style messages.
+func (p *Pipeline) names(section string) string {
+	var out []string
+	switch section {
+	case "streams":
+		for _, s := range p.Streams {
+			out = append(out, s.Name)
+		}
+	case "reference":
+		for _, r := range p.Reference {
+			out = append(out, r.Name)
+		}
+	}
+	if len(out) == 0 {
+		return "none declared"
+	}
+	return strings.Join(out, ", ")
+}

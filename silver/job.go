@@ -1,0 +1,357 @@
+package silver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/pipeline"
+)
+
+// Config sets up a Job.
+type Config struct {
+	Store    lake.Store
+	Pipeline *pipeline.Pipeline
+	// Cache gives DuckDB local copies of data files (the file store's own paths).
+	Cache *cache.Cache
+	// Engine configures each run's DuckDB session. Default: the pipeline's duckdb
+	// settings.
+	Engine engine.Config
+	// Logger receives one line per run and its decisions. Default: discard.
+	Logger *slog.Logger
+	// Registerer gets the job's metrics (see Metrics). Default: none.
+	Registerer prometheus.Registerer
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// MaxAttempts bounds the retries of a run that lost a commit race. Default 5.
+	MaxAttempts int
+}
+
+// Job runs Silver contracts. It is safe for concurrent use: each run has its own
+// DuckDB session.
+type Job struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *Metrics
+}
+
+// NewJob returns a job with cfg's settings.
+func NewJob(cfg Config) *Job {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.Engine == (engine.Config{}) && cfg.Pipeline != nil {
+		d := cfg.Pipeline.DuckDB
+		cfg.Engine = engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir}
+	}
+	if cfg.Engine.Logger == nil {
+		cfg.Engine.Logger = cfg.Logger
+	}
+	if cfg.Cache == nil {
+		cfg.Cache = cache.New(cfg.Store, "", 0)
+	}
+	return &Job{cfg: cfg, log: cfg.Logger.With("component", "silver"), metrics: NewMetrics(cfg.Registerer)}
+}
+
+// RunOptions modify one run.
+type RunOptions struct {
+	// Force processes an hour that is not sealed yet. The run is recorded as partial,
+	// so the hour is processed again (idempotently) once it is sealed.
+	Force bool
+}
+
+// Summary says what a run did.
+type Summary struct {
+	Table         string
+	Hour          bronze.Hour
+	BronzeVersion int64
+	// Skipped is set when an earlier run already processed this Bronze version.
+	Skipped     bool
+	RowsIn      int64 // Bronze rows of the hour
+	Valid       int64 // rows that passed the contract
+	Quarantined int64 // rows written to quarantine now (0 if an earlier attempt did)
+	Duplicates  int64 // valid rows dropped as duplicates, in the batch or against Silver
+	Late        int64 // rows written whose event time is before the ingest hour
+	Written     int64 // rows appended to Silver (new winners)
+	Partitions  []Partition
+	Rewritten   []Partition // partitions rewritten because a new row beat a stored one
+	Version     int64       // Silver version committed; -1 when nothing was committed
+	Duration    time.Duration
+}
+
+// RunHour processes ingest hour h of the Silver table called table.
+func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts RunOptions) (Summary, error) {
+	start := j.cfg.Now()
+	t, err := j.table(table)
+	if err != nil {
+		return Summary{}, err
+	}
+	c, err := Compile(*t)
+	if err != nil {
+		return Summary{}, err
+	}
+	var sum Summary
+	for attempt := 1; ; attempt++ {
+		sum, err = j.runOnce(ctx, c, h, opts)
+		var conflict *lake.ConflictError
+		if err == nil || !errors.As(err, &conflict) || attempt >= j.cfg.MaxAttempts {
+			break
+		}
+		j.log.Info("lost a commit race; re-reading", "table", table, "hour", h.String(), "attempt", attempt, "reason", conflict.Reason)
+	}
+	sum.Duration = j.cfg.Now().Sub(start)
+	if err != nil {
+		j.metrics.runs.WithLabelValues(table, "error").Inc()
+		return sum, fmt.Errorf("silver %s hour %s: %w", table, h, err)
+	}
+	j.metrics.observe(sum)
+	j.log.Info("silver hour done", "table", table, "hour", h.String(), "bronze_version", sum.BronzeVersion,
+		"skipped", sum.Skipped, "rows_in", sum.RowsIn, "valid", sum.Valid, "quarantined", sum.Quarantined,
+		"duplicates", sum.Duplicates, "late", sum.Late, "partitions", len(sum.Partitions),
+		"rewritten", len(sum.Rewritten), "version", sum.Version, "duration", sum.Duration)
+	return sum, nil
+}
+
+func (j *Job) table(name string) (*pipeline.Table, error) {
+	p := j.cfg.Pipeline
+	if t := p.Table(name); t != nil {
+		return t, nil
+	}
+	var known []string
+	for _, t := range p.Silver {
+		known = append(known, t.Name)
+	}
+	return nil, &UnknownTableError{Name: name, File: p.File, Known: known}
+}
+
+func (j *Job) grace(stream string) time.Duration {
+	if s := j.cfg.Pipeline.Stream(stream); s != nil && s.Grace > 0 {
+		return s.Grace
+	}
+	return bronze.DefaultGrace
+}
+
+// run is the state of one attempt.
+type run struct {
+	j        *Job
+	c        *Contract
+	hour     bronze.Hour
+	sess     *engine.Session
+	bronze   *lake.Table
+	bsnap    *lake.Snapshot
+	silver   *lake.Table
+	ssnap    *lake.Snapshot // nil when the table does not exist yet
+	appID    string
+	sealed   bool
+	// What the commits record: the txn version (the input version read), the job
+	// name and the versions of the inputs, for lineage.
+	txnVersion int64
+	job        string
+	inputs     map[string]int64
+	sum      Summary
+	commitID string
+}
+
+func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {
+	r := &run{j: j, c: c, hour: h, commitID: uuid.NewString()}
+	r.sum = Summary{Table: c.Table.Name, Hour: h, Version: -1}
+	r.bronze = lake.NewTable(j.cfg.Store, bronze.TableRoot(c.Table.Source), lake.WithLogger(j.log))
+	r.silver = lake.NewTable(j.cfg.Store, Root(c.Table.Name), lake.WithLogger(j.log))
+	var err error
+	if r.bsnap, err = r.bronze.Latest(ctx); err != nil {
+		if errors.Is(err, lake.ErrNoTable) {
+			return r.sum, fmt.Errorf("read bronze/%s: %w (has anything been ingested into stream %s?)", c.Table.Source, err, c.Table.Source)
+		}
+		return r.sum, fmt.Errorf("read bronze/%s: %w", c.Table.Source, err)
+	}
+	r.sum.BronzeVersion = r.bsnap.Version
+	r.txnVersion, r.job = r.bsnap.Version, "silver"
+	r.inputs = map[string]int64{"bronze/" + c.Table.Source: r.bsnap.Version}
+	r.sealed = bronze.IsSealed(r.bsnap, h, j.grace(c.Table.Source))
+	if !r.sealed && !opts.Force {
+		return r.sum, &UnsealedError{Stream: c.Table.Source, Hour: h}
+	}
+	r.appID = AppID(c.Table.Name, h)
+	if !r.sealed {
+		r.appID = partialAppID(c.Table.Name, h)
+	}
+	if r.ssnap, err = latestOrNil(ctx, r.silver); err != nil {
+		return r.sum, err
+	}
+	if r.done(r.ssnap) {
+		r.sum.Skipped = true
+		return r.sum, nil
+	}
+	if r.sess, err = engine.Open(ctx, j.cfg.Engine); err != nil {
+		return r.sum, err
+	}
+	defer r.sess.Close()
+	if err := r.parse(ctx); err != nil {
+		return r.sum, err
+	}
+	if err := r.quarantine(ctx); err != nil {
+		return r.sum, err
+	}
+	if err := r.merge(ctx); err != nil {
+		return r.sum, err
+	}
+	return r.sum, nil
+}
+
+// done reports whether snap already holds this run's result: a sealed hour is done
+// once any run of it committed (a sealed hour never changes); a partial run is done
+// when it read the Bronze version there is now.
+func (r *run) done(snap *lake.Snapshot) bool {
+	if snap == nil {
+		return false
+	}
+	if _, ok := snap.TxnVersion(AppID(r.c.Table.Name, r.hour)); ok {
+		return true
+	}
+	v, ok := snap.TxnVersion(r.appID)
+	return ok && !r.sealed && v >= r.bsnap.Version
+}
+
+func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
+	snap, err := t.Latest(ctx)
+	if errors.Is(err, lake.ErrNoTable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t, err)
+	}
+	return snap, nil
+}
+
+// hourFiles returns the Bronze files of ingest hour h.
+func hourFiles(snap *lake.Snapshot, h bronze.Hour) []lake.Add {
+	date := h.Time().Format("2006-01-02")
+	var out []lake.Add
+	for _, a := range snap.Files() {
+		d, hr := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
+		if d == nil || hr == nil || *d != date {
+			continue
+		}
+		if n, err := strconv.Atoi(*hr); err == nil && n == h.Time().Hour() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parse registers the hour's Bronze files and materializes the batch.
+func (r *run) parse(ctx context.Context) error {
+	files := hourFiles(r.bsnap, r.hour)
+	resolver := engine.TableFiles(r.bronze, r.j.cfg.Cache)
+	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, files, resolver); err != nil {
+		return err
+	}
+	return r.materialize(ctx, qualified("bronze", r.c.Table.Source))
+}
+
+// materialize registers the reference tables and stores the compiled query's result
+// over src as the temp table batch: every input row, parsed once, with its reason and
+// rank.
+func (r *run) materialize(ctx context.Context, src string) error {
+	refs := map[string]string{}
+	for _, e := range r.c.Table.Enrich {
+		if _, ok := refs[e.Ref]; ok {
+			continue
+		}
+		rt := lake.NewTable(r.j.cfg.Store, RefRoot(e.Ref))
+		snap, err := rt.Latest(ctx)
+		if errors.Is(err, lake.ErrNoTable) {
+			return &MissingRefError{Name: e.Ref}
+		} else if err != nil {
+			return fmt.Errorf("read ref/%s: %w", e.Ref, err)
+		}
+		if err := r.sess.RegisterTable(ctx, "ref", e.Ref, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
+			return err
+		}
+		refs[e.Ref] = qualified("ref", e.Ref)
+		r.inputs[RefRoot(e.Ref)] = snap.Version
+	}
+	query := r.c.Query(src, func(name string) string { return refs[name] })
+	if _, err := r.sess.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE batch AS "+query); err != nil {
+		return fmt.Errorf("parse and check: %w", err)
+	}
+	row := r.sess.QueryRowContext(ctx, fmt.Sprintf(
+		"SELECT count(*), count(*) FILTER (%[1]s IS NULL), count(*) FILTER (%[1]s IS NULL AND %[2]s > 1) FROM batch",
+		ident(colReason), ident(colRank)))
+	if err := row.Scan(&r.sum.RowsIn, &r.sum.Valid, &r.sum.Duplicates); err != nil {
+		return fmt.Errorf("count batch: %w", err)
+	}
+	return nil
+}
+
+// Pending returns every sealed ingest hour of the table's stream that Silver has not
+// processed yet, oldest first.
+func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) {
+	t, err := j.table(table)
+	if err != nil {
+		return nil, err
+	}
+	bsnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, bronze.TableRoot(t.Source)))
+	if err != nil || bsnap == nil {
+		return nil, err
+	}
+	ssnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, Root(t.Name)))
+	if err != nil {
+		return nil, err
+	}
+	grace := j.grace(t.Source)
+	seen := map[bronze.Hour]bool{}
+	var out []bronze.Hour
+	for _, a := range bsnap.Files() {
+		h, ok := ingestHour(a)
+		if !ok || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if !bronze.IsSealed(bsnap, h, grace) {
+			continue
+		}
+		if ssnap != nil {
+			if _, done := ssnap.TxnVersion(AppID(t.Name, h)); done {
+				continue
+			}
+		}
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b bronze.Hour) int { return a.Time().Compare(b.Time()) })
+	return out, nil
+}
+
+// ingestHour reads a Bronze file's ingest hour from its partition values.
+func ingestHour(a lake.Add) (bronze.Hour, bool) {
+	d, h := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
+	if d == nil || h == nil {
+		return bronze.Hour{}, false
+	}
+	day, err := time.ParseInLocation("2006-01-02", *d, time.UTC)
+	if err != nil {
+		return bronze.Hour{}, false
+	}
+	n, err := strconv.Atoi(*h)
+	if err != nil {
+		return bronze.Hour{}, false
+	}
+	return bronze.HourOf(day.Add(time.Duration(n) * time.Hour)), true
+}

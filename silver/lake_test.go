@@ -1,0 +1,161 @@
+package silver
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/pipeline"
+)
+
+// testLake is a file lake with the example pipeline and its users reference table.
+type testLake struct {
+	t     *testing.T
+	store lake.Store
+	p     *pipeline.Pipeline
+	sess  *engine.Session
+	cache *cache.Cache
+}
+
+func newTestLake(t *testing.T) *testLake {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := fs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Load("../testdata/pipeline", pipeline.Overrides{Store: "file://" + dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := engine.Open(t.Context(), engine.Config{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	l := &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0)}
+	if _, err := LoadRef(t.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func (l *testLake) job() *Job {
+	return NewJob(Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: engine.Config{Threads: 2}})
+}
+
+// rec is one Bronze record of a test.
+type rec struct {
+	partition int32
+	offset    int64
+	ingested  time.Time
+	payload   string
+}
+
+// event returns the payload of a valid event.
+func event(id, user, typ string, amount float64, at time.Time) string {
+	b, _ := json.Marshal(map[string]any{"event_id": id, "user_id": user, "event_type": typ, "amount": amount,
+		"timestamp": at.UTC().Format(time.RFC3339Nano)})
+	return string(b)
+}
+
+// ingest appends records to bronze/events in one commit and moves every partition's
+// sealing mark to sealed.
+func (l *testLake) ingest(recs []rec, sealed time.Time) {
+	t, ctx := l.t, l.t.Context()
+	t.Helper()
+	if _, err := l.sess.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE recs (payload BLOB, "partition" INTEGER, "offset" BIGINT, ingested_at TIMESTAMPTZ)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, err := l.sess.ExecContext(ctx, "INSERT INTO recs VALUES (?, ?, ?, ?)", []byte(r.payload), r.partition, r.offset, r.ingested); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bt := lake.NewTable(l.store, bronze.TableRoot("events"))
+	snap, err := latestOrNil(ctx, bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds, err := l.sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
+  []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, "partition", "offset",
+  NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
+  CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM recs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := bt.Begin(snap)
+	if snap == nil {
+		tx.SetMetadata(bronze.NewMetadata("", "events", time.Now()))
+	}
+	tx.Add(adds...)
+	for p := int32(0); p < 3; p++ {
+		tx.SetTxn(bronze.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// query runs SQL with silver.events, quarantine.events and bronze.events registered
+// over their latest snapshots.
+func (l *testLake) query(q string, dest ...any) {
+	t, ctx := l.t, l.t.Context()
+	t.Helper()
+	for _, tb := range []struct{ schema, root string }{{"silver", Root("events")}, {"quarantine", QuarantineRoot("events")}} {
+		table := lake.NewTable(l.store, tb.root)
+		snap, err := latestOrNil(ctx, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap == nil {
+			continue
+		}
+		if err := l.sess.RegisterTable(ctx, tb.schema, "events", snap, engine.TableFiles(table, l.cache)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.sess.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// files lists the data files of a table's latest snapshot.
+func (l *testLake) files(root string) []string {
+	l.t.Helper()
+	snap, err := latestOrNil(l.t.Context(), lake.NewTable(l.store, root))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if snap == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range snap.Files() {
+		out = append(out, a.Path)
+	}
+	return out
+}
+
+func hourAt(s string) bronze.Hour {
+	h, err := bronze.ParseHour(s)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(fmt.Sprintf("bad test time %q: %v", s, err))
+	}
+	return t
+}

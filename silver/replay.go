@@ -1,0 +1,213 @@
+package silver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
+)
+
+// ReplayAppID is the txn appId of replays of quarantine/<table> into Silver; its
+// version is the quarantine version a replay read.
+func ReplayAppID(table string) string { return "silver/" + table + "/replay" }
+
+// ReasonCount is one line of a quarantine listing.
+type ReasonCount struct {
+	Reason string
+	Rows   int64
+	First  time.Time // earliest ingest time among the rows
+	Last   time.Time
+	Sample string // the payload of one row, as text
+}
+
+// ListQuarantine counts the rows of quarantine/<table> by reason, most frequent first.
+// An absent quarantine table is an empty list.
+func (j *Job) ListQuarantine(ctx context.Context, table string) ([]ReasonCount, error) {
+	if _, err := j.table(table); err != nil {
+		return nil, err
+	}
+	qt := lake.NewTable(j.cfg.Store, QuarantineRoot(table))
+	qsnap, err := latestOrNil(ctx, qt)
+	if err != nil || qsnap == nil {
+		return nil, err
+	}
+	sess, err := engine.Open(ctx, j.cfg.Engine)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	if err := sess.RegisterTable(ctx, "quarantine", table, qsnap, engine.TableFiles(qt, j.cfg.Cache)); err != nil {
+		return nil, err
+	}
+	rows, err := sess.QueryContext(ctx, fmt.Sprintf(`SELECT reason, count(*), min(ingested_at), max(ingested_at),
+  CAST(arg_min(payload, ingested_at) AS VARCHAR)
+FROM %s GROUP BY reason ORDER BY count(*) DESC, reason`, qualified("quarantine", table)))
+	if err != nil {
+		return nil, fmt.Errorf("list quarantine.%s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []ReasonCount
+	for rows.Next() {
+		var rc ReasonCount
+		if err := rows.Scan(&rc.Reason, &rc.Rows, &rc.First, &rc.Last, &rc.Sample); err != nil {
+			return nil, fmt.Errorf("list quarantine.%s: %w", table, err)
+		}
+		out = append(out, rc)
+	}
+	return out, rows.Err()
+}
+
+// ReplayOptions choose the quarantined rows to replay.
+type ReplayOptions struct {
+	// Reason, when set, replays only rows whose reason contains it.
+	Reason string
+}
+
+// Replay runs quarantined rows of table through the current contract: those that pass
+// now are merged into Silver (deduplicated like any batch) and then removed from the
+// quarantine; those that still fail stay. Silver's commit carries txn {appId:
+// ReplayAppID, version: the quarantine version read}, so a replay killed between its two
+// commits finishes the removal on the next attempt without merging again; and should
+// the same rows be replayed twice, the dedupe finds them stored and writes nothing.
+func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Summary, error) {
+	t, err := j.table(table)
+	if err != nil {
+		return Summary{}, err
+	}
+	c, err := Compile(*t)
+	if err != nil {
+		return Summary{}, err
+	}
+	start := j.cfg.Now()
+	var sum Summary
+	for attempt := 1; ; attempt++ {
+		sum, err = j.replayOnce(ctx, c, opts)
+		var conflict *lake.ConflictError
+		if err == nil || !errors.As(err, &conflict) || attempt >= j.cfg.MaxAttempts {
+			break
+		}
+		j.log.Info("replay lost a commit race; re-reading", "table", table, "attempt", attempt, "reason", conflict.Reason)
+	}
+	sum.Duration = j.cfg.Now().Sub(start)
+	if err != nil {
+		return sum, fmt.Errorf("replay quarantine.%s: %w", table, err)
+	}
+	j.log.Info("replay done", "table", table, "rows_in", sum.RowsIn, "valid", sum.Valid, "written", sum.Written,
+		"duplicates", sum.Duplicates, "version", sum.Version, "duration", sum.Duration)
+	return sum, nil
+}
+
+func (j *Job) replayOnce(ctx context.Context, c *Contract, opts ReplayOptions) (Summary, error) {
+	qt := lake.NewTable(j.cfg.Store, QuarantineRoot(c.Table.Name), lake.WithLogger(j.log))
+	qsnap, err := latestOrNil(ctx, qt)
+	if err != nil || qsnap == nil {
+		return Summary{Table: c.Table.Name, Version: -1}, err
+	}
+	r := &run{j: j, c: c, commitID: uuid.NewString(), appID: ReplayAppID(c.Table.Name),
+		txnVersion: qsnap.Version, job: "silver replay", sealed: true,
+		inputs: map[string]int64{QuarantineRoot(c.Table.Name): qsnap.Version}}
+	r.sum = Summary{Table: c.Table.Name, Version: -1}
+	r.silver = lake.NewTable(j.cfg.Store, Root(c.Table.Name), lake.WithLogger(j.log))
+	if r.ssnap, err = latestOrNil(ctx, r.silver); err != nil {
+		return r.sum, err
+	}
+	if r.sess, err = engine.Open(ctx, j.cfg.Engine); err != nil {
+		return r.sum, err
+	}
+	defer r.sess.Close()
+	if err := r.sess.RegisterTable(ctx, "quarantine", c.Table.Name, qsnap, engine.TableFiles(qt, j.cfg.Cache)); err != nil {
+		return r.sum, err
+	}
+	src := fmt.Sprintf(`(SELECT payload, topic, "partition", "offset", ingested_at, ingest_date, ingest_hour FROM %s WHERE contains(reason, %s))`,
+		qualified("quarantine", c.Table.Name), str(opts.Reason))
+	if err := r.materialize(ctx, src); err != nil {
+		return r.sum, err
+	}
+	if r.sum.Valid == 0 {
+		return r.sum, nil
+	}
+	merged := false
+	if r.ssnap != nil {
+		v, ok := r.ssnap.TxnVersion(r.appID)
+		merged = ok && v >= qsnap.Version
+	}
+	if !merged {
+		if err := r.merge(ctx); err != nil {
+			return r.sum, err
+		}
+	}
+	return r.sum, r.release(ctx, qt, qsnap, src)
+}
+
+// release removes the rows that passed from the quarantine, rewriting the ingest-hour
+// partitions that held them, in one commit.
+func (r *run) release(ctx context.Context, qt *lake.Table, qsnap *lake.Snapshot, src string) error {
+	type hour struct {
+		date string
+		hour int
+	}
+	rows, err := r.sess.QueryContext(ctx, fmt.Sprintf(
+		`SELECT DISTINCT strftime(q.ingest_date, '%%Y-%%m-%%d'), q.ingest_hour FROM %s q JOIN batch b ON %s WHERE b.%s IS NULL`,
+		src, batchPosition("q", "b"), ident(colReason)))
+	if err != nil {
+		return fmt.Errorf("find released rows: %w", err)
+	}
+	hours := map[hour]bool{}
+	for rows.Next() {
+		var h hour
+		if err := rows.Scan(&h.date, &h.hour); err != nil {
+			rows.Close()
+			return fmt.Errorf("find released rows: %w", err)
+		}
+		hours[h] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find released rows: %w", err)
+	}
+	inHours := func(pv map[string]*string) bool {
+		d, h := pv[bronze.ColIngestDate], pv[bronze.ColIngestHour]
+		if d == nil || h == nil {
+			return false
+		}
+		n, err := strconv.Atoi(*h)
+		return err == nil && hours[hour{*d, n}]
+	}
+	var old []lake.Add
+	for _, a := range qsnap.Files() {
+		if inHours(a.PartitionValues) {
+			old = append(old, a)
+		}
+	}
+	if err := r.sess.RegisterFiles(ctx, "main", "quarantine_released", qsnap, old, engine.TableFiles(qt, r.j.cfg.Cache)); err != nil {
+		return err
+	}
+	keep := fmt.Sprintf(`SELECT * FROM quarantine_released q WHERE NOT EXISTS (SELECT 1 FROM batch b WHERE b.%s IS NULL AND %s)`,
+		ident(colReason), batchPosition("q", "b"))
+	adds, err := r.sess.WriteFiles(ctx, qt, quarantinePartitions, keep)
+	if err != nil {
+		return err
+	}
+	tx := qt.Begin(qsnap)
+	now := r.j.cfg.Now()
+	for _, a := range old {
+		tx.Remove(a.RemoveAt(now))
+	}
+	tx.Add(adds...)
+	tx.ReadPartitions(inHours)
+	tx.SetTxn(r.appID, qsnap.Version)
+	tx.Operation("DELETE", map[string]any{"predicate": "replayed into silver." + r.c.Table.Name})
+	tx.Info("job", r.job)
+	tx.Info("table", r.c.Table.Name)
+	if _, err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package silver turns raw Bronze events into clean Silver tables. A Silver table is
+// declared in lakectl.yaml (see pipeline.Table): its source stream, the fields parsed
+// from the JSON payload with their types and checks, the key, the event-time field and
+// the enrichment joins. Compile turns the declaration into one DuckDB query; Job runs it
+// for one ingest hour at a time.
+//
+//	job := silver.NewJob(silver.Config{Store: store, Pipeline: p, Files: cache, Logger: log})
+//	sum, err := job.RunHour(ctx, "events", hour, silver.RunOptions{})
+//	fmt.Println(sum) // rows in, valid, quarantined, duplicates, late, partitions, time
+//
+// What a run of hour H of table T does, and why it is safe to repeat:
+//
+//   - It reads the Bronze files of ingest hour H, a sealed hour unless Force is set.
+//   - Every row that fails parsing or a check goes to quarantine/T with the reason, the
+//     raw payload and its source topic, partition and offset. Nothing is dropped.
+//   - Valid rows are deduplicated by key inside the batch and against the Silver
+//     partitions (event_date, event_hour) that the batch touches. The winner is the
+//     row with the earliest event time, then ingest time, topic, partition and offset;
+//     Silver keeps those lineage columns so a later run ranks exactly the same way.
+//   - New files are appended to each touched partition. A partition is rewritten
+//     (remove + add in the same commit) only where a batch row beats a stored one.
+//   - One commit records txn {appId: "silver/T/H", version: the Bronze version read},
+//     the partitions it touched and the Bronze version read. A run that finds the txn
+//     has nothing to do; two concurrent runs of H conflict on it and the loser finds
+//     it on its retry. A run killed before its commit leaves only unreferenced files.
+//   - A forced run of an unsealed hour records "silver/T/H/partial" instead, so the
+//     run after sealing still processes the whole hour; its dedupe makes the rows
+//     already written no-ops.
+//
+// The quarantine commit comes first and carries the same txn, so a run killed between
+// the two commits neither loses nor repeats rejected rows.
+package silver
+
+import (
+	"fmt"
+
+	"github.com/lakectl/lakectl/bronze"
+)
+
+// Table roots in the lake.
+func Root(table string) string           { return "silver/" + table }
+func QuarantineRoot(table string) string { return "quarantine/" + table }
+func RefRoot(name string) string         { return "ref/" + name }
+
+// AppID is the txn appId of a sealed run of hour h of table.
+func AppID(table string, h bronze.Hour) string {
+	return fmt.Sprintf("silver/%s/%s", table, h)
+}
+
+// partialAppID is the txn appId of a forced run of an unsealed hour.
+func partialAppID(table string, h bronze.Hour) string { return AppID(table, h) + "/partial" }
+
+// UnsealedError says that an hour is still open for writes in Bronze.
+type UnsealedError struct {
+	Stream string
+	Hour   bronze.Hour
+}
+
+func (e *UnsealedError) Error() string {
+	return fmt.Sprintf("ingest hour %s of stream %s is not sealed yet", e.Hour, e.Stream)
+}
+
+// Hint tells the user what to do.
+func (e *UnsealedError) Hint() string {
+	return "wait until every partition has committed past the hour plus its grace (see `lakectl table show bronze/" +
+		e.Stream + "`), or pass --force to process what is there now"
+}
+
+// UnknownTableError names a Silver table that lakectl.yaml does not declare.
+type UnknownTableError struct {
+	Name, File string
+	Known      []string
+}
+
+func (e *UnknownTableError) Error() string {
+	return fmt.Sprintf("no silver table %q in %s", e.Name, e.File)
+}
+
+// Hint lists the declared tables.
+func (e *UnknownTableError) Hint() string {
+	return fmt.Sprintf("declared silver tables: %v", e.Known)
+}
+
+// MissingRefError names a reference table that a contract joins but the lake lacks.
+type MissingRefError struct{ Name string }
+
+func (e *MissingRefError) Error() string {
+	return fmt.Sprintf("reference table %s is not loaded", e.Name)
+}
+
+// Hint says how to load it.
+func (e *MissingRefError) Hint() string {
+	return "run `lakectl ref load " + e.Name + "` first"
+}
