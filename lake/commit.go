@@ -156,8 +156,8 @@ func (tx *Tx) prepare() (int64, *Metadata, *Protocol, error) {
 			return -1, nil, nil, fmt.Errorf("commit %s v%d: %w", t, version, err)
 		}
 		pv := Protocol{MinReaderVersion: ReaderVersion, MinWriterVersion: WriterVersion}
-		if proto != nil {
-			pv = *proto
+		if tx.read != nil {
+			pv = tx.read.Protocol
 		}
 		if err := checkWrite(pv, &filled); err != nil {
 			return -1, nil, nil, fmt.Errorf("commit %s v%d: %w", t, version, err)

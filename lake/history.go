@@ -80,9 +80,14 @@ func sortedVersions(m map[int64]ObjectInfo) []int64 {
 // timestamp). Commit times come from commitInfo.timestamp, or the commit file's time
 // when a commit has none; they are taken to grow with the version, as they do for
 // commits made by one clock, so AsOf reads O(log n) commits. It fails with
-// ErrVersionNotFound when at is before the table's first commit and with
-// ErrVersionExpired when the versions of that time were vacuumed.
+// ErrVersionNotFound when at is before the table's first commit or in the future (a
+// later commit could still change the answer), and with ErrVersionExpired when the
+// versions of that time were vacuumed.
 func (t *Table) AsOf(ctx context.Context, at time.Time) (*Snapshot, error) {
+	if now := t.now(); at.After(now) {
+		return nil, fmt.Errorf("load %s as of %s: %w: that time is in the future (now %s)",
+			t, at.UTC().Format(time.RFC3339), ErrVersionNotFound, now.UTC().Format(time.RFC3339))
+	}
 	l, err := t.listLog(ctx, 0)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ type Snapshot struct {
 // Files returns the live data files sorted by path. Paths are as in the log
 // (URL-encoded); DecodedPath gives the path relative to the table root.
 func (s *Snapshot) Files() []Add {
+	if s.state == nil {
+		return nil
+	}
 	out := make([]Add, 0, len(s.state.files))
 	for _, a := range s.state.files {
 		out = append(out, a)
@@ -30,10 +33,18 @@ func (s *Snapshot) Files() []Add {
 }
 
 // NumFiles returns the number of live data files.
-func (s *Snapshot) NumFiles() int { return len(s.state.files) }
+func (s *Snapshot) NumFiles() int {
+	if s.state == nil {
+		return 0
+	}
+	return len(s.state.files)
+}
 
 // File returns the live file with this decoded path.
 func (s *Snapshot) File(decodedPath string) (Add, bool) {
+	if s.state == nil {
+		return Add{}, false
+	}
 	a, ok := s.state.files[decodedPath]
 	return a, ok
 }
@@ -41,6 +52,9 @@ func (s *Snapshot) File(decodedPath string) (Add, bool) {
 // Tombstones returns the removes the snapshot still remembers (those a checkpoint
 // kept, and all since), sorted by path. Vacuum keeps their files until they expire.
 func (s *Snapshot) Tombstones() []Remove {
+	if s.state == nil {
+		return nil
+	}
 	out := make([]Remove, 0, len(s.state.tombstones))
 	for _, r := range s.state.tombstones {
 		out = append(out, r)
@@ -51,12 +65,18 @@ func (s *Snapshot) Tombstones() []Remove {
 
 // TxnVersion returns the latest txn version recorded for appID.
 func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
+	if s.state == nil {
+		return 0, false
+	}
 	t, ok := s.state.txns[appID]
 	return t.Version, ok
 }
 
 // Txns returns the latest txn version of every appID.
 func (s *Snapshot) Txns() map[string]int64 {
+	if s.state == nil {
+		return map[string]int64{}
+	}
 	out := make(map[string]int64, len(s.state.txns))
 	for id, t := range s.state.txns {
 		out[id] = t.Version
@@ -117,6 +137,8 @@ func (a Add) RemoveAt(t time.Time) Remove {
 		Tags:                 a.Tags,
 	}
 }
+
+// A Snapshot made by hand (not loaded) has no state: it reads as an empty table.
 
 // state is the result of replaying actions: the reconciliation the protocol defines.
 // Files and tombstones are keyed by decoded path, so two spellings of one path meet.

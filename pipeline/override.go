@@ -12,14 +12,17 @@ import (
 // then the built-in default.
 //
 //	flag                 variable                     key in lakectl.yaml
-//	--store URL          LAKECTL_STORE                store.url
-//	--kafka-brokers A,B  LAKECTL_KAFKA_BROKERS        kafka.brokers
-//	--kafka-group G      LAKECTL_KAFKA_GROUP          kafka.group
-//	--listen ADDR        LAKECTL_HTTP_LISTEN          http.listen
+//	--lake URL           LAKECTL_LAKE                 store.url
+//	--brokers A,B        LAKECTL_BROKERS              kafka.brokers
+//	--group G            LAKECTL_GROUP                kafka.group
+//	--http ADDR          LAKECTL_HTTP                 http.listen
 //	--memory-limit M     LAKECTL_DUCKDB_MEMORY_LIMIT  duckdb.memory_limit
 //	--threads N          LAKECTL_DUCKDB_THREADS       duckdb.threads
 //	                     LAKECTL_S3_ENDPOINT          store.endpoint
 //	                     LAKECTL_S3_REGION            store.region
+//
+// The names match the flags of the commands that run without a pipeline file
+// (lakectl ingest, status), so one environment serves both.
 //
 // The pipeline directory itself comes from --pipeline, then LAKECTL_PIPELINE, then ".".
 type Overrides struct {
@@ -34,12 +37,11 @@ type Overrides struct {
 	Threads      int
 }
 
-// Register adds the override flags to fs, binding them to o.
+// Register adds the flags that every pipeline command takes (--lake, --memory-limit,
+// --threads) to fs, binding them to o. Commands that talk to Kafka or serve HTTP add
+// their own flags for KafkaBrokers, KafkaGroup and Listen.
 func (o *Overrides) Register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Store, "store", "", "lake URL (file:///path, s3://bucket/prefix); overrides store.url and $LAKECTL_STORE")
-	fs.StringSliceVar(&o.KafkaBrokers, "kafka-brokers", nil, "Kafka seed brokers; overrides kafka.brokers and $LAKECTL_KAFKA_BROKERS")
-	fs.StringVar(&o.KafkaGroup, "kafka-group", "", "Kafka consumer group; overrides kafka.group and $LAKECTL_KAFKA_GROUP")
-	fs.StringVar(&o.Listen, "listen", "", "HTTP listen address; overrides http.listen and $LAKECTL_HTTP_LISTEN")
+	fs.StringVar(&o.Store, "lake", "", "lake URL (a path, file:///path, s3://bucket/prefix); overrides store.url and $LAKECTL_LAKE")
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GiB; overrides duckdb.memory_limit")
 	fs.IntVar(&o.Threads, "threads", 0, "DuckDB threads; overrides duckdb.threads")
 }
@@ -70,13 +72,13 @@ func (o Overrides) apply(p *Pipeline) error {
 			*dst = flag
 		}
 	}
-	str(&p.Store.URL, o.Store, "LAKECTL_STORE")
+	str(&p.Store.URL, o.Store, "LAKECTL_LAKE")
 	str(&p.Store.Endpoint, "", "LAKECTL_S3_ENDPOINT")
 	str(&p.Store.Region, "", "LAKECTL_S3_REGION")
-	str(&p.Kafka.Group, o.KafkaGroup, "LAKECTL_KAFKA_GROUP")
-	str(&p.HTTP.Listen, o.Listen, "LAKECTL_HTTP_LISTEN")
+	str(&p.Kafka.Group, o.KafkaGroup, "LAKECTL_GROUP")
+	str(&p.HTTP.Listen, o.Listen, "LAKECTL_HTTP")
 	str(&p.DuckDB.MemoryLimit, o.MemoryLimit, "LAKECTL_DUCKDB_MEMORY_LIMIT")
-	if v := env("LAKECTL_KAFKA_BROKERS"); v != "" {
+	if v := env("LAKECTL_BROKERS"); v != "" {
 		p.Kafka.Brokers = strings.Split(v, ",")
 	}
 	if len(o.KafkaBrokers) > 0 {

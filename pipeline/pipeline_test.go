@@ -110,8 +110,8 @@ func TestBadFiles(t *testing.T) {
 func TestOverridePrecedence(t *testing.T) {
 	file := "store: s3://from-file/lake\nkafka: {brokers: [file:9092], group: file}\nduckdb: {threads: 1}\n"
 	env := map[string]string{
-		"LAKECTL_STORE":          "s3://from-env/lake",
-		"LAKECTL_KAFKA_BROKERS":  "env1:9092,env2:9092",
+		"LAKECTL_LAKE":           "s3://from-env/lake",
+		"LAKECTL_BROKERS":        "env1:9092,env2:9092",
 		"LAKECTL_DUCKDB_THREADS": "3",
 	}
 	tests := []struct {

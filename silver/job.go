@@ -150,23 +150,23 @@ func (j *Job) grace(stream string) time.Duration {
 
 // run is the state of one attempt.
 type run struct {
-	j        *Job
-	c        *Contract
-	hour     bronze.Hour
-	sess     *engine.Session
-	bronze   *lake.Table
-	bsnap    *lake.Snapshot
-	silver   *lake.Table
-	ssnap    *lake.Snapshot // nil when the table does not exist yet
-	appID    string
-	sealed   bool
+	j      *Job
+	c      *Contract
+	hour   bronze.Hour
+	sess   *engine.Session
+	bronze *lake.Table
+	bsnap  *lake.Snapshot
+	silver *lake.Table
+	ssnap  *lake.Snapshot // nil when the table does not exist yet
+	appID  string
+	sealed bool
 	// What the commits record: the txn version (the input version read), the job
 	// name and the versions of the inputs, for lineage.
 	txnVersion int64
 	job        string
 	inputs     map[string]int64
-	sum      Summary
-	commitID string
+	sum        Summary
+	commitID   string
 }
 
 func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {

@@ -16,9 +16,9 @@ func hour8() []rec {
 	return []rec{
 		{0, 0, in(1), event("e1", "u1", "page_view", 0, in(1))},
 		{0, 1, in(2), event("e2", "u2", "purchase", 12.5, in(2))},
-		{1, 0, in(3), event("e1", "u1", "page_view", 0, in(1))}, // resend of e1
+		{1, 0, in(3), event("e1", "u1", "page_view", 0, in(1))},                  // resend of e1
 		{1, 1, in(4), event("e3", "u3", "click", 0, ts("2026-11-19T23:30:00Z"))}, // late
-		{1, 2, in(5), `{"event_id":"e4","user_id"`},                             // truncated
+		{1, 2, in(5), `{"event_id":"e4","user_id"`},                              // truncated
 		{2, 0, in(6), event("e5", "u5", "refund", 3, in(6))},
 		{2, 1, in(7), `{"event_id":"e6","event_type":"click","amount":0,"timestamp":"2026-11-21T08:07:00Z"}`},
 		{2, 2, in(8), event("e2", "u2", "purchase", 12.5, in(2))}, // resend of e2

@@ -40,8 +40,8 @@ func TestReplayAfterContractFix(t *testing.T) {
 	}
 	var n, refunds, q int64
 	l.query(`SELECT count(*), count(*) FILTER (event_type = 'refund'), (SELECT count(*) FROM quarantine.events) FROM silver.events`, &n, &refunds, &q)
-	if n != 5 || refunds != 1 || q != 2 {
-		t.Errorf("after replay: silver %d rows (%d refunds), quarantine %d; want 5 (1), 2", n, refunds, q)
+	if n != 4 || refunds != 1 || q != 2 {
+		t.Errorf("after replay: silver %d rows (%d refunds), quarantine %d; want 4 (1), 2", n, refunds, q)
 	}
 
 	before := l.files(Root("events"))

@@ -45,18 +45,24 @@ func testKillNine(t *testing.T, lk lakeUnderTest) {
 	ingestArgs := []string{"ingest", "--lake", lk.url, "--brokers", broker, "--topic", stream + "=" + stream,
 		"--flush-interval", "150ms", "--instance-id", "replica-1", "--session-timeout", "3s", "--log-level", "warn"}
 
+	store := openLake(t, lk)
 	rng := rand.New(rand.NewPCG(1, 2))
+	var before int64
 	for kill := range 4 {
 		p := start(t, fmt.Sprintf("ingest #%d", kill), lk.env, ingestArgs...)
-		time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
+		time.Sleep(time.Duration(400+rng.IntN(700)) * time.Millisecond)
 		p.kill()
+		before = ledgerOffsets(t, store, stream)
+		t.Logf("after kill %d the ledger holds %d offsets", kill+1, before)
+	}
+	if before == 0 {
+		t.Fatal("the killed ingest processes committed nothing; the test did not kill mid-stream")
 	}
 	sum := genSummary(t, g)
 	if sum.Sent != count || sum.Failed != 0 {
 		t.Fatalf("gen: sent %d failed %d, want %d sent", sum.Sent, sum.Failed, count)
 	}
 	last := start(t, "ingest (final)", lk.env, ingestArgs...)
-	store := openLake(t, lk)
 	waitLedger(t, store, stream, sum.Sent, last)
 	last.term(t)
 

@@ -180,23 +180,30 @@ func verify(t *testing.T, env []string, args ...string) bronze.VerifyReport {
 	return rep
 }
 
+// ledgerOffsets sums the ledger's next offsets (topics start at offset 0).
+func ledgerOffsets(t *testing.T, store lake.Store, stream string) int64 {
+	t.Helper()
+	snap, err := lake.NewTable(store, bronze.TableRoot(stream)).Latest(t.Context())
+	if errors.Is(err, lake.ErrNoTable) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, v := range bronze.ReadLedger(snap).Next {
+		n += v
+	}
+	return n
+}
+
 // waitLedger polls the lake until the ledger's offsets add up to want.
 func waitLedger(t *testing.T, store lake.Store, stream string, want int64, alive ...*proc) {
 	t.Helper()
-	table := lake.NewTable(store, bronze.TableRoot(stream))
 	deadline := time.Now().Add(2 * time.Minute)
 	var got int64
 	for time.Now().Before(deadline) {
-		snap, err := table.Latest(t.Context())
-		if err != nil && !errors.Is(err, lake.ErrNoTable) {
-			t.Fatal(err)
-		}
-		got = 0
-		if snap != nil {
-			for _, v := range bronze.ReadLedger(snap).Next {
-				got += v
-			}
-		}
+		got = ledgerOffsets(t, store, stream)
 		if got >= want {
 			if got > want {
 				t.Fatalf("ledger holds %d offsets, more than the %d sent", got, want)

@@ -13,5 +13,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newTableCmd(), newVacuumCmd())
 	root.AddCommand(newIngestCmd(), newDevCmd(), newGenCmd(), newVerifyCmd(), newStatusCmd())
+	root.AddCommand(newInitCmd(), newRunCmd(), newRefCmd(), newQuarantineCmd(), newQueryCmd())
 	return root
 }

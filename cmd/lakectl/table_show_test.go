@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -172,4 +174,102 @@ func treeState(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return state
+}
+
+// TestTableShowTimeTravel checks --version and --as-of on a table the test wrote.
+func TestTableShowTimeTravel(t *testing.T) {
+	e := newEvents(t)
+	var history []historyRow
+	if err := json.Unmarshal([]byte(mustLakectl(t, "table", "history", e.dir, "--json")), &history); err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 3 {
+		t.Fatalf("history has %d commits, want 3", len(history))
+	}
+	type state struct {
+		files []string
+		txns  map[string]int64
+	}
+	a1, a2, b1 := e.a1.DecodedPath(), e.a2.DecodedPath(), e.b1.DecodedPath()
+	byVersion := map[int64]state{
+		0: {[]string{a1}, map[string]int64{}},
+		1: {sorted([]string{a1, b1}), map[string]int64{"demo/app": 7}},
+		2: {sorted([]string{a2, b1}), map[string]int64{"demo/app": 7}},
+	}
+	cases := []struct {
+		name    string
+		args    []string
+		version int64
+	}{
+		{"latest", nil, 2},
+		{"version 0", []string{"--version", "0"}, 0},
+		{"version 1", []string{"--version", "1"}, 1},
+		{"as of v1's commit time", []string{"--as-of", history[1].Timestamp.Format(time.RFC3339)}, 1},
+		{"as of just before v2", []string{"--as-of", history[2].Timestamp.Add(-time.Second).Format(time.RFC3339)}, 1},
+		{"as of a date after the last commit", []string{"--as-of", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"table", "show", e.dir, "--json"}, c.args...)
+			var view showView
+			if err := json.Unmarshal([]byte(mustLakectl(t, args...)), &view); err != nil {
+				t.Fatal(err)
+			}
+			if view.Version != c.version {
+				t.Fatalf("version %d, want %d", view.Version, c.version)
+			}
+			if !view.Timestamp.Equal(history[c.version].Timestamp) {
+				t.Errorf("timestamp %s, want v%d's commit time %s", view.Timestamp, c.version, history[c.version].Timestamp)
+			}
+			want := byVersion[c.version]
+			var files []string
+			for _, f := range view.Files {
+				files = append(files, f.Path)
+			}
+			if !slices.Equal(files, want.files) {
+				t.Errorf("files %q, want %q", files, want.files)
+			}
+			if !maps.Equal(view.Txns, want.txns) {
+				t.Errorf("txns %v, want %v", view.Txns, want.txns)
+			}
+		})
+	}
+
+	refused := map[string][]string{
+		"a version not written yet":  {"--version", "3"},
+		"a negative version":         {"--version", "-1"},
+		"before the first commit":    {"--as-of", history[0].Timestamp.Add(-time.Second).Format(time.RFC3339)},
+		"both selectors":             {"--version", "1", "--as-of", "2026-01-01"},
+		"a time that does not parse": {"--as-of", "last tuesday"},
+	}
+	for name, flags := range refused {
+		t.Run(name, func(t *testing.T) {
+			res := runLakectl(t, append([]string{"table", "show", e.dir}, flags...)...)
+			if res.exitCode == 0 || res.stderr == "" {
+				t.Errorf("flags %q: exit %d, stderr %q; want a non-zero exit and an error", flags, res.exitCode, res.stderr)
+			}
+		})
+	}
+}
+
+// TestTableShowText checks that the summary names what --json reports.
+func TestTableShowText(t *testing.T) {
+	e := newEvents(t)
+	out := mustLakectl(t, "table", "show", e.dir)
+	for _, want := range []string{
+		"Version         2 ",
+		"Protocol        reader 1, writer 2",
+		"Partitioned by  p",
+		"Files           2 live",
+		"6 records",
+		e.a2.DecodedPath(), e.b1.DecodedPath(),
+		"demo/app", "name", "string",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, e.a1.DecodedPath()) {
+		t.Errorf("output lists the removed file %s:\n%s", e.a1.DecodedPath(), out)
+	}
 }

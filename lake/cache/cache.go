@@ -198,7 +198,7 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 		}
 		// Evicted between the download and this pin: only possible when the cache is
 		// far too small for what its readers hold. Fetch it again.
-		if _, err := c.download(ctx, key, name); err != nil {
+		if _, err, _ := c.flight.Do(name, func() (any, error) { return c.download(ctx, key, name) }); err != nil {
 			return "", nil, err
 		}
 	}
@@ -276,9 +276,13 @@ func (c *Cache) download(ctx context.Context, key, name string) (any, error) {
 	c.log.Debug("downloaded", "key", key, "bytes", size)
 
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.stats.Downloads++
-	c.insertLocked(&entry{name: name, size: size, atime: time.Now()}, true)
-	c.mu.Unlock()
+	// A retry in Acquire may race another download of the same key; the rename made
+	// the file whole either way, and the index must count it once.
+	if _, ok := c.entries[name]; !ok {
+		c.insertLocked(&entry{name: name, size: size, atime: time.Now()}, true)
+	}
 	return nil, nil
 }
 

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/silver"
+)
+
+func newRunSilverCmd() *cobra.Command {
+	var (
+		pf             pipelineFlags
+		hour, from, to string
+		pending, force bool
+		jsonOut        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run silver [TABLE...] (--hour H | --pending | --from H1 --to H2)",
+		Short: "Clean ingest hours of Bronze into Silver tables",
+		Long: `Parse, check, deduplicate and enrich the Bronze events of an ingest hour into the
+Silver tables of lakectl.yaml (all of them unless TABLE is given). Rows that fail the
+contract go to quarantine/<table>. An hour is processed once: a run of an hour that is
+done does nothing, so schedule it as often as you like. H is an ingest hour in UTC,
+2026-11-21T08.`,
+		Example: `  lakectl run silver --hour 2026-11-21T08
+  lakectl run silver events --pending
+  lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			hours, err := hourFlags(cmd, hour, from, to, pending)
+			if err != nil {
+				return err
+			}
+			env, err := pf.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			tables := args
+			if len(tables) == 0 {
+				for _, t := range env.p.Silver {
+					tables = append(tables, t.Name)
+				}
+			}
+			if len(tables) == 0 {
+				return usageErrorf("declare one under silver: in "+env.p.File, "no silver tables in %s", env.p.File)
+			}
+			job := silver.NewJob(silver.Config{Store: env.store, Pipeline: env.p, Cache: env.cache, Logger: env.log})
+			out := cmd.OutOrStdout()
+			for _, table := range tables {
+				todo := hours
+				if pending {
+					if todo, err = job.Pending(ctx, table); err != nil {
+						return err
+					}
+					if len(todo) == 0 {
+						fmt.Fprintf(out, "%s: no pending hours\n", table)
+					}
+				}
+				bar := newProgress(os.Stderr, len(todo) > 1)
+				for i, h := range todo {
+					bar.show(i, len(todo), table+" "+h.String())
+					sum, err := job.RunHour(ctx, table, h, silver.RunOptions{Force: force})
+					if err != nil {
+						bar.clear()
+						return err
+					}
+					bar.clear()
+					printSummary(out, sum, jsonOut)
+				}
+			}
+			return nil
+		},
+	}
+	pf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&hour, "hour", "", "the ingest hour to process, e.g. 2026-11-21T08 (UTC)")
+	f.BoolVar(&pending, "pending", false, "process every sealed hour not processed yet, oldest first")
+	f.StringVar(&from, "from", "", "first ingest hour of a backfill")
+	f.StringVar(&to, "to", "", "last ingest hour of a backfill (inclusive)")
+	f.BoolVar(&force, "force", false, "process an hour that is not sealed yet (it is processed again once sealed)")
+	f.BoolVar(&jsonOut, "json", false, "print each hour's summary as JSON")
+	return cmd
+}
+
+// hourFlags checks that exactly one way to choose hours was given, and parses it.
+func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronze.Hour, error) {
+	const hint = "give --hour 2026-11-21T08, or --pending, or --from 2026-11-21T00 --to 2026-11-21T23"
+	ways := 0
+	for _, set := range []bool{hour != "", pending, from != "" || to != ""} {
+		if set {
+			ways++
+		}
+	}
+	if ways != 1 {
+		return nil, usageErrorf(hint, "choose the hours to process in one way")
+	}
+	parse := func(flag, v string) (bronze.Hour, error) {
+		h, err := bronze.ParseHour(v)
+		if err != nil {
+			return h, usageErrorf("an ingest hour is written 2026-11-21T08 (UTC), or as an RFC 3339 time",
+				"bad --%s %q: not an hour", flag, v)
+		}
+		return h, nil
+	}
+	switch {
+	case hour != "":
+		h, err := parse("hour", hour)
+		return []bronze.Hour{h}, err
+	case pending:
+		return nil, nil
+	}
+	if from == "" || to == "" {
+		return nil, usageErrorf(hint, "--from and --to go together")
+	}
+	h1, err := parse("from", from)
+	if err != nil {
+		return nil, err
+	}
+	h2, err := parse("to", to)
+	if err != nil {
+		return nil, err
+	}
+	if h2.Time().Before(h1.Time()) {
+		return nil, usageErrorf("swap them", "--to %s is before --from %s", h2, h1)
+	}
+	var hours []bronze.Hour
+	for t := h1.Time(); !t.After(h2.Time()); t = t.Add(time.Hour) {
+		hours = append(hours, bronze.HourOf(t))
+	}
+	return hours, nil
+}
+
+func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
+	if asJSON {
+		json.NewEncoder(w).Encode(s)
+		return
+	}
+	if s.Skipped {
+		fmt.Fprintf(w, "%s %s: already processed (bronze v%d)\n", s.Table, s.Hour, s.BronzeVersion)
+		return
+	}
+	var parts []string
+	for _, p := range s.Partitions {
+		parts = append(parts, p.String())
+	}
+	fmt.Fprintf(w, "%s %s: in %d, valid %d, quarantined %d, duplicates %d, late %d, written %d, partitions %d [%s], rewritten %d, %s, silver v%d\n",
+		s.Table, s.Hour, s.RowsIn, s.Valid, s.Quarantined, s.Duplicates, s.Late, s.Written,
+		len(s.Partitions), strings.Join(parts, " "), len(s.Rewritten), s.Duration.Round(time.Millisecond), s.Version)
+}
+
+// progress draws a one-line bar on a terminal and nothing elsewhere (the job's log
+// lines say the same for logs).
+type progress struct {
+	w  io.Writer
+	on bool
+}
+
+func newProgress(f *os.File, many bool) *progress {
+	st, err := f.Stat()
+	return &progress{w: f, on: many && err == nil && st.Mode()&os.ModeCharDevice != 0}
+}
+
+func (p *progress) show(done, total int, what string) {
+	if !p.on {
+		return
+	}
+	const width = 30
+	n := done * width / total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total, what)
+}
+
+func (p *progress) clear() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
