@@ -206,7 +206,7 @@ func TestTableShowTimeTravel(t *testing.T) {
 		{"version 1", []string{"--version", "1"}, 1},
 		{"as of v1's commit time", []string{"--as-of", history[1].Timestamp.Format(time.RFC3339)}, 1},
 		{"as of just before v2", []string{"--as-of", history[2].Timestamp.Add(-time.Second).Format(time.RFC3339)}, 1},
-		{"as of a date after the last commit", []string{"--as-of", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}, 2},
+		{"as of a date after the last commit (yesterday)", []string{"--as-of", time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
