@@ -86,7 +86,7 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 		kgo.OnPartitionsRevoked(k.onRevoked),
 		kgo.OnPartitionsLost(k.onLost),
 		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
-		kgo.FetchMaxPartitionBytes(min(cfg.FetchMaxBytes, 4<<20)),
+		kgo.FetchMaxPartitionBytes(min(cfg.FetchMaxBytes, 2<<20)),
 		kgo.WithLogger(kslog.New(k.log.With("lib", "franz-go"))),
 	}
 	if cfg.InstanceID != "" {

@@ -7,102 +7,132 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lakectl/lakectl/internal/s3server"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/deltatest"
-	lakefs "github.com/lakectl/lakectl/lake/fs"
 )
 
-// The benchmarks take a store factory, so the same measurements run against an S3
-// server once one is plugged in here.
+// benchStore is a backend the benchmarks run against. start prepares it for the
+// benchmark b (an S3 server lives as long as b) and returns a function that opens a
+// fresh, empty store there.
 type benchStore struct {
-	name string
-	open func(b *testing.B, dir string) lake.Store
+	name  string
+	start func(b *testing.B) func() lake.Store
 }
 
 var benchStores = []benchStore{
-	{"fs", func(b *testing.B, dir string) lake.Store {
-		s, err := lakefs.New(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
+	{"fs", func(b *testing.B) func() lake.Store {
+		return func() lake.Store { return newFS(b) }
 	}},
+	{s3server.VersityGW, s3Bench(s3server.VersityGW)},
+	{s3server.MinIO, s3Bench(s3server.MinIO)},
 }
 
+// s3Bench starts a server of kind (skipping, or failing in CI, without its binary) and
+// opens each store under a fresh prefix, as lakectl opens it: with retries.
+func s3Bench(kind string) func(b *testing.B) func() lake.Store {
+	return func(b *testing.B) func() lake.Store {
+		srv := s3server.Start(b, kind)
+		return func() lake.Store {
+			store, _ := openS3(b, srv)
+			return store
+		}
+	}
+}
+
+const (
+	benchCommits = 10_000
+	// commitsPerOp makes one benchmark operation several commits, so that the figure
+	// means something under `make bench`'s -benchtime 1x.
+	commitsPerOp = 50
+)
+
 // BenchmarkCommit measures one append as a writer does it: load the latest snapshot,
-// commit one file (checkpoints every 10 commits included).
+// commit one file. On a new table (checkpoints every 10 commits included), and on the
+// 10,000-commit table with a recent checkpoint and, writing none, without any.
 func BenchmarkCommit(b *testing.B) {
 	for _, bs := range benchStores {
 		b.Run(bs.name, func(b *testing.B) {
-			tbl := lake.NewTable(bs.open(b, b.TempDir()), "t")
-			if err := deltatest.Create(b.Context(), tbl); err != nil {
-				b.Fatal(err)
-			}
-			i := 0
-			for b.Loop() {
-				i++
-				if _, err := deltatest.Append(b.Context(), tbl, "bench", i); err != nil {
+			open := bs.start(b)
+			b.Run("new-table", func(b *testing.B) {
+				tbl := lake.NewTable(open(), "t")
+				if err := deltatest.Create(b.Context(), tbl); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/commit")
+				benchAppends(b, tbl, commitsPerOp)
+			})
+			var cp, noCP *lake.Table
+			b.Run(fmt.Sprintf("commits=%d/checkpoint=true", benchCommits), func(b *testing.B) {
+				if cp == nil {
+					cp = lake.NewTable(seeded(b, open(), true), "t")
+				}
+				benchAppends(b, cp, commitsPerOp)
+			})
+			b.Run(fmt.Sprintf("commits=%d/checkpoint=false", benchCommits), func(b *testing.B) {
+				if noCP == nil {
+					noCP = lake.NewTable(seeded(b, open(), false), "t", lake.WithCheckpointInterval(0))
+				}
+				// Each commit replays the whole log: a few are enough.
+				benchAppends(b, noCP, 3)
+			})
 		})
 	}
 }
 
-const benchCommits = 10_000
+// benchAppends appends perOp files per operation, one commit each, and reports the
+// time per commit.
+func benchAppends(b *testing.B, tbl *lake.Table, perOp int) {
+	seq := 0
+	for b.Loop() {
+		for range perOp {
+			seq++
+			if _, err := deltatest.Append(b.Context(), tbl, fmt.Sprintf("bench-%s", b.Name()), seq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*perOp), "ms/commit")
+}
 
 // BenchmarkLoad measures loading the latest snapshot of a table of 10,000 commits of
 // one file each, with a checkpoint at v9990 and without any.
 func BenchmarkLoad(b *testing.B) {
 	for _, bs := range benchStores {
-		for _, withCheckpoint := range []bool{false, true} {
-			name := fmt.Sprintf("%s/commits=%d/checkpoint=%v", bs.name, benchCommits, withCheckpoint)
-			b.Run(name, func(b *testing.B) {
-				store := bs.open(b, seededDir(b, bs, withCheckpoint))
-				tbl := lake.NewTable(store, "t")
-				for b.Loop() {
-					s, err := tbl.Latest(b.Context())
-					if err != nil {
-						b.Fatal(err)
+		b.Run(bs.name, func(b *testing.B) {
+			open := bs.start(b)
+			tables := map[bool]*lake.Table{}
+			for _, withCheckpoint := range []bool{false, true} {
+				b.Run(fmt.Sprintf("commits=%d/checkpoint=%v", benchCommits, withCheckpoint), func(b *testing.B) {
+					tbl := tables[withCheckpoint]
+					if tbl == nil {
+						tbl = lake.NewTable(seeded(b, open(), withCheckpoint), "t")
+						tables[withCheckpoint] = tbl
 					}
-					if s.Version != benchCommits-1 || s.NumFiles() != benchCommits-1 {
-						b.Fatalf("loaded v%d with %d files", s.Version, s.NumFiles())
+					for b.Loop() {
+						s, err := tbl.Latest(b.Context())
+						if err != nil {
+							b.Fatal(err)
+						}
+						if s.Version != benchCommits-1 || s.NumFiles() != benchCommits-1 {
+							b.Fatalf("loaded v%d with %d files", s.Version, s.NumFiles())
+						}
 					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
-			})
-		}
+					b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
+				})
+			}
+		})
 	}
 }
 
-var (
-	seedMu   sync.Mutex
-	seedDirs = map[string]string{}
-	seedRoot string
-)
-
-// seededDir returns a directory holding the 10,000-commit table, made once per run
-// (the benchmark function is called several times).
-func seededDir(b *testing.B, bs benchStore, withCheckpoint bool) string {
-	seedMu.Lock()
-	defer seedMu.Unlock()
-	key := fmt.Sprint(bs.name, withCheckpoint)
-	if d, ok := seedDirs[key]; ok {
-		return d
-	}
-	if seedRoot == "" {
-		d, err := os.MkdirTemp("", "lakectl-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		seedRoot = d
-	}
-	dir := filepath.Join(seedRoot, key)
-	store := bs.open(b, dir)
+// seeded fills store with the 10,000-commit table at "t", with a checkpoint at v9990
+// if withCheckpoint, outside the benchmark's timer, and returns store.
+func seeded(b *testing.B, store lake.Store, withCheckpoint bool) lake.Store {
+	b.StopTimer()
+	defer b.StartTimer()
 	if err := seedCommits(b.Context(), store, "t", benchCommits); err != nil {
 		b.Fatal(err)
 	}
@@ -116,51 +146,64 @@ func seededDir(b *testing.B, bs benchStore, withCheckpoint bool) string {
 			b.Fatal(err)
 		}
 	}
-	seedDirs[key] = dir
-	return dir
+	return store
 }
 
+// seedWriters bounds the commit files written at once while seeding.
+const seedWriters = 32
+
 // seedCommits writes n commits straight into the log: v0 creates the table, each later
-// one adds a file. On a local store it writes the files directly, which is much faster
-// than n durable PutIfAbsents and makes the same log.
+// one adds a file. It writes the files in parallel with plain writes (on a local store,
+// without fsync), which is much faster than n PutIfAbsents in a row and makes the same
+// log.
 func seedCommits(ctx context.Context, store lake.Store, root string, n int) error {
 	md := deltatest.Metadata()
 	md.ID = "bench"
 	md.Format = lake.Format{Provider: "parquet", Options: map[string]string{}}
 	md.Configuration = map[string]string{}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(seedWriters)
 	for v := range n {
-		var actions []lake.Action
-		info := lake.CommitInfo{"timestamp": 1_700_000_000_000 + int64(v)*1000, "operation": "WRITE"}
-		actions = append(actions, lake.Action{CommitInfo: &info})
-		if v == 0 {
-			actions = append(actions, lake.Action{Protocol: &lake.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}},
-				lake.Action{Metadata: &md})
-		} else {
-			a := deltatest.FileAdd("seed", v, fmt.Sprint(v%24))
-			a.Stats = `{"numRecords":1000,"minValues":{"id":1},"maxValues":{"id":1000},"nullCount":{"id":0}}`
-			actions = append(actions, lake.Action{Add: &a})
-		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		for _, a := range actions {
-			if err := enc.Encode(a); err != nil {
+		g.Go(func() error {
+			data, err := seedCommit(md, v)
+			if err != nil {
 				return err
 			}
-		}
-		key := fmt.Sprintf("%s/_delta_log/%020d.json", root, v)
-		if ls, ok := store.(lake.LocalStore); ok {
-			p := ls.LocalPath(key)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
+			key := fmt.Sprintf("%s/_delta_log/%020d.json", root, v)
+			if ls, ok := store.(lake.LocalStore); ok {
+				p := ls.LocalPath(key)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					return err
+				}
+				return os.WriteFile(p, data, 0o644)
 			}
-			if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := store.PutIfAbsent(ctx, key, buf.Bytes()); err != nil {
-			return err
-		}
+			return store.Put(ctx, key, bytes.NewReader(data), int64(len(data)))
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("seed %d commits: %w", n, err)
 	}
 	return nil
+}
+
+// seedCommit encodes commit v of the seeded table.
+func seedCommit(md lake.Metadata, v int) ([]byte, error) {
+	info := lake.CommitInfo{"timestamp": 1_700_000_000_000 + int64(v)*1000, "operation": "WRITE"}
+	actions := []lake.Action{{CommitInfo: &info}}
+	if v == 0 {
+		actions = append(actions, lake.Action{Protocol: &lake.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}},
+			lake.Action{Metadata: &md})
+	} else {
+		a := deltatest.FileAdd("seed", v, fmt.Sprint(v%24))
+		a.Stats = `{"numRecords":1000,"minValues":{"id":1},"maxValues":{"id":1000},"nullCount":{"id":0}}`
+		actions = append(actions, lake.Action{Add: &a})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, a := range actions {
+		if err := enc.Encode(a); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
 }

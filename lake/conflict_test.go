@@ -6,11 +6,27 @@ import (
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/deltatest"
+	"github.com/lakectl/lakectl/lake/mem"
 )
 
-// Each case prepares two commits on the same snapshot; the winner lands first, then
-// the loser tries and either lands at the next version or gets a ConflictError.
-func TestConflictMatrix(t *testing.T) {
+func newMem(testing.TB) lake.Store { return mem.New() }
+
+// createIn creates the test table (deltatest.Metadata) at "t" in a fresh store.
+func createIn(t *testing.T, newStore func(testing.TB) lake.Store) *lake.Table {
+	t.Helper()
+	tbl := lake.NewTable(newStore(t), "t")
+	if err := deltatest.Create(t.Context(), tbl); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return tbl
+}
+
+func TestConflictMatrix(t *testing.T) { conflictMatrix(t, newMem) }
+
+// conflictMatrix runs, on stores from newStore, cases that each prepare two commits on
+// the same snapshot; the winner lands first, then the loser tries and either lands at
+// the next version or gets a ConflictError.
+func conflictMatrix(t *testing.T, newStore func(testing.TB) lake.Store) {
 	f1, f2 := deltatest.FileAdd("base", 1, "x"), deltatest.FileAdd("base", 2, "y")
 	inX := func(pv map[string]*string) bool { return pv["p"] != nil && *pv["p"] == "x" }
 	type prep func(tx *lake.Tx)
@@ -61,7 +77,7 @@ func TestConflictMatrix(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tbl, _ := newTable(t)
+			tbl := createIn(t, newStore)
 			tx := tbl.Begin(latest(t, tbl))
 			tx.Add(f1, f2)
 			if _, err := tx.Commit(t.Context()); err != nil {
@@ -91,10 +107,13 @@ func TestConflictMatrix(t *testing.T) {
 	}
 }
 
-// An idempotent writer records its progress with a txn: a retry of the same work after
-// an unknown outcome, or a concurrent duplicate, writes nothing twice.
-func TestIdempotentRetryThroughTxn(t *testing.T) {
-	tbl, _ := newTable(t)
+func TestIdempotentRetryThroughTxn(t *testing.T) { idempotentRetry(t, newMem) }
+
+// idempotentRetry checks, on a store from newStore, that an idempotent writer records
+// its progress with a txn: a retry of the same work after an unknown outcome, or a
+// concurrent duplicate, writes nothing twice.
+func idempotentRetry(t *testing.T, newStore func(testing.TB) lake.Store) {
+	tbl := createIn(t, newStore)
 	const app = "silver/events/2026-11-21T08"
 	write := func(snap *lake.Snapshot, version int64, writer string) (int64, error) {
 		if done, ok := snap.TxnVersion(app); ok && done >= version {

@@ -242,14 +242,9 @@ func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
 
 // hourFiles returns the Bronze files of ingest hour h.
 func hourFiles(snap *lake.Snapshot, h bronze.Hour) []lake.Add {
-	date := h.Time().Format("2006-01-02")
 	var out []lake.Add
 	for _, a := range snap.Files() {
-		d, hr := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
-		if d == nil || hr == nil || *d != date {
-			continue
-		}
-		if n, err := strconv.Atoi(*hr); err == nil && n == h.Time().Hour() {
+		if fh, ok := ingestHour(a); ok && fh == h {
 			out = append(out, a)
 		}
 	}

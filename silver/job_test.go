@@ -6,6 +6,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
 )
 
 // hour8 is a Bronze hour with valid events, duplicates (in the batch), one late event,
@@ -173,5 +177,49 @@ func TestConcurrentRunsOfOneHour(t *testing.T) {
 	}
 	if got := len(l.files(Root("events"))); got != 2 {
 		t.Errorf("silver has %d files, want 2 (one per partition, from one run)", got)
+	}
+}
+
+// TestKilledBetweenCommits stops a run after its quarantine commit, before the Silver
+// one (as kill -9 would), then runs the hour again: Silver and the quarantine end up as
+// after one uninterrupted run.
+func TestKilledBetweenCommits(t *testing.T) {
+	l := newTestLake(t)
+	l.ingest(hour8(), ts("2026-11-21T09:10:00Z"))
+	job := l.job()
+	c, err := Compile(*l.p.Table("events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first half of runOnce, by hand.
+	r := &run{j: job, c: c, hour: hourAt("2026-11-21T08"), appID: AppID("events", hourAt("2026-11-21T08")), sealed: true, job: "silver",
+		inputs: map[string]int64{}}
+	r.bronze = lake.NewTable(l.store, bronze.TableRoot("events"))
+	if r.bsnap, err = r.bronze.Latest(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r.txnVersion = r.bsnap.Version
+	if r.sess, err = engine.Open(t.Context(), engine.Config{Threads: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.parse(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.quarantine(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r.sess.Close()
+
+	sum, err := job.RunHour(t.Context(), "events", hourAt("2026-11-21T08"), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped || sum.Quarantined != 0 || sum.Written != 4 {
+		t.Errorf("run after the kill = %+v, want 4 rows written and nothing quarantined again", sum)
+	}
+	var n, q int64
+	l.query(`SELECT count(DISTINCT event_id), (SELECT count(*) FROM quarantine.events) FROM silver.events`, &n, &q)
+	if n != 4 || q != 2 {
+		t.Errorf("silver %d events, quarantine %d rows; want 4, 2", n, q)
 	}
 }

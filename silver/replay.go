@@ -46,9 +46,11 @@ func (j *Job) ListQuarantine(ctx context.Context, table string) ([]ReasonCount, 
 	if err := sess.RegisterTable(ctx, "quarantine", table, qsnap, engine.TableFiles(qt, j.cfg.Cache)); err != nil {
 		return nil, err
 	}
-	rows, err := sess.QueryContext(ctx, fmt.Sprintf(`SELECT reason, count(*), min(ingested_at), max(ingested_at),
-  CAST(arg_min(payload, ingested_at) AS VARCHAR)
-FROM %s GROUP BY reason ORDER BY count(*) DESC, reason`, qualified("quarantine", table)))
+	// The sample is shown as text when it is UTF-8, with escapes when it is not.
+	rows, err := sess.QueryContext(ctx, fmt.Sprintf(`SELECT reason, n, first, last, coalesce(TRY(decode(sample)), CAST(sample AS VARCHAR))
+FROM (SELECT reason, count(*) AS n, min(ingested_at) AS first, max(ingested_at) AS last, arg_min(payload, ingested_at) AS sample
+  FROM %s GROUP BY reason)
+ORDER BY n DESC, reason`, qualified("quarantine", table)))
 	if err != nil {
 		return nil, fmt.Errorf("list quarantine.%s: %w", table, err)
 	}

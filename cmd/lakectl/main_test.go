@@ -45,7 +45,14 @@ type cliResult struct {
 // could not be run at all, so tests can assert on non-zero exits.
 func runLakectl(t *testing.T, args ...string) cliResult {
 	t.Helper()
+	return runLakectlEnv(t, nil, args...)
+}
+
+// runLakectlEnv is runLakectl with variables ("NAME=value") added to the environment.
+func runLakectlEnv(t *testing.T, env []string, args ...string) cliResult {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), lakectlBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

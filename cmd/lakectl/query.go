@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/bronze"
@@ -256,6 +257,9 @@ func text(v any) string {
 
 func jsonValue(v any) []byte {
 	switch x := v.(type) {
+	case duckdb.Decimal:
+		// Exact digits, as a JSON number.
+		return []byte(x.String())
 	case nil:
 		return []byte("null")
 	case []byte:

@@ -22,7 +22,7 @@ func newRunSilverCmd() *cobra.Command {
 		jsonOut        bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run silver [TABLE...] (--hour H | --pending | --from H1 --to H2)",
+		Use:   "silver [TABLE...] (--hour H | --pending | --from H1 --to H2)",
 		Short: "Clean ingest hours of Bronze into Silver tables",
 		Long: `Parse, check, deduplicate and enrich the Bronze events of an ingest hour into the
 Silver tables of lakectl.yaml (all of them unless TABLE is given). Rows that fail the
@@ -146,13 +146,17 @@ func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 		fmt.Fprintf(w, "%s %s: already processed (bronze v%d)\n", s.Table, s.Hour, s.BronzeVersion)
 		return
 	}
-	var parts []string
-	for _, p := range s.Partitions {
-		parts = append(parts, p.String())
+	// Late data can touch many partitions: name the range, --json lists them all.
+	parts := ""
+	switch n := len(s.Partitions); {
+	case n == 1:
+		parts = " (" + s.Partitions[0].String() + ")"
+	case n > 1:
+		parts = fmt.Sprintf(" (%s … %s)", s.Partitions[0], s.Partitions[n-1])
 	}
-	fmt.Fprintf(w, "%s %s: in %d, valid %d, quarantined %d, duplicates %d, late %d, written %d, partitions %d [%s], rewritten %d, %s, silver v%d\n",
+	fmt.Fprintf(w, "%s %s: in %d, valid %d, quarantined %d, duplicates %d, late %d, written %d, partitions %d%s, rewritten %d, %s, silver v%d\n",
 		s.Table, s.Hour, s.RowsIn, s.Valid, s.Quarantined, s.Duplicates, s.Late, s.Written,
-		len(s.Partitions), strings.Join(parts, " "), len(s.Rewritten), s.Duration.Round(time.Millisecond), s.Version)
+		len(s.Partitions), parts, len(s.Rewritten), s.Duration.Round(time.Millisecond), s.Version)
 }
 
 // progress draws a one-line bar on a terminal and nothing elsewhere (the job's log

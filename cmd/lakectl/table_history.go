@@ -47,11 +47,11 @@ func loadHistory(ctx context.Context, url string) ([]lake.CommitSummary, error) 
 		return nil, err
 	}
 	if _, err := t.Latest(ctx); err != nil {
-		return nil, fmt.Errorf("history of %s: %w", url, err)
+		return nil, withTableHint(fmt.Errorf("history of %s: %w", url, err))
 	}
 	commits, err := t.History(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("history of %s: %w", url, err)
+		return nil, withTableHint(fmt.Errorf("history of %s: %w", url, err))
 	}
 	return commits, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -42,18 +43,44 @@ func loadSnapshot(ctx context.Context, url string, at snapshotSelector) (*lake.S
 	case at.version != nil:
 		snap, err = t.At(ctx, *at.version)
 		if err != nil {
-			return nil, fmt.Errorf("load %s v%d: %w", url, *at.version, err)
+			return nil, withTableHint(fmt.Errorf("load %s v%d: %w", url, *at.version, err))
 		}
 	case at.asOf != nil:
 		snap, err = t.AsOf(ctx, *at.asOf)
 		if err != nil {
-			return nil, fmt.Errorf("load %s as of %s: %w", url, at.asOf.Format(time.RFC3339), err)
+			return nil, withTableHint(fmt.Errorf("load %s as of %s: %w", url, at.asOf.Format(time.RFC3339), err))
 		}
 	default:
 		snap, err = t.Latest(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", url, err)
+			return nil, withTableHint(fmt.Errorf("load %s: %w", url, err))
 		}
 	}
 	return snap, nil
+}
+
+// tableError carries a hint, which main prints under the error, for the failures of
+// the table commands that a user can act on.
+type tableError struct {
+	err  error
+	hint string
+}
+
+func (e *tableError) Error() string { return e.err.Error() }
+func (e *tableError) Unwrap() error { return e.err }
+func (e *tableError) Hint() string  { return e.hint }
+
+// withTableHint adds a hint to err where one helps.
+func withTableHint(err error) error {
+	var unsupported *lake.UnsupportedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &unsupported):
+		return &tableError{err, fmt.Sprintf("lakectl handles Delta tables of protocol reader 1 / writer 2; "+
+			"use an engine that supports %s (Spark, delta-rs) for this table", unsupported.Feature)}
+	case errors.Is(err, lake.ErrNoTable):
+		return &tableError{err, "give the table's own directory or prefix: the one that holds _delta_log"}
+	}
+	return err
 }

@@ -14,7 +14,7 @@ import (
 
 // defaultRetention is Delta's customary retention: a week, so that readers and writers
 // working from an older snapshot, and time travel within the week, still find their files.
-const defaultRetention = 7 * 24 * time.Hour
+const defaultRetention = "168h"
 
 func newVacuumCmd() *cobra.Command {
 	var (
@@ -36,18 +36,20 @@ It prints every file it deletes, or with --dry-run would delete, and a total.`,
 			if err != nil {
 				return err
 			}
-			t, err := openTable(cmd.Context(), args[0], false)
+			// A dry run deletes nothing, so it needs no write access (nor the probe
+			// that checks an S3 endpoint's conditional writes).
+			t, err := openTable(cmd.Context(), args[0], dryRun)
 			if err != nil {
 				return err
 			}
 			res, err := t.Vacuum(cmd.Context(), lake.VacuumOptions{Retain: retention, DryRun: dryRun})
 			if err != nil {
-				return fmt.Errorf("vacuum %s: %w", args[0], err)
+				return withTableHint(fmt.Errorf("vacuum %s: %w", args[0], err))
 			}
 			return writeVacuumText(cmd.OutOrStdout(), res, dryRun)
 		},
 	}
-	cmd.Flags().StringVar(&retain, "retain", defaultRetention.String(), "keep files needed by versions newer than this (a Go duration, or days as 7d)")
+	cmd.Flags().StringVar(&retain, "retain", defaultRetention, "keep files needed by versions newer than this (a Go duration, or days as 7d)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted, delete nothing")
 	return cmd
 }
