@@ -19,6 +19,7 @@ import (
 type Table struct {
 	store              Store
 	root               string
+	name               string // how errors and logs name the table; root by default
 	logger             *slog.Logger
 	checkpointInterval int64
 	maxAttempts        int
@@ -27,6 +28,12 @@ type Table struct {
 
 // Option configures a Table.
 type Option func(*Table)
+
+// WithName sets how errors and logs name the table, e.g. the URL a user typed.
+// The default is the table's root key prefix.
+func WithName(name string) Option {
+	return func(t *Table) { t.name = name }
+}
 
 // WithLogger sets the logger for what a commit does best effort (checkpoints). The
 // default discards.
@@ -85,7 +92,10 @@ func (t *Table) Key(rel string) string {
 
 // String names the table in errors and logs.
 func (t *Table) String() string {
-	if t.root == "" {
+	switch {
+	case t.name != "":
+		return t.name
+	case t.root == "":
 		return "/"
 	}
 	return t.root

@@ -253,10 +253,11 @@ func (c *Contract) reason() string {
 		problems = append(problems, fmt.Sprintf("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || CAST(%s AS VARCHAR) || %s END",
 			v, ident(fmt.Sprintf("_m%d", i)), str(e.On+": "), v, str(" not found in reference table "+e.Ref)))
 	}
-	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s ELSE nullif(concat_ws('; ', %s), '') END",
+	// One problem per line, so the generated SQL reads field by field.
+	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",
 		ident("_text"), str("payload: not valid UTF-8"),
 		ident("_j"), str("payload: not valid JSON"),
-		list(problems))
+		strings.Join(problems, ",\n    "))
 }
 
 // fieldReason checks one field. The common case, a present value of the right type,

@@ -221,4 +221,3 @@ func waitLedger(t *testing.T, store lake.Store, stream string, want int64, alive
 	}
 	t.Fatalf("ledger reached %d of %d offsets", got, want)
 }
-

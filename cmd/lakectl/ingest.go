@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ func newIngestCmd() *cobra.Command {
 	var (
 		lakeURL, group, httpAddr, token, spool, logLevel, instance string
 		brokers, topics, httpStreams                               []string
-		flushSize                                                  string
+		flushSize, memLimit                                        string
 		flushInterval, grace, session                              time.Duration
 		startAtEnd                                                 bool
 	)
@@ -45,6 +46,15 @@ LAKECTL_GRACE); flags win.`,
 			logger, err := ingestLogger(logLevel)
 			if err != nil {
 				return err
+			}
+			if os.Getenv("GOMEMLIMIT") == "" {
+				limit, err := parseBytes(memLimit)
+				if err != nil {
+					return fmt.Errorf("--memory-limit: %w", err)
+				}
+				// A soft limit makes the GC collect before the heap doubles, which
+				// keeps RSS near what ingest really holds (fetches and row groups).
+				debug.SetMemoryLimit(limit)
 			}
 			size, err := parseBytes(flushSize)
 			if err != nil {
@@ -94,6 +104,7 @@ LAKECTL_GRACE); flags win.`,
 	f.DurationVar(&flushInterval, "flush-interval", envDuration("LAKECTL_FLUSH_INTERVAL", 10*time.Second), "flush files this old")
 	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "how long after an hour its marks must pass for it to be sealed")
 	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are encoded before upload (default: the temp dir)")
+	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit for the Go runtime (GOMEMLIMIT wins)")
 	f.StringVar(&logLevel, "log-level", envOr("LAKECTL_LOG_LEVEL", "info"), "debug, info, warn or error")
 	cmd.MarkFlagRequired("lake")
 	return cmd

@@ -22,7 +22,7 @@ func openTable(ctx context.Context, url string, readOnly bool) (*lake.Table, err
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", url, err)
 	}
-	return lake.NewTable(store, "", lake.WithLogger(logger)), nil
+	return lake.NewTable(store, "", lake.WithName(url), lake.WithLogger(logger)), nil
 }
 
 // snapshotSelector picks a version: the latest when both fields are nil.
@@ -43,17 +43,17 @@ func loadSnapshot(ctx context.Context, url string, at snapshotSelector) (*lake.S
 	case at.version != nil:
 		snap, err = t.At(ctx, *at.version)
 		if err != nil {
-			return nil, withTableHint(fmt.Errorf("load %s v%d: %w", url, *at.version, err))
+			return nil, withTableHint(err)
 		}
 	case at.asOf != nil:
 		snap, err = t.AsOf(ctx, *at.asOf)
 		if err != nil {
-			return nil, withTableHint(fmt.Errorf("load %s as of %s: %w", url, at.asOf.Format(time.RFC3339), err))
+			return nil, withTableHint(err)
 		}
 	default:
 		snap, err = t.Latest(ctx)
 		if err != nil {
-			return nil, withTableHint(fmt.Errorf("load %s: %w", url, err))
+			return nil, withTableHint(err)
 		}
 	}
 	return snap, nil

@@ -41,13 +41,11 @@ type Store struct {
 
 var _ lake.LocalStore = (*Store)(nil)
 
-// New returns a store rooted at dir, creating the directory if it does not exist.
+// New returns a store rooted at dir. The directory is created by the first write, not
+// here, so that reading a mistyped path leaves nothing behind.
 func New(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("fs store %s: %w", dir, err)
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("fs store %s: %w", dir, err)
 	}
 	return &Store{root: abs}, nil

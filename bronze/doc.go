@@ -1,0 +1,55 @@
+// Package bronze is the ingest service: it appends raw events from Kafka and HTTP to
+// Bronze Delta tables (bronze/<stream>), exactly as received and exactly once, and
+// answers whether an ingest hour is sealed.
+//
+//	svc, err := bronze.New(bronze.Config{
+//		Store:    store, // a lake.Store from lake/stores
+//		Brokers:  []string{"127.0.0.1:9092"},
+//		Topics:   map[string]string{"events": "events"}, // topic -> stream
+//		HTTPAddr: ":8080",
+//		Logger:   logger, Registerer: reg,
+//	})
+//	err = svc.Run(ctx) // until ctx ends; then flush, commit, leave the group
+//
+//	sealed := bronze.IsSealed(snap, bronze.HourOf(t), bronze.DefaultGrace)
+//
+// # Exactly once
+//
+// Every Delta commit carries, per Kafka partition, txn {appId "kafka/<topic>/<p>",
+// version: next offset}: the offset ledger. A member seeks to the ledger (never to
+// the group's offsets) whenever it is assigned a partition, and commits a flush only
+// if the ledger still holds the offset its files start from; the Delta log refuses a
+// concurrent commit that sets the same appId. So a crash between upload and commit
+// re-reads the records (the uploaded file is an orphan for vacuum), a crash after the
+// commit resumes after them, and a zombie member after a rebalance writes nothing.
+// Group offsets are committed to Kafka after the lake commit, for lag tools only.
+//
+// Each member keeps one Parquet file per (partition, ingest hour) and flushes all of
+// them in one commit per stream: by size (FlushSize of uncompressed record bytes), by
+// age (FlushInterval), at every hour boundary, before a rebalance and at shutdown.
+// Files are encoded by parquet-go (zstd, row groups cut at RowGroupBytes or
+// MaxRowsPerRowGroup) into a local spool file and then uploaded.
+//
+// HTTP events (POST /v1/streams/{stream}/events, NDJSON) are group-committed and
+// acknowledged after the commit that holds them. Their rows have partition -1 and a
+// gapless sequence number in the offset column, ledgered as "http/<stream>".
+//
+// # Sealing
+//
+// Commits also advance "watermark/kafka/<topic>/<p>" (and "watermark/http/<stream>")
+// to the time of the flush in Unix milliseconds: every row of that source ingested
+// before the mark is committed. Idle partitions are advanced by txn-only commits at
+// each hour boundary and once the grace after it has passed. A commit whose rows were
+// ingested before the current mark is refused and its records re-read, so no row ever
+// lands in an hour after its mark passed. Hour H is sealed when every mark of the
+// table is at least H+1h+grace (IsSealed, SealedThrough).
+//
+// # Schema
+//
+// payload binary, key binary (null when absent), headers array<struct<key string,
+// value binary>>, source string (kafka|http), topic string, partition int, offset
+// long, source_timestamp timestamp, ingested_at timestamp; partitioned by ingest_date
+// (date) and ingest_hour (int), paths ingest_date=YYYY-MM-DD/ingest_hour=HH.
+// Timestamps are Parquet INT64 TIMESTAMP(MICROS, UTC). Each add's tags hold its
+// topic, partition and inclusive offset range (TagFirstOffset, TagLastOffset).
+package bronze

@@ -1,0 +1,40 @@
+package bronze
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNextSealPoint(t *testing.T) {
+	grace := 5 * time.Minute
+	at := func(hms string) time.Time {
+		tm, err := time.Parse("15:04:05", hms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Date(2026, 11, 21, tm.Hour(), tm.Minute(), tm.Second(), 0, time.UTC)
+	}
+	tests := []struct{ now, want string }{
+		{"08:00:00", "08:05:01"}, // the grace after the boundary is still ahead
+		{"08:05:00", "08:05:01"},
+		{"08:05:01", "09:00:00"}, // then the next boundary
+		{"08:59:59", "09:00:00"},
+	}
+	for _, tc := range tests {
+		if got := nextSealPoint(at(tc.now), grace); !got.Equal(at(tc.want)) {
+			t.Errorf("nextSealPoint(%s) = %s, want %s", tc.now, got.Format("15:04:05"), tc.want)
+		}
+	}
+}
+
+func TestParseHour(t *testing.T) {
+	for _, s := range []string{"2026-11-21T08", "2026-11-21T08:42:00Z", "2026-11-21T09:42:00+01:00"} {
+		h, err := ParseHour(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.String(); got != "2026-11-21T08" {
+			t.Errorf("ParseHour(%q) = %s, want 2026-11-21T08", s, got)
+		}
+	}
+}
