@@ -63,9 +63,11 @@ func BenchmarkIngest(b *testing.B) {
 	}
 
 	for range b.N {
-		cons := runBenchChild(b, "consume", broker.Addr(), events)
-		enc := runBenchChild(b, "encode", broker.Addr(), events)
-		ing := runBenchChild(b, "ingest", broker.Addr(), events)
+		// Best of three per phase: the machine is shared, and the best run is the
+		// one least disturbed by others.
+		cons := bestOf(b, 3, "consume", broker.Addr(), events)
+		enc := bestOf(b, 3, "encode", broker.Addr(), events)
+		ing := bestOf(b, 3, "ingest", broker.Addr(), events)
 
 		mb := float64(cons.Bytes) / 1e6
 		rate := func(secs float64) (float64, float64) { return float64(events) / secs, mb / secs }
@@ -73,7 +75,7 @@ func BenchmarkIngest(b *testing.B) {
 		cev, cmb := rate(cons.Seconds)
 		eev, emb := rate(enc.Seconds)
 		slower := min(cev, eev)
-		fmt.Printf("bronze ingest benchmark: %d events, %.1f MB of payload+key, 1 encoder, each phase in a fresh process\n", events, mb)
+		fmt.Printf("bronze ingest benchmark: %d events, %.1f MB of payload+key, 1 encoder, each phase best of 3 fresh processes\n", events, mb)
 		fmt.Printf("  %-24s %10.0f events/s %7.1f MB/s  peak RSS %6.1f MiB\n", "ingest (to local disk)", iev, imb, float64(ing.HWMKiB)/1024)
 		fmt.Printf("  %-24s %10.0f events/s %7.1f MB/s  peak RSS %6.1f MiB\n", "raw franz-go consume", cev, cmb, float64(cons.HWMKiB)/1024)
 		fmt.Printf("  %-24s %10.0f events/s %7.1f MB/s  peak RSS %6.1f MiB (holds all records)\n", "raw parquet-go encode", eev, emb, float64(enc.HWMKiB)/1024)
@@ -160,6 +162,20 @@ func rawEncode(recs []*kgo.Record) (float64, error) {
 		}
 	}
 	return time.Since(start).Seconds(), nil
+}
+
+// bestOf runs a phase n times and keeps the fastest run and the highest peak RSS.
+func bestOf(b *testing.B, n int, phase, addr string, events int64) ingestResult {
+	best := runBenchChild(b, phase, addr, events)
+	for range n - 1 {
+		r := runBenchChild(b, phase, addr, events)
+		hwm := max(best.HWMKiB, r.HWMKiB)
+		if r.Seconds < best.Seconds {
+			best = r
+		}
+		best.HWMKiB = hwm
+	}
+	return best
 }
 
 // runBenchChild runs one phase in a child process (this test binary), so that each

@@ -179,6 +179,13 @@ func (w *tableWriter) buildKafkaTx(snap *lake.Snapshot, parts []partFlush, markA
 				adds = append(adds, f.add(now))
 			}
 			txns = append(txns, txn{appID, p.Next})
+			if !have.Known {
+				first := p.Files[0].Stats.MinOffset
+				for _, f := range p.Files[1:] {
+					first = min(first, f.Stats.MinOffset)
+				}
+				txns = append(txns, txn{KafkaFirstAppID(p.TP.Topic, p.TP.Partition), first})
+			}
 		case have.Known:
 			// Re-assert the unchanged position, so that a concurrent writer that
 			// advances it makes this mark-only commit conflict.

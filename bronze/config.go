@@ -51,6 +51,11 @@ type Config struct {
 	Grace time.Duration
 	// Files bounds row groups and names the spool directory.
 	Files FileOptions
+	// BufferBytes bounds the uncompressed bytes held in open row groups across all
+	// of a member's files: with many partitions each file cuts its row groups at
+	// BufferBytes / assigned partitions (never above Files.RowGroupBytes, never
+	// below 1 MiB). Default 64 MiB.
+	BufferBytes int64
 
 	// HTTPAddr is where /metrics, /healthz and, unless HTTPIngestOff, the HTTP
 	// ingest endpoint listen. Empty: no HTTP server.
@@ -97,6 +102,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.Grace = DefaultGrace
 	}
 	c.Files = c.Files.withDefaults()
+	if c.BufferBytes <= 0 {
+		c.BufferBytes = 64 << 20
+	}
 	c.HTTP = c.HTTP.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -87,6 +87,7 @@ type dataFile struct {
 	batch   []Row
 	headers []Header // backing store of the batch's headers, reused
 	rgBytes int64
+	rgLimit int64 // cut a row group at this many buffered bytes
 	Bytes   int64 // uncompressed record bytes appended
 	Size    int64 // bytes of the finished Parquet file
 	closed  bool
@@ -98,12 +99,13 @@ func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
 	f := &dataFile{
-		Hour:  hour,
-		Path:  path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
-		Stats: newFileStats(),
-		pool:  pool,
-		spool: spool,
-		batch: make([]Row, 0, batchRows),
+		Hour:    hour,
+		Path:    path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
+		Stats:   newFileStats(),
+		pool:    pool,
+		spool:   spool,
+		batch:   make([]Row, 0, batchRows),
+		rgLimit: pool.opts.RowGroupBytes,
 	}
 	f.buf = bufio.NewWriterSize(spool, 256<<10)
 	f.out = countingWriter{w: f.buf}
@@ -150,7 +152,7 @@ func (f *dataFile) writeBatch() error {
 	f.batch = f.batch[:0]
 	clear(f.headers)
 	f.headers = f.headers[:0]
-	if f.rgBytes >= f.pool.opts.RowGroupBytes {
+	if f.rgBytes >= f.rgLimit {
 		f.rgBytes = 0
 		if err := f.pw.Flush(); err != nil {
 			return fmt.Errorf("cut row group of %s: %w", f.Path, err)

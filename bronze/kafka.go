@@ -210,6 +210,8 @@ func (k *kafkaIngest) appendRecords(st *partState, recs []*kgo.Record, now time.
 			if err != nil {
 				return err
 			}
+			// Share the row-group budget among the assigned partitions.
+			f.rgLimit = min(k.cfg.Files.RowGroupBytes, max(k.cfg.BufferBytes/int64(len(k.parts)), 1<<20))
 			st.file = f
 			if k.opened.IsZero() {
 				k.opened = now

@@ -11,6 +11,8 @@ import (
 // with the files it describes:
 //
 //	kafka/<topic>/<partition>            version = next Kafka offset to ingest
+//	first/kafka/<topic>/<partition>      version = the first offset ever ingested,
+//	                                     written once, so verify notices a lost first file
 //	watermark/kafka/<topic>/<partition>  version = unix ms before which every record
 //	                                     of that partition is committed
 //	http/<stream>                        version = next HTTP sequence number
@@ -29,6 +31,11 @@ func KafkaAppID(topic string, partition int32) string {
 // KafkaWatermarkAppID is the appId of a Kafka partition's sealing mark.
 func KafkaWatermarkAppID(topic string, partition int32) string {
 	return "watermark/" + KafkaAppID(topic, partition)
+}
+
+// KafkaFirstAppID is the appId that records a partition's first ingested offset.
+func KafkaFirstAppID(topic string, partition int32) string {
+	return "first/" + KafkaAppID(topic, partition)
 }
 
 // HTTPAppID is the ledger appId of HTTP ingest into stream.
@@ -66,6 +73,8 @@ func parseKafkaAppID(appID string) (TopicPartition, bool) {
 type Ledger struct {
 	// Next is, per Kafka partition, the next offset to ingest.
 	Next map[TopicPartition]int64
+	// First is, per Kafka partition, the first offset ever ingested.
+	First map[TopicPartition]int64
 	// Marks holds every sealing mark (unix ms) by appId.
 	Marks map[string]int64
 	// HTTPNext is the next HTTP sequence number; 0 when HTTP never wrote.
@@ -75,7 +84,7 @@ type Ledger struct {
 // ReadLedger extracts the ledger from a snapshot. A nil snapshot (no table yet)
 // gives an empty ledger.
 func ReadLedger(snap *lake.Snapshot) Ledger {
-	l := Ledger{Next: map[TopicPartition]int64{}, Marks: map[string]int64{}}
+	l := Ledger{Next: map[TopicPartition]int64{}, First: map[TopicPartition]int64{}, Marks: map[string]int64{}}
 	if snap == nil {
 		return l
 	}
@@ -83,6 +92,10 @@ func ReadLedger(snap *lake.Snapshot) Ledger {
 		switch {
 		case strings.HasPrefix(appID, "watermark/"):
 			l.Marks[appID] = v
+		case strings.HasPrefix(appID, "first/kafka/"):
+			if tp, ok := parseKafkaAppID(strings.TrimPrefix(appID, "first/")); ok {
+				l.First[tp] = v
+			}
 		case strings.HasPrefix(appID, "kafka/"):
 			if tp, ok := parseKafkaAppID(appID); ok {
 				l.Next[tp] = v

@@ -157,7 +157,10 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	}
 	checks := map[TopicPartition]*rangeCheck{}
 	for tp, next := range ledger.Next {
-		f, ok := first[tp]
+		f, ok := ledger.First[tp] // the ledger's record wins over what files remain
+		if !ok {
+			f, ok = first[tp]
+		}
 		if !ok {
 			f = next // nothing ingested yet
 		}
