@@ -20,7 +20,9 @@ type fileStats struct {
 	NullKeys             int64
 	NullSource           int64
 	NullTopics           int64
-	Topic                string
+	Topic                string // the first topic; MaxTopic differs only in compacted files
+	MaxTopic             string
+	MinTopic             string
 	Sources              [2]bool // kafka, http seen
 }
 
@@ -50,10 +52,14 @@ func (s *fileStats) add(r *Row) {
 	if r.Key == nil {
 		s.NullKeys++
 	}
-	if r.Topic == "" {
+	switch {
+	case r.Topic == "":
 		s.NullTopics++
-	} else {
-		s.Topic = r.Topic
+	case s.Topic == "":
+		s.Topic, s.MinTopic, s.MaxTopic = r.Topic, r.Topic, r.Topic
+	case r.Topic != s.Topic:
+		// Only a compacted file mixes topics; ingest files hold one partition.
+		s.MinTopic, s.MaxTopic = min(s.MinTopic, r.Topic), max(s.MaxTopic, r.Topic)
 	}
 	if r.Source == SourceHTTP {
 		s.Sources[1] = true
@@ -83,7 +89,7 @@ func (s *fileStats) deltaJSON() string {
 			st.MinValues["source_timestamp"], st.MaxValues["source_timestamp"] = statTime(s.MinSource, false), statTime(s.MaxSource, true)
 		}
 		if s.Topic != "" && s.NullTopics == 0 {
-			st.MinValues["topic"], st.MaxValues["topic"] = s.Topic, s.Topic
+			st.MinValues["topic"], st.MaxValues["topic"] = s.MinTopic, s.MaxTopic
 		}
 		if s.Sources[0] != s.Sources[1] {
 			src := SourceKafka
