@@ -32,12 +32,15 @@ type Tx struct {
 	info      map[string]any
 	readPreds []func(partitionValues map[string]*string) bool
 	committed bool
+	// id is commitInfo.txnId, fixed for the Tx so that Commit recognises its own
+	// commit after a write whose outcome was unknown (a lost reply, a failed cleanup).
+	id string
 }
 
 // Begin starts a commit on top of read, the snapshot the writer based its work on
 // (nil to create the table).
 func (t *Table) Begin(read *Snapshot) *Tx {
-	return &Tx{t: t, read: read, txns: map[string]int64{}, info: map[string]any{}}
+	return &Tx{t: t, read: read, txns: map[string]int64{}, info: map[string]any{}, id: uuid.NewString()}
 }
 
 // SetMetadata replaces the table's metadata (schema, partitioning, configuration). A
@@ -75,9 +78,12 @@ func (tx *Tx) ReadPartitions(pred func(partitionValues map[string]*string) bool)
 // logically (see ConflictError), tries the version after it. It returns the version
 // written.
 //
-// An error other than a *ConflictError may leave the outcome unknown (a store that
-// failed after writing): writers that must not write twice use SetTxn and check
-// TxnVersion on a fresh snapshot before redoing their work.
+// A write that fails but may have landed is checked by reading the version back:
+// finding this Tx's own commit there (by commitInfo.txnId) is success. When even that
+// read fails, the error leaves the outcome unknown; calling Commit again on the same
+// Tx is then safe (it finds its own commit instead of writing a second one), and
+// writers that build a new Tx use SetTxn and check TxnVersion on a fresh snapshot
+// before redoing their work.
 func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 	t := tx.t
 	if tx.committed {
@@ -93,20 +99,30 @@ func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 			return -1, fmt.Errorf("commit %s v%d: %w", t, version, err)
 		}
 		err = t.store.PutIfAbsent(ctx, t.Key(logDir+commitName(version)), data)
+		if err != nil && !errors.Is(err, ErrExists) {
+			// The outcome is unknown: the write may have landed and its reply got lost.
+			if winner, rerr := t.readCommit(ctx, version); rerr != nil || commitTxnID(winner) != tx.id {
+				return -1, fmt.Errorf("commit %s v%d: %w", t, version, err)
+			}
+			err = nil
+		}
 		if err == nil {
 			tx.committed = true
 			t.afterCommit(ctx, version)
 			return version, nil
 		}
-		if !errors.Is(err, ErrExists) {
-			return -1, fmt.Errorf("commit %s v%d: %w", t, version, err)
-		}
-		if tx.read == nil {
-			return -1, &ConflictError{Version: version, Reason: "created the table concurrently"}
-		}
 		winner, err := t.readCommit(ctx, version)
 		if err != nil {
 			return -1, fmt.Errorf("commit %s: %w", t, err)
+		}
+		if commitTxnID(winner) == tx.id {
+			// Written by an earlier Commit of this Tx whose outcome was unknown.
+			tx.committed = true
+			t.afterCommit(ctx, version)
+			return version, nil
+		}
+		if tx.read == nil {
+			return -1, &ConflictError{Version: version, Reason: "created the table concurrently"}
 		}
 		if err := tx.checkConflict(version, winner); err != nil {
 			return -1, err
@@ -234,7 +250,7 @@ func (tx *Tx) encode(md *Metadata, proto *Protocol) ([]byte, error) {
 	info["operation"] = op
 	info["operationParameters"] = params
 	info["isBlindAppend"] = len(tx.removes) == 0 && len(tx.readPreds) == 0 && md == nil
-	info["txnId"] = uuid.NewString()
+	info["txnId"] = tx.id
 	info["engineInfo"] = "lakectl"
 	if tx.read != nil {
 		info["readVersion"] = tx.read.Version
@@ -272,6 +288,17 @@ func (tx *Tx) encode(md *Metadata, proto *Protocol) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// commitTxnID returns the commitInfo.txnId of a commit, "" when it has none.
+func commitTxnID(actions []Action) string {
+	for _, a := range actions {
+		if a.CommitInfo != nil {
+			id, _ := (*a.CommitInfo)["txnId"].(string)
+			return id
+		}
+	}
+	return ""
 }
 
 // afterCommit writes a checkpoint when the version calls for one. It is best effort:
