@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,6 +74,18 @@ func (w *tableWriter) upload(ctx context.Context, files []*dataFile) error {
 	return g.Wait()
 }
 
+// register records the stream under StreamsPrefix before its table is created, so
+// Streams finds every table with one small listing.
+func (w *tableWriter) register(ctx context.Context) error {
+	key := StreamsPrefix + w.stream
+	return backoff(ctx, w.log, "register "+key, func() error {
+		if err := w.table.Store().Put(ctx, key, strings.NewReader(""), 0); err != nil {
+			return fmt.Errorf("register stream %s: %w", w.stream, err)
+		}
+		return nil
+	})
+}
+
 // latest loads the newest snapshot, nil when the table does not exist yet.
 func (w *tableWriter) latest(ctx context.Context) (*lake.Snapshot, error) {
 	var snap *lake.Snapshot
@@ -124,6 +137,11 @@ func (w *tableWriter) commitKafka(ctx context.Context, parts []partFlush, markAt
 		res = flushResult{Committed: committed, Lost: lost}
 		if tx == nil {
 			return res, nil
+		}
+		if snap == nil {
+			if err := w.register(ctx); err != nil {
+				return flushResult{}, err
+			}
 		}
 		v, err := tx.Commit(ctx)
 		var conflict *lake.ConflictError

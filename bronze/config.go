@@ -65,10 +65,19 @@ type Config struct {
 	// HTTP configures the HTTP ingest endpoint.
 	HTTP HTTPConfig
 
+	// Compact configures the compaction of sealed hours (on by default).
+	Compact CompactConfig
+
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the metrics. Nil: metrics are kept but not registered.
 	Registerer prometheus.Registerer
+
+	// Now is the clock that stamps ingest times and sealing marks, and so decides
+	// ingest hours. Default time.Now. End-to-end tests (and `lakectl ingest`'s
+	// hidden --clock-offset) shift it, so that events land in past hours and a later
+	// run with the real clock seals them, through the real sealing code.
+	Now func() time.Time
 }
 
 // DefaultGroup is the consumer group used when Config.Group is empty.
@@ -106,8 +115,12 @@ func (c Config) withDefaults() (Config, error) {
 		c.BufferBytes = 64 << 20
 	}
 	c.HTTP = c.HTTP.withDefaults()
+	c.Compact = c.Compact.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if len(c.Brokers) > 0 && len(c.Topics) == 0 {
 		return c, errors.New("bronze: Kafka brokers given but no topics")

@@ -129,7 +129,7 @@ func (s *Service) ingestRequest(w http.ResponseWriter, r *http.Request, stream s
 	if len(lines) == 0 {
 		return http.StatusBadRequest, IngestResponse{}, errors.New("no events: the body holds no non-empty line")
 	}
-	res, err := b.submit(r.Context(), lines, size, time.Now())
+	res, err := b.submit(r.Context(), lines, size, b.now())
 	if err != nil {
 		return http.StatusServiceUnavailable, IngestResponse{}, err
 	}

@@ -33,6 +33,7 @@ type httpBatcher struct {
 	recs    prometheus.Counter
 	bytes   prometheus.Counter
 	grace   time.Duration
+	now     func() time.Time // the service's clock (Config.Now)
 	mu      sync.Mutex
 	pending int64
 }
@@ -49,9 +50,9 @@ type httpResult struct {
 	err error
 }
 
-func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace time.Duration, m *Metrics, log *slog.Logger) *httpBatcher {
+func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace time.Duration, now func() time.Time, m *Metrics, log *slog.Logger) *httpBatcher {
 	return &httpBatcher{
-		w: w, cfg: cfg, log: log, grace: grace,
+		w: w, cfg: cfg, log: log, grace: grace, now: now,
 		pool:  writerPool{opts: files},
 		queue: make(chan *httpReq, 1024),
 		room:  make(chan struct{}, 1),
@@ -115,9 +116,9 @@ func (b *httpBatcher) release(size int64) {
 
 // run commits batches until ctx ends, then commits what is queued and returns.
 func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
-	sealAt := nextSealPoint(time.Now(), b.grace)
+	sealAt := nextSealPoint(b.now(), b.grace)
 	for {
-		wait := time.Until(sealAt)
+		wait := sealAt.Sub(b.now())
 		if !idleMarks {
 			wait = time.Hour
 		}
@@ -129,7 +130,7 @@ func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
 			b.commitBatch(context.WithoutCancel(ctx), batch)
 		case <-t.C:
 			b.commitBatch(ctx, nil) // advances the mark of an idle stream
-			sealAt = nextSealPoint(time.Now(), b.grace)
+			sealAt = nextSealPoint(b.now(), b.grace)
 		case <-ctx.Done():
 			t.Stop()
 			b.drain(context.WithoutCancel(ctx))
@@ -201,7 +202,7 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 			seq, _ = snap.TxnVersion(HTTPAppID(stream))
 		}
 		wm := mark(snap, HTTPWatermarkAppID(stream))
-		at := time.Now()
+		at := b.now()
 		if at.UnixMilli() < wm {
 			at = time.UnixMilli(wm) // never stamp rows before the mark
 		}
@@ -218,6 +219,10 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 		tx := b.w.table.Begin(snap)
 		if snap == nil {
 			tx.SetMetadata(NewMetadata(uuid.NewString(), stream, at))
+			if err := b.w.register(ctx); err != nil {
+				b.abandon(ctx, f)
+				return nil, err
+			}
 		}
 		var n int64
 		if f != nil {

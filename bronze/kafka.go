@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/plugin/kprom"
 	"github.com/twmb/franz-go/plugin/kslog"
 )
 
@@ -89,6 +90,12 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 		kgo.FetchMaxPartitionBytes(min(cfg.FetchMaxBytes, 2<<20)),
 		kgo.WithLogger(kslog.New(k.log.With("lib", "franz-go"))),
 	}
+	if cfg.Registerer != nil {
+		// The client's own metrics (connections, request errors, fetched records
+		// and bytes per topic, buffered records) as lakectl_kafka_*.
+		opts = append(opts, kgo.WithHooks(kprom.NewMetrics("lakectl", kprom.Subsystem("kafka"), kprom.Registerer(cfg.Registerer),
+			kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Records, kprom.UncompressedBytes, kprom.CompressedBytes))))
+	}
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
 	}
@@ -105,11 +112,11 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 
 // run polls until ctx ends, then flushes what it holds, commits, and leaves the group.
 func (k *kafkaIngest) run(ctx context.Context) error {
-	k.hour = HourOf(time.Now())
-	k.sealAt = nextSealPoint(time.Now(), k.cfg.Grace)
+	k.hour = HourOf(k.cfg.Now())
+	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Grace)
 	var err error
 	for ctx.Err() == nil && err == nil {
-		pctx, cancel := context.WithTimeout(ctx, k.untilDue(time.Now()))
+		pctx, cancel := context.WithTimeout(ctx, k.untilDue(k.cfg.Now()))
 		fetches := k.cl.PollRecords(pctx, k.cfg.MaxPollRecords)
 		cancel()
 		if fetches.IsClientClosed() {
@@ -155,7 +162,7 @@ func (k *kafkaIngest) untilDue(now time.Time) time.Duration {
 
 // handle appends one poll's records and flushes when a flush is due.
 func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
-	now := time.Now()
+	now := k.cfg.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if h := HourOf(now); h != k.hour {
@@ -253,7 +260,7 @@ func (k *kafkaIngest) appendRecords(st *partState, recs []*kgo.Record, now time.
 // Idle streams are only committed when reason asks for marks ("hour", "seal").
 // The caller holds k.mu.
 func (k *kafkaIngest) flush(ctx context.Context, reason string) error {
-	markAt := time.Now()
+	markAt := k.cfg.Now()
 	byStream := map[string][]partFlush{}
 	withFiles := map[string]bool{}
 	for _, st := range k.parts {

@@ -2,8 +2,13 @@ package bronze
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
@@ -102,5 +107,35 @@ func TestKafkaRowsAreExactlyAsReceived(t *testing.T) {
 	}
 	if len(seen) != 10 {
 		t.Errorf("distinct offsets: got %d, want 10", len(seen))
+	}
+}
+
+func TestMetricsServeKafkaClientMetrics(t *testing.T) {
+	b := startBroker(t, map[string]int32{"clicks": 2})
+	store := mem.New()
+	produce(t, b.Addr(), "clicks", "a", 500)
+	reg := prometheus.NewRegistry()
+	svc, stop := runService(t, Config{
+		Store: store, Brokers: []string{b.Addr()}, Topics: map[string]string{"clicks": "clicks"},
+		FlushInterval: 100 * time.Millisecond, Registerer: reg,
+	})
+	waitFor(t, "the ledger to reach 500", func() bool { return ledgerTotal(t, store, "clicks") == 500 })
+	rec := httptest.NewRecorder()
+	svc.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		"lakectl_kafka_connects_total{",
+		`lakectl_bronze_records_total{source="kafka",stream="clicks"} 500`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// franz-go's own count, through kprom.
+	if !regexp.MustCompile(`(?m)^lakectl_kafka_fetch_records_total\{[^}]*topic="clicks"\} 500$`).MatchString(body) {
+		t.Errorf("/metrics lacks lakectl_kafka_fetch_records_total of 500 for topic clicks")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,6 +20,10 @@ type Metrics struct {
 	Lag           *prometheus.GaugeVec     // records behind the high watermark, by topic and partition
 	SealedMark    *prometheus.GaugeVec     // sealing mark (unix seconds), by stream and appId
 	HTTPRequests  *prometheus.CounterVec   // HTTP ingest requests, by stream and code
+	// Compactions counts compaction commits, CompactedFiles the small files they
+	// replaced, by stream.
+	Compactions    *prometheus.CounterVec
+	CompactedFiles *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not registered).
@@ -59,10 +63,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lakectl_bronze_http_requests_total", Help: "HTTP ingest requests by response code.",
 		}, []string{"stream", "code"}),
+		Compactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lakectl_bronze_compactions_total", Help: "Compaction commits of sealed Bronze hours.",
+		}, []string{"stream"}),
+		CompactedFiles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lakectl_bronze_compacted_files_total", Help: "Small Bronze files replaced by compaction.",
+		}, []string{"stream"}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.Records, m.Bytes, m.Files, m.FileBytes, m.Commits,
-			m.CommitErrors, m.CommitSeconds, m.Lost, m.Lag, m.SealedMark, m.HTTPRequests} {
+			m.CommitErrors, m.CommitSeconds, m.Lost, m.Lag, m.SealedMark, m.HTTPRequests, m.Compactions, m.CompactedFiles} {
 			reg.MustRegister(c)
 		}
 	}

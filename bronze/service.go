@@ -83,6 +83,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.kafka != nil {
 		g.Go(func() error { return s.kafka.run(gctx) })
 	}
+	if !s.cfg.Compact.Off {
+		g.Go(func() error { return s.compactLoop(gctx) })
+	}
 	if s.ln != nil {
 		srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		g.Go(func() error {
@@ -146,7 +149,7 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 		return nil, errors.New("ingest is shutting down")
 	}
 	w := newTableWriter(s.cfg.Store, stream, s.log, s.metrics)
-	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.metrics, s.log.With("source", "http", "stream", stream))
+	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.metrics, s.log.With("source", "http", "stream", stream))
 	s.batchers[stream] = b
 	ctx := s.ctx
 	s.g.Go(func() error { b.run(ctx, listed); return nil })

@@ -155,3 +155,61 @@ func spanTags(spans []Span) map[string]string {
 	}
 	return tags
 }
+
+// spanPartition is the TopicPartition of a span's rows: HTTP rows have no topic and
+// partition -1.
+func spanPartition(s Span) TopicPartition {
+	if s.Source == SourceHTTP {
+		return TopicPartition{Partition: -1}
+	}
+	return TopicPartition{s.Topic, s.Partition}
+}
+
+// tagCheck compares the rows of one file with the offset ranges its tags claim:
+// every row inside a range of its source, and each source's first and last
+// offsets really in the file.
+type tagCheck struct {
+	spans   map[TopicPartition][]Span
+	seen    map[TopicPartition][2]int64 // lowest and highest offset of the rows
+	outside int64
+}
+
+func newTagCheck(spans []Span) *tagCheck {
+	c := &tagCheck{spans: map[TopicPartition][]Span{}, seen: map[TopicPartition][2]int64{}}
+	for _, s := range spans {
+		tp := spanPartition(s)
+		c.spans[tp] = append(c.spans[tp], s)
+	}
+	return c
+}
+
+func (c *tagCheck) row(tp TopicPartition, offset int64) {
+	if lh, ok := c.seen[tp]; ok {
+		c.seen[tp] = [2]int64{min(lh[0], offset), max(lh[1], offset)}
+	} else {
+		c.seen[tp] = [2]int64{offset, offset}
+	}
+	spans := c.spans[tp]
+	i := sort.Search(len(spans), func(i int) bool { return spans[i].Last >= offset })
+	if i == len(spans) || spans[i].First > offset {
+		c.outside++
+	}
+}
+
+func (c *tagCheck) problems(file string) []string {
+	var out []string
+	if c.outside > 0 {
+		out = append(out, fmt.Sprintf("%s: %d rows outside the offset ranges its tags list", file, c.outside))
+	}
+	for tp, spans := range c.spans {
+		lh, ok := c.seen[tp]
+		first, last := spans[0].First, spans[len(spans)-1].Last
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s: tags say offsets %d..%d of %s, the file has none", file, first, last, tp))
+		case lh[0] != first || lh[1] != last:
+			out = append(out, fmt.Sprintf("%s: tags say offsets %d..%d of %s, rows hold %d..%d", file, first, last, tp, lh[0], lh[1]))
+		}
+	}
+	return out
+}

@@ -2,65 +2,103 @@ package bronze
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/lakectl/lakectl/lake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// StreamsPrefix is where ingest registers each stream (an empty object named after
+// it) before it creates the stream's table, so that finding the Bronze tables is
+// one listing of a few keys, not of every data file. Stream names start with a
+// letter or digit, so "_streams" never names a table.
+const StreamsPrefix = "bronze/_streams/"
 
 // StreamStatus summarises one Bronze table for `lakectl status`.
 type StreamStatus struct {
-	Stream        string           `json:"stream"`
-	Version       int64            `json:"version"`
-	LastCommit    time.Time        `json:"last_commit"`
-	Files         int              `json:"files"`
-	Rows          int64            `json:"rows"`
-	Bytes         int64            `json:"bytes"`
-	Ledger        []LedgerEntry    `json:"ledger"`
-	HTTPNext      int64            `json:"http_next,omitempty"`
-	Marks         []Mark           `json:"marks"`
-	SealedThrough *time.Time       `json:"sealed_through,omitempty"`
-	LastSealed    string           `json:"last_sealed_hour,omitempty"`
-	Partitions    map[string]int64 `json:"rows_by_ingest_date,omitempty"`
+	Stream     string    `json:"stream"`
+	Version    int64     `json:"version"`
+	LastCommit time.Time `json:"last_commit"`
+	Files      int       `json:"files"`
+	Rows       int64     `json:"rows"`
+	Bytes      int64     `json:"bytes"`
+	// Partitions holds each Kafka partition's ledger, mark and, when the broker
+	// was asked, lag; HTTP ingest appears as topic "" and partition -1.
+	Partitions    []PartitionStatus `json:"partitions"`
+	SealedThrough *time.Time        `json:"sealed_through,omitempty"`
+	LastSealed    string            `json:"last_sealed_hour,omitempty"`
+	RowsByDate    map[string]int64  `json:"rows_by_ingest_date,omitempty"`
 }
 
-// LedgerEntry is one Kafka partition's next offset.
-type LedgerEntry struct {
-	Topic     string `json:"topic"`
-	Partition int32  `json:"partition"`
-	Next      int64  `json:"next"`
+// PartitionStatus is one source of a Bronze table: its next offset (HTTP: sequence
+// number), its sealing mark, and its lag behind the broker when known.
+type PartitionStatus struct {
+	Topic     string     `json:"topic,omitempty"`
+	Partition int32      `json:"partition"`
+	Next      int64      `json:"next"`
+	Mark      *time.Time `json:"sealed_through,omitempty"`
+	End       *int64     `json:"high_watermark,omitempty"`
+	Lag       *int64     `json:"lag,omitempty"`
+}
+
+// StatusOptions configure Status.
+type StatusOptions struct {
+	// Grace decides sealing (see IsSealed). Default DefaultGrace.
+	Grace time.Duration
+	// Brokers, when set, are asked for the partitions' ends to report lag.
+	Brokers []string
 }
 
 // Status reads the Bronze table of stream.
-func Status(ctx context.Context, store lake.Store, stream string, grace time.Duration) (StreamStatus, error) {
+func Status(ctx context.Context, store lake.Store, stream string, opts StatusOptions) (StreamStatus, error) {
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
 	snap, err := lake.NewTable(store, TableRoot(stream)).Latest(ctx)
 	if err != nil {
 		return StreamStatus{}, fmt.Errorf("status of bronze/%s: %w", stream, err)
 	}
-	st := StreamStatus{Stream: stream, Version: snap.Version, LastCommit: snap.Timestamp.UTC(), Partitions: map[string]int64{}}
+	st := StreamStatus{Stream: stream, Version: snap.Version, LastCommit: snap.Timestamp.UTC(), RowsByDate: map[string]int64{}}
 	for _, a := range snap.Files() {
 		st.Files++
 		st.Bytes += a.Size
 		if s, ok, _ := a.ParseStats(); ok {
 			st.Rows += s.NumRecords
 			if d := a.PartitionValues[ColIngestDate]; d != nil {
-				st.Partitions[*d] += s.NumRecords
+				st.RowsByDate[*d] += s.NumRecords
 			}
 		}
 	}
 	l := ReadLedger(snap)
-	for tp, next := range l.Next {
-		st.Ledger = append(st.Ledger, LedgerEntry{tp.Topic, tp.Partition, next})
+	markOf := func(appID string) *time.Time {
+		if v, ok := l.Marks[appID]; ok {
+			t := time.UnixMilli(v).UTC()
+			return &t
+		}
+		return nil
 	}
-	sort.Slice(st.Ledger, func(i, j int) bool {
-		a, b := st.Ledger[i], st.Ledger[j]
+	for tp, next := range l.Next {
+		st.Partitions = append(st.Partitions, PartitionStatus{Topic: tp.Topic, Partition: tp.Partition, Next: next,
+			Mark: markOf(KafkaWatermarkAppID(tp.Topic, tp.Partition))})
+	}
+	sort.Slice(st.Partitions, func(i, j int) bool {
+		a, b := st.Partitions[i], st.Partitions[j]
 		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
 	})
-	st.HTTPNext = l.HTTPNext
-	st.Marks = Marks(snap)
-	if t, ok := SealedThrough(snap, grace); ok {
+	if m := markOf(HTTPWatermarkAppID(stream)); m != nil || l.HTTPNext > 0 {
+		st.Partitions = append(st.Partitions, PartitionStatus{Partition: -1, Next: l.HTTPNext, Mark: m})
+	}
+	if len(opts.Brokers) > 0 && len(l.Next) > 0 {
+		if err := addLag(ctx, opts.Brokers, st.Partitions); err != nil {
+			return st, fmt.Errorf("status of bronze/%s: %w", stream, err)
+		}
+	}
+	if t, ok := SealedThrough(snap, opts.Grace); ok {
 		st.SealedThrough = &t
 		// The last hour that ends at or before t.
 		last := HourOf(t.Add(-time.Hour + time.Nanosecond))
@@ -71,8 +109,86 @@ func Status(ctx context.Context, store lake.Store, stream string, grace time.Dur
 	return st, nil
 }
 
-// Streams lists the streams that have a Bronze table in store.
+// addLag asks the brokers for the end (high watermark, or last stable offset for
+// read-committed) of each Kafka partition and fills in End and Lag.
+func addLag(ctx context.Context, brokers []string, parts []PartitionStatus) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return fmt.Errorf("kafka client for %v: %w", brokers, err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = 1 // read committed: the end ingest can reach
+	byTopic := map[string]int{}
+	for _, p := range parts {
+		if p.Partition < 0 {
+			continue
+		}
+		i, ok := byTopic[p.Topic]
+		if !ok {
+			i = len(req.Topics)
+			byTopic[p.Topic] = i
+			t := kmsg.NewListOffsetsRequestTopic()
+			t.Topic = p.Topic
+			req.Topics = append(req.Topics, t)
+		}
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = p.Partition
+		rp.Timestamp = -1 // the end
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("list end offsets: %w", err)
+	}
+	ends := map[TopicPartition]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerrOf(p.ErrorCode); err != nil {
+				return fmt.Errorf("end offset of %s/%d: %w", t.Topic, p.Partition, err)
+			}
+			ends[TopicPartition{t.Topic, p.Partition}] = p.Offset
+		}
+	}
+	for i := range parts {
+		if end, ok := ends[TopicPartition{parts[i].Topic, parts[i].Partition}]; ok {
+			lag := max(end-parts[i].Next, 0)
+			parts[i].End, parts[i].Lag = &end, &lag
+		}
+	}
+	return nil
+}
+
+func kerrOf(code int16) error {
+	if code == 0 {
+		return nil
+	}
+	return fmt.Errorf("kafka error code %d", code)
+}
+
+// Streams lists the streams that have a Bronze table in store, from the registry
+// under StreamsPrefix. A lake written before the registry existed has none; then,
+// and only then, Streams falls back to listing bronze/ and picking out the
+// _delta_log directories, which reads every key.
 func Streams(ctx context.Context, store lake.Store) ([]string, error) {
+	objs, err := store.List(ctx, StreamsPrefix, "")
+	if err != nil {
+		return nil, fmt.Errorf("list bronze streams: %w", err)
+	}
+	var out []string
+	for _, o := range objs {
+		name := strings.TrimPrefix(o.Key, StreamsPrefix)
+		if ValidStream(name) {
+			out = append(out, name)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	return scanStreams(ctx, store)
+}
+
+func scanStreams(ctx context.Context, store lake.Store) ([]string, error) {
 	objs, err := store.List(ctx, "bronze/", "")
 	if err != nil {
 		return nil, fmt.Errorf("list bronze tables: %w", err)
@@ -90,3 +206,7 @@ func Streams(ctx context.Context, store lake.Store) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// IsNoTable reports whether err says a stream has no table yet (registered but
+// never committed).
+func IsNoTable(err error) bool { return errors.Is(err, lake.ErrNoTable) }

@@ -148,10 +148,14 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	// The first ingested offset of each partition, from the files' tags.
 	first := map[TopicPartition]int64{}
 	for i := range files {
-		if topic, p, f, _, ok := OffsetRange(&files[i]); ok && files[i].Tags[TagSource] != SourceHTTP {
-			tp := TopicPartition{topic, p}
-			if cur, seen := first[tp]; !seen || f < cur {
-				first[tp] = f
+		spans, _ := FileSpans(&files[i])
+		for _, s := range spans {
+			if s.Source != SourceKafka {
+				continue
+			}
+			tp := TopicPartition{s.Topic, s.Partition}
+			if cur, seen := first[tp]; !seen || s.First < cur {
+				first[tp] = s.First
 			}
 		}
 	}
@@ -174,21 +178,20 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("verify bronze/%s: %w", cfg.Stream, err)
 		}
-		_, _, tagFirst, tagLast, tagged := OffsetRange(&files[i])
-		lo, hi := int64(-1), int64(-1)
+		spans, tagged := FileSpans(&files[i])
+		tags := newTagCheck(spans)
 		for _, r := range rows {
 			rep.Rows++
 			h := maphash.Bytes(seed, r.Payload)
+			if tagged {
+				tags.row(TopicPartition{r.Topic, r.Partition}, r.Offset)
+			}
 			if r.Source == SourceHTTP {
 				rep.HTTPRows++
 				httpCheck.add(r.Offset, h)
 				continue
 			}
 			rep.KafkaRows++
-			if lo < 0 || r.Offset < lo {
-				lo = r.Offset
-			}
-			hi = max(hi, r.Offset)
 			c := checks[TopicPartition{r.Topic, r.Partition}]
 			if c == nil {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: row of %s/%d, a partition the ledger does not know", files[i].Path, r.Topic, r.Partition))
@@ -196,8 +199,8 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 			}
 			c.add(r.Offset, h)
 		}
-		if tagged && lo >= 0 && (lo != tagFirst || hi != tagLast) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tags say offsets %d..%d, rows hold %d..%d", files[i].Path, tagFirst, tagLast, lo, hi))
+		if tagged {
+			rep.Problems = append(rep.Problems, tags.problems(files[i].Path)...)
 		}
 	}
 

@@ -189,21 +189,35 @@ func (s *Session) copyTo(ctx context.Context, dir string, cols []resultColumn, p
 	return out, rows.Err()
 }
 
-// utcSelect wraps the query so that every timestamp column becomes TIMESTAMPTZ, which
-// DuckDB writes as INT64 TIMESTAMP(MICROS, isAdjustedToUTC): Delta's timestamp. A naive
-// TIMESTAMP is read as UTC (the session's zone).
+// utcSelect wraps the query so that every timestamp, also inside structs, lists and
+// maps, becomes TIMESTAMPTZ, which DuckDB writes as INT64 TIMESTAMP(MICROS,
+// isAdjustedToUTC): Delta's timestamp. A naive TIMESTAMP is read as UTC (the session's
+// zone).
 func utcSelect(cols []resultColumn, query string) string {
 	var replace []string
 	for _, c := range cols {
-		switch c.duckType {
-		case "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS":
-			replace = append(replace, Cast("q."+Ident(c.name), "TIMESTAMPTZ")+" AS "+Ident(c.name))
+		if !hasNaiveTimestamp(c.duckType) {
+			continue
 		}
+		target := "TIMESTAMPTZ"
+		if dt, err := DeltaType(c.duckType); err == nil {
+			if t, err := DuckType(dt); err == nil {
+				target = t // the same shape, every timestamp in it TIMESTAMPTZ
+			}
+		}
+		replace = append(replace, Cast("q."+Ident(c.name), target)+" AS "+Ident(c.name))
 	}
 	if len(replace) == 0 {
 		return "SELECT * FROM (" + query + ") AS q"
 	}
 	return "SELECT * REPLACE (" + strings.Join(replace, ", ") + ") FROM (" + query + ") AS q"
+}
+
+// hasNaiveTimestamp reports whether a DuckDB type is or holds a timestamp without time
+// zone (TIMESTAMP, TIMESTAMP_S, _MS, _NS).
+func hasNaiveTimestamp(duckType string) bool {
+	aware := strings.NewReplacer("TIMESTAMP WITH TIME ZONE", "", "TIMESTAMPTZ", "")
+	return strings.Contains(aware.Replace(duckType), "TIMESTAMP")
 }
 
 // partitionString turns DuckDB's text of a partition value into Delta's: timestamps

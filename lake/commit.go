@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -35,12 +36,21 @@ type Tx struct {
 	// id is commitInfo.txnId, fixed for the Tx so that Commit recognises its own
 	// commit after a write whose outcome was unknown (a lost reply, a failed cleanup).
 	id string
+	// after is the commit time of the newest version this Tx has seen (the one it
+	// read, or one it lost against): its own time must be later, whatever the
+	// clocks of the writers say, so that commit times grow with the version as time
+	// travel by timestamp needs.
+	after time.Time
 }
 
 // Begin starts a commit on top of read, the snapshot the writer based its work on
 // (nil to create the table).
 func (t *Table) Begin(read *Snapshot) *Tx {
-	return &Tx{t: t, read: read, txns: map[string]int64{}, info: map[string]any{}, id: uuid.NewString()}
+	tx := &Tx{t: t, read: read, txns: map[string]int64{}, info: map[string]any{}, id: uuid.NewString()}
+	if read != nil {
+		tx.after = read.Timestamp
+	}
+	return tx
 }
 
 // SetMetadata replaces the table's metadata (schema, partitioning, configuration). A
@@ -126,6 +136,9 @@ func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 		}
 		if err := tx.checkConflict(version, winner); err != nil {
 			return -1, err
+		}
+		if ts := commitTime(winner, ObjectInfo{}); ts.After(tx.after) {
+			tx.after = ts
 		}
 		version++
 	}
@@ -234,8 +247,7 @@ func (tx *Tx) validateFiles(md *Metadata) error {
 // encode writes the commit file: commitInfo first, then protocol and metadata, txns,
 // removes and adds, one JSON action per line.
 func (tx *Tx) encode(md *Metadata, proto *Protocol) ([]byte, error) {
-	now := tx.t.now()
-	ms := now.UnixMilli()
+	ms := max(tx.t.now().UnixMilli(), tx.after.UnixMilli()+1)
 	info := CommitInfo{}
 	maps.Copy(info, tx.info)
 	op := tx.op

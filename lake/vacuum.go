@@ -2,11 +2,15 @@ package lake
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // defaultRetention is Delta's customary retention period: a week.
@@ -101,6 +105,16 @@ func (t *Table) vacuumData(ctx context.Context, snap *Snapshot, cutoff time.Time
 			keep[p] = true
 		}
 	}
+	// A checkpoint keeps only the tombstones of its writer's retention (a week here,
+	// delta.deletedFileRetentionDuration elsewhere): removes younger than this vacuum's
+	// retention may have been folded away, so read them from the commits still in the log.
+	folded, err := t.checkpointedRemoves(ctx, snap.Version, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range folded {
+		keep[p] = true
+	}
 	prefix := ""
 	if t.root != "" {
 		prefix = t.root + "/"
@@ -116,6 +130,54 @@ func (t *Table) vacuumData(ctx context.Context, snap *Snapshot, cutoff time.Time
 			continue
 		}
 		out = append(out, o)
+	}
+	return out, nil
+}
+
+// checkpointedRemoves returns the decoded paths of the files removed at or after
+// cutoff by the JSON commits up to the newest checkpoint at or below version: the
+// removes a snapshot loaded from that checkpoint may not know.
+func (t *Table) checkpointedRemoves(ctx context.Context, version int64, cutoff time.Time) ([]string, error) {
+	l, err := t.listLog(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("vacuum %s: %w", t, err)
+	}
+	cps := l.checkpointsAtOrBelow(version)
+	if len(cps) == 0 {
+		return nil, nil // the snapshot replayed every commit: it knows every remove
+	}
+	var versions []int64
+	for v := range l.commits {
+		if v <= cps[0] {
+			versions = append(versions, v)
+		}
+	}
+	found := make([][]string, len(versions))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readConcurrency)
+	for i, v := range versions {
+		g.Go(func() error {
+			actions, err := t.readCommit(gctx, v)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // expired by a concurrent vacuum: older than any retention
+			}
+			if err != nil {
+				return err
+			}
+			for _, a := range actions {
+				if a.Remove != nil && a.Remove.DeletionTimestamp >= cutoff.UnixMilli() {
+					found[i] = append(found[i], a.Remove.DecodedPath())
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("vacuum %s: %w", t, err)
+	}
+	var out []string
+	for _, ps := range found {
+		out = append(out, ps...)
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ package pipeline
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,4 +293,27 @@ func (p *Pipeline) Line(key string) int { return p.lines[key] }
 
 func (p *Pipeline) errorf(key, hint, format string, args ...any) *Error {
 	return &Error{File: p.File, Line: p.lines[key], Key: key, Msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// OpenURL is the URL to open the store with: URL, plus for s3:// the endpoint, region
+// and path_style of lakectl.yaml as query parameters (which lake/stores reads), unless
+// the URL already carries them.
+func (s Store) OpenURL() string {
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Scheme != "s3" {
+		return s.URL
+	}
+	q := u.Query()
+	set := func(k, v string) {
+		if v != "" && !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	set("endpoint", s.Endpoint)
+	set("region", s.Region)
+	if s.PathStyle {
+		set("path_style", "true")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -36,7 +36,20 @@ type Config struct {
 	Now func() time.Time
 	// MaxAttempts bounds the retries of a run that lost a commit race. Default 5.
 	MaxAttempts int
+	// Hook, for crash tests, is called at the named points of a run (see the Hook*
+	// constants); `lakectl run silver` kills itself there when LAKECTL_TEST_KILL_AT
+	// names the point. Default: none.
+	Hook func(point string)
 }
+
+// Points of a run where Config.Hook is called: between them a crash leaves different
+// states behind, which a re-run must all finish the same way.
+const (
+	HookParsed              = "parsed"               // batch parsed; nothing written yet
+	HookQuarantineCommitted = "quarantine-committed" // quarantine committed; Silver not yet
+	HookFilesWritten        = "files-written"        // Silver data files uploaded, not committed
+	HookCommitted           = "committed"            // Silver committed
+)
 
 // Job runs Silver contracts. It is safe for concurrent use: each run has its own
 // DuckDB session.
@@ -56,6 +69,9 @@ func NewJob(cfg Config) *Job {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
+	}
+	if cfg.Hook == nil {
+		cfg.Hook = func(string) {}
 	}
 	if cfg.Engine == (engine.Config{}) && cfg.Pipeline != nil {
 		d := cfg.Pipeline.DuckDB
@@ -206,12 +222,15 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunO
 	if err := r.parse(ctx); err != nil {
 		return r.sum, err
 	}
+	j.cfg.Hook(HookParsed)
 	if err := r.quarantine(ctx); err != nil {
 		return r.sum, err
 	}
+	j.cfg.Hook(HookQuarantineCommitted)
 	if err := r.merge(ctx); err != nil {
 		return r.sum, err
 	}
+	j.cfg.Hook(HookCommitted)
 	return r.sum, nil
 }
 

@@ -187,6 +187,7 @@ func (r *run) commitSilver(ctx context.Context, touched, rewrite []Partition, ex
 	if err != nil {
 		return err
 	}
+	r.j.cfg.Hook(HookFilesWritten)
 	tx := r.silver.Begin(r.ssnap)
 	if r.ssnap == nil {
 		md, err := r.metadata(ctx)

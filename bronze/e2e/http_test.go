@@ -1,27 +1,18 @@
 package e2e
 
 import (
-	"net"
 	"net/http"
 	"testing"
 	"time"
-)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+	"github.com/lakectl/lakectl/internal/e2e"
+)
 
 // TestHTTPConcurrentClients: gen posts from 8 concurrent clients; every event that
 // ingest acknowledged is in Bronze exactly once, and nothing else is.
 func TestHTTPConcurrentClients(t *testing.T) {
 	lk := localLake(t)
-	addr := freeAddr(t)
+	addr := e2e.FreeAddr(t)
 	ing := start(t, "ingest", nil, "ingest", "--lake", lk.url, "--http", addr, "--token", "s3cret", "--log-level", "warn")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -37,11 +28,11 @@ func TestHTTPConcurrentClients(t *testing.T) {
 	}
 	g := start(t, "gen", nil, "gen", "--url", "http://"+addr+"/v1/streams/web/events", "--token", "s3cret",
 		"--count", "20000", "--batch", "50", "--concurrency", "8", "--seed", "9", "--duplicates", "0.02", "--malformed", "0.02")
-	sum := genSummary(t, g)
+	sum := e2e.GenSummary(t, g)
 	if sum.Sent != 20000 || sum.Failed != 0 {
 		t.Fatalf("gen: sent %d, failed %d", sum.Sent, sum.Failed)
 	}
-	ing.term(t)
+	ing.Term(t)
 
 	rep := verify(t, nil, "--lake", lk.url, "--stream", "web")
 	if rep.HTTPRows != sum.Sent || rep.Rows != sum.Sent || rep.HTTP.Next != sum.Sent {

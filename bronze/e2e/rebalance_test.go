@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lakectl/lakectl/internal/e2e"
 )
 
 // TestReplicasRebalance: three ingest replicas in one group join, leave cleanly,
@@ -26,24 +28,24 @@ func TestReplicasRebalance(t *testing.T) {
 	step()
 	c := start(t, "replica c", nil, args...)
 	step()
-	a.term(t) // leaves the group: its partitions move at once
+	a.Term(t) // leaves the group: its partitions move at once
 	step()
-	b.cmd.Process.Signal(syscall.SIGKILL) // crashes: its partitions move after the session timeout
+	b.Cmd.Process.Signal(syscall.SIGKILL) // crashes: its partitions move after the session timeout
 	step()
 	d := start(t, "replica d", nil, args...)
 
-	sum := genSummary(t, g)
+	sum := e2e.GenSummary(t, g)
 	if sum.Failed != 0 {
 		t.Fatalf("gen: %d events not acknowledged", sum.Failed)
 	}
 	store := openLake(t, lk)
 	waitLedger(t, store, stream, sum.Sent, c, d)
-	c.term(t)
-	d.term(t)
+	c.Term(t)
+	d.Term(t)
 
 	owners := 0
-	for _, p := range []*proc{a, b, c, d} {
-		if strings.Contains(p.stderr.String(), `"msg":"assigned"`) {
+	for _, p := range []*e2e.Proc{a, b, c, d} {
+		if strings.Contains(p.Stderr.String(), `"msg":"assigned"`) {
 			owners++
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -19,10 +20,12 @@ import (
 func newIngestCmd() *cobra.Command {
 	var (
 		lakeURL, group, httpAddr, token, spool, logLevel, instance string
+		pipelineDir                                                string
+		clockOffset                                                time.Duration
 		brokers, topics, httpStreams                               []string
-		flushSize, memLimit                                        string
-		flushInterval, grace, session                              time.Duration
-		startAtEnd                                                 bool
+		flushSize, memLimit, compactSize                           string
+		flushInterval, grace, session, compactEvery                time.Duration
+		startAtEnd, compact                                        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest",
@@ -36,11 +39,16 @@ rebalance neither loses nor duplicates a record.
 HTTP: POST /v1/streams/{stream}/events with NDJSON; the answer comes after the commit
 that holds the events. /metrics and /healthz are served on the same address.
 
-Every flag has a LAKECTL_* variable (LAKECTL_LAKE, LAKECTL_BROKERS, LAKECTL_TOPICS,
-LAKECTL_GROUP, LAKECTL_HTTP, LAKECTL_TOKEN, LAKECTL_FLUSH_SIZE, LAKECTL_FLUSH_INTERVAL,
-LAKECTL_GRACE); flags win.`,
-		Example: `  lakectl ingest --lake ./lake --brokers 127.0.0.1:9092 --topic events=events --http :8080`,
-		Args:    cobra.NoArgs,
+With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
+directory), the store, kafka (brokers, group, topics), http.listen and the streams
+(their grace and flush interval; HTTP then accepts only declared streams) come from
+lakectl.yaml. Every flag has a LAKECTL_* variable (LAKECTL_LAKE, LAKECTL_BROKERS,
+LAKECTL_TOPICS, LAKECTL_GROUP, LAKECTL_HTTP, LAKECTL_TOKEN, LAKECTL_FLUSH_SIZE,
+LAKECTL_FLUSH_INTERVAL, LAKECTL_GRACE); flags win over variables, variables over the
+file. --brokers '' turns off the file's Kafka.`,
+		Example: `  lakectl ingest --lake ./lake --brokers 127.0.0.1:9092 --topic events=events --http :8080
+  lakectl ingest --pipeline ./demo --http 127.0.0.1:8080 --brokers ''`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			logger, err := ingestLogger(logLevel)
@@ -60,6 +68,10 @@ LAKECTL_GRACE); flags win.`,
 			if err != nil {
 				return fmt.Errorf("--flush-size: %w", err)
 			}
+			target, err := parseBytes(compactSize)
+			if err != nil {
+				return fmt.Errorf("--compact-size: %w", err)
+			}
 			topicMap := map[string]string{}
 			for _, t := range topics {
 				topic, stream, ok := strings.Cut(t, "=")
@@ -67,6 +79,28 @@ LAKECTL_GRACE); flags win.`,
 					stream = topic
 				}
 				topicMap[topic] = stream
+			}
+			fl := cmd.Flags()
+			p, err := findPipeline(pipelineDir, pipeline.Overrides{Store: absPath(changed(fl, "lake", lakeURL)),
+				KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)})
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				s := ingestSettings{lakeURL: lakeURL, group: group, httpAddr: httpAddr, brokers: brokers,
+					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace}
+				applyPipeline(cmd, p, &s)
+				lakeURL, group, httpAddr, brokers = s.lakeURL, s.group, s.httpAddr, s.brokers
+				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
+			}
+			if lakeURL == "" {
+				return usageErrorf("give --lake URL (or $LAKECTL_LAKE), or --pipeline DIR with a lakectl.yaml", "no lake to ingest into")
+			}
+			now := time.Now
+			if clockOffset != 0 {
+				// Testing only: see the flag.
+				now = func() time.Time { return time.Now().Add(clockOffset) }
+				logger.Warn("ingest clock shifted; ingest hours and sealing marks are not the wall clock", "offset", clockOffset)
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -81,7 +115,8 @@ LAKECTL_GRACE); flags win.`,
 				Files:    bronze.FileOptions{SpoolDir: spool},
 				HTTPAddr: httpAddr,
 				HTTP:     bronze.HTTPConfig{Token: token, Streams: httpStreams},
-				Logger:   logger, Registerer: reg,
+				Compact:  bronze.CompactConfig{Off: !compact, TargetSize: target, Interval: compactEvery},
+				Logger:   logger, Registerer: reg, Now: now,
 			})
 			if err != nil {
 				return err
@@ -103,10 +138,19 @@ LAKECTL_GRACE); flags win.`,
 	f.StringVar(&flushSize, "flush-size", envOr("LAKECTL_FLUSH_SIZE", "128MiB"), "flush a file at this many uncompressed bytes")
 	f.DurationVar(&flushInterval, "flush-interval", envDuration("LAKECTL_FLUSH_INTERVAL", 10*time.Second), "flush files this old")
 	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "how long after an hour its marks must pass for it to be sealed")
+	f.BoolVar(&compact, "compact", envOr("LAKECTL_COMPACT", "true") == "true", "compact sealed hours of the ingested streams into large files (--compact=false to leave it to `lakectl compact bronze`)")
+	f.StringVar(&compactSize, "compact-size", envOr("LAKECTL_COMPACT_SIZE", "128MiB"), "size of compacted files")
+	f.DurationVar(&compactEvery, "compact-interval", envDuration("LAKECTL_COMPACT_INTERVAL", 5*time.Minute), "how often to look for newly sealed hours to compact")
 	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are encoded before upload (default: the temp dir)")
 	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit for the Go runtime (GOMEMLIMIT wins)")
 	f.StringVar(&logLevel, "log-level", envOr("LAKECTL_LOG_LEVEL", "info"), "debug, info, warn or error")
-	cmd.MarkFlagRequired("lake")
+	pipelineFlag(cmd, &pipelineDir)
+	// Testing only, hidden: shifts the clock that stamps ingest times and sealing
+	// marks. A run with a negative offset puts events into past ingest hours; a later
+	// run with the real clock then seals them, so end-to-end tests and the demo
+	// exercise the real sealing code without waiting an hour.
+	f.DurationVar(&clockOffset, "clock-offset", envDuration("LAKECTL_CLOCK_OFFSET", 0), "testing: shift the ingest clock by this much (e.g. -2h)")
+	f.MarkHidden("clock-offset")
 	return cmd
 }
 

@@ -12,7 +12,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTableCmd(), newVacuumCmd())
-	root.AddCommand(newIngestCmd(), newDevCmd(), newGenCmd(), newVerifyCmd(), newStatusCmd())
+	root.AddCommand(newIngestCmd(), newDevCmd(), newGenCmd(), newVerifyCmd(), newStatusCmd(), newCompactCmd())
 	root.AddCommand(newInitCmd(), newRunCmd(), newRefCmd(), newQuarantineCmd(), newQueryCmd())
 	return root
 }

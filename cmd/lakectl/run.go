@@ -52,7 +52,7 @@ func (f *pipelineFlags) open(ctx context.Context, readOnly bool) (*pipelineEnv, 
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, err := stores.Open(ctx, p.Store.URL, stores.Options{Logger: log, ReadOnly: readOnly})
+	store, err := stores.Open(ctx, p.Store.OpenURL(), stores.Options{Logger: log, ReadOnly: readOnly})
 	if err != nil {
 		return nil, err
 	}

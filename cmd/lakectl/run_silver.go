@@ -51,7 +51,7 @@ done does nothing, so schedule it as often as you like. H is an ingest hour in U
 			if len(tables) == 0 {
 				return usageErrorf("declare one under silver: in "+env.p.File, "no silver tables in %s", env.p.File)
 			}
-			job := silver.NewJob(silver.Config{Store: env.store, Pipeline: env.p, Cache: env.cache, Logger: env.log})
+			job := silver.NewJob(silver.Config{Store: env.store, Pipeline: env.p, Cache: env.cache, Logger: env.log, Hook: killHook()})
 			out := cmd.OutOrStdout()
 			for _, table := range tables {
 				todo := hours

@@ -8,12 +8,14 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
 )
 
 func newStatusCmd() *cobra.Command {
 	var (
 		lakeURL string
+		dir     string
 		streams []string
 		grace   time.Duration
 		asJSON  bool
@@ -21,11 +23,35 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours",
+		Long: `With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
+directory), the lake and each stream's grace come from lakectl.yaml; --lake,
+$LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		Example: `  lakectl status --lake ./lake
+  lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			fl := cmd.Flags()
+			p, err := findPipeline(dir, pipeline.Overrides{Store: absPath(changed(fl, "lake", lakeURL))})
+			if err != nil {
+				return err
+			}
+			graceOf := func(string) time.Duration { return grace }
+			if p != nil {
+				lakeURL = p.Store.OpenURL()
+				if fromFile(fl, "grace", "LAKECTL_GRACE") {
+					graceOf = func(stream string) time.Duration {
+						if s := p.Stream(stream); s != nil {
+							return s.Grace
+						}
+						return grace
+					}
+				}
+			}
+			if lakeURL == "" {
+				return usageErrorf("give --lake URL (or $LAKECTL_LAKE), or --pipeline DIR with a lakectl.yaml", "no lake to show")
+			}
 			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
 			if err != nil {
 				return fmt.Errorf("open lake %s: %w", lakeURL, err)
@@ -37,7 +63,7 @@ func newStatusCmd() *cobra.Command {
 			}
 			var out []bronze.StreamStatus
 			for _, s := range streams {
-				st, err := bronze.Status(ctx, store, s, grace)
+				st, err := bronze.Status(ctx, store, s, graceOf(s))
 				if err != nil {
 					return err
 				}
@@ -69,6 +95,6 @@ func newStatusCmd() *cobra.Command {
 	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default all Bronze tables)")
 	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.MarkFlagRequired("lake")
+	pipelineFlag(cmd, &dir)
 	return cmd
 }

@@ -72,7 +72,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, key string, data []byte) error 
 // writeTemp copies r into a new fsynced temp file in dir (created if needed) and returns
 // its path. On error it leaves nothing behind. size, unless -1, must match what r yields.
 func writeTemp(ctx context.Context, dir string, r io.Reader, size int64) (path string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAll(dir); err != nil {
 		return "", err
 	}
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
@@ -105,8 +105,31 @@ func writeTemp(ctx context.Context, dir string, r io.Reader, size int64) (path s
 	return f.Name(), nil
 }
 
-// syncDir makes a rename or link in dir durable.
-func syncDir(dir string) error {
+// mkdirAll creates dir and its missing parents like os.MkdirAll, and fsyncs the parent
+// of each directory it creates: a new directory's entry is data of its parent, and
+// without the fsync a crash could lose it, and every object written below it, after
+// the write reported success.
+func mkdirAll(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	err := os.Mkdir(dir, 0o755)
+	if err != nil && !errors.Is(err, iofs.ErrExist) {
+		return err
+	}
+	// Also when a concurrent writer created it: that writer may not have synced yet.
+	return syncDir(parent)
+}
+
+// syncDir makes a rename, link or mkdir in dir durable. A variable so that a test can
+// see which directories are synced.
+var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/spf13/cobra"
+)
+
+func newCompactCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite many small files into few large ones",
+	}
+	cmd.AddCommand(newCompactBronzeCmd())
+	return cmd
+}
+
+func newCompactBronzeCmd() *cobra.Command {
+	var (
+		lakeURL, hour, targetSize, spool string
+		streams                          []string
+		sealed, asJSON                   bool
+		grace                            time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "bronze",
+		Short: "Compact sealed ingest hours of Bronze tables",
+		Long: `bronze rewrites the small files of sealed ingest hours into files of about
+--target-size, in one commit per hour that removes the old files and adds the new ones
+with dataChange=false: the rows stay byte for byte the same, the files' tags keep the
+offset ranges they hold (so verify bronze still proves exactly-once), and readers that
+follow new data skip the commit. Only sealed hours are compacted, so it is safe while
+ingest runs; an hour already compacted is left alone. lakectl ingest does this itself
+unless started with --compact=false.`,
+		Example: `  lakectl compact bronze --lake ./lake --sealed
+  lakectl compact bronze --lake s3://lake/prod --stream events --hour 2026-11-21T08`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if (hour == "") == !sealed {
+				return usageErrorf("give --hour 2026-11-21T08 for one hour or --sealed for every sealed hour", "compact bronze needs exactly one of --hour and --sealed")
+			}
+			var h bronze.Hour
+			if hour != "" {
+				var err error
+				if h, err = bronze.ParseHour(hour); err != nil {
+					return usageErrorf("hours are written 2026-11-21T08 (UTC)", "--hour %q: %v", hour, err)
+				}
+			}
+			size, err := parseBytes(targetSize)
+			if err != nil {
+				return fmt.Errorf("--target-size: %w", err)
+			}
+			store, err := stores.Open(ctx, lakeURL, stores.Options{})
+			if err != nil {
+				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+			}
+			if len(streams) == 0 {
+				if streams, err = bronze.Streams(ctx, store); err != nil {
+					return err
+				}
+			}
+			c := bronze.NewCompactor(store, bronze.CompactOptions{TargetSize: size, Grace: grace, Files: bronze.FileOptions{SpoolDir: spool}})
+			results := []bronze.CompactResult{}
+			for _, s := range streams {
+				if sealed {
+					rs, err := c.Sealed(ctx, s)
+					results = append(results, rs...)
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				r, err := c.Hour(ctx, s, h)
+				if unsealed := (*bronze.UnsealedError)(nil); errors.As(err, &unsealed) {
+					return usageErrorf("run lakectl status to see each stream's sealing marks", "%v", err)
+				}
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(results)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "STREAM\tHOUR\tVERSION\tFILES\tROWS\tBYTES")
+			for _, r := range results {
+				if r.Version < 0 {
+					fmt.Fprintf(w, "%s\t%s\t-\tnothing to compact\t\t\n", r.Stream, r.Hour)
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d -> %d\t%d\t%d -> %d\n", r.Stream, r.Hour, r.Version, r.Removed, r.Added, r.Rows, r.BytesIn, r.BytesOut)
+			}
+			if len(results) == 0 {
+				fmt.Fprintln(w, "(no sealed hour has files to compact)")
+			}
+			return w.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
+	f.StringArrayVar(&streams, "stream", nil, "stream to compact (repeatable; default every Bronze table)")
+	f.StringVar(&hour, "hour", "", "the ingest hour to compact, e.g. 2026-11-21T08 (UTC); it must be sealed")
+	f.BoolVar(&sealed, "sealed", false, "compact every sealed hour that has small files")
+	f.StringVar(&targetSize, "target-size", envOr("LAKECTL_COMPACT_SIZE", "128MiB"), "size of the files to write")
+	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
+	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are staged (default: the temp dir)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.MarkFlagRequired("lake")
+	return cmd
+}

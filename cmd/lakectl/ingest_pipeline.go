@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/lakectl/lakectl/pipeline"
+)
+
+// findPipeline loads the pipeline that a service command (ingest, status) should read:
+// --pipeline, else $LAKECTL_PIPELINE, else ./lakectl.yaml when there is one. It
+// returns nil, nil when none was asked for and the working directory has none: those
+// commands also run from flags alone. ov carries the flags that were set, so the
+// loaded values already follow flag > LAKECTL_* > file > default.
+func findPipeline(dir string, ov pipeline.Overrides) (*pipeline.Pipeline, error) {
+	ov.Env = os.Getenv
+	if dir == "" && os.Getenv("LAKECTL_PIPELINE") == "" {
+		if _, err := os.Stat(pipeline.FileName); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	return pipeline.Load(ov.Dir(dir), ov)
+}
+
+// changed returns the flag's value when it was set on the command line, else "".
+func changed(flags *pflag.FlagSet, name, value string) string {
+	if flags.Changed(name) {
+		return value
+	}
+	return ""
+}
+
+// fromFile reports whether a setting is left to lakectl.yaml: neither its flag nor
+// its variable was given.
+func fromFile(flags *pflag.FlagSet, flag, variable string) bool {
+	return !flags.Changed(flag) && (variable == "" || os.Getenv(variable) == "")
+}
+
+// ingestSettings are the values of `lakectl ingest` that lakectl.yaml can supply.
+type ingestSettings struct {
+	lakeURL, group, httpAddr string
+	brokers, httpStreams     []string
+	topics                   map[string]string
+	flushInterval, grace     time.Duration
+}
+
+// applyPipeline overlays the pipeline's settings on s where no flag or variable gave
+// one: store, kafka (brokers, group, topics), http.listen, the streams (HTTP accepts
+// only declared streams) and their grace and flush interval (with several streams,
+// the longest grace and the shortest flush interval, since one service serves all).
+// An empty --brokers (given as --brokers=) turns off the file's Kafka.
+func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) {
+	f := cmd.Flags()
+	s.lakeURL = p.Store.OpenURL()
+	if !f.Changed("brokers") {
+		s.brokers = p.Kafka.Brokers
+	}
+	s.group = p.Kafka.Group
+	s.httpAddr = p.HTTP.Listen
+	if fromFile(f, "topic", "LAKECTL_TOPICS") && len(p.Kafka.Topics) > 0 {
+		s.topics = p.Kafka.Topics
+	}
+	if fromFile(f, "http-stream", "") {
+		s.httpStreams = nil
+		for _, st := range p.Streams {
+			s.httpStreams = append(s.httpStreams, st.Name)
+		}
+	}
+	var grace, flush time.Duration
+	for _, st := range p.Streams {
+		grace = max(grace, st.Grace)
+		if flush == 0 || st.FlushInterval < flush {
+			flush = st.FlushInterval
+		}
+	}
+	if grace > 0 && fromFile(f, "grace", "LAKECTL_GRACE") {
+		s.grace = grace
+	}
+	if flush > 0 && fromFile(f, "flush-interval", "LAKECTL_FLUSH_INTERVAL") {
+		s.flushInterval = flush
+	}
+}
+
+// pipelineFlag adds --pipeline to a service command.
+func pipelineFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVarP(dir, "pipeline", "p", "", "pipeline directory or lakectl.yaml to read settings from (default $LAKECTL_PIPELINE, else ./lakectl.yaml if present); flags and LAKECTL_* override it")
+}
+
+// absPath makes a relative lake path absolute against the working directory, so that
+// a --lake given next to a pipeline means what it says on the command line.
+func absPath(u string) string {
+	if u == "" || filepath.IsAbs(u) || hasScheme(u) {
+		return u
+	}
+	if abs, err := filepath.Abs(u); err == nil {
+		return abs
+	}
+	return u
+}
+
+func hasScheme(u string) bool {
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case c == ':':
+			return i > 0 && len(u) > i+2 && u[i+1:i+3] == "//"
+		case c == '/' || c == '.':
+			return false
+		}
+	}
+	return false
+}
