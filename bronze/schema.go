@@ -118,3 +118,16 @@ func partitionValues(h Hour) map[string]*string {
 func partitionDir(h Hour) string {
 	return h.Time().Format("ingest_date=2006-01-02/ingest_hour=15")
 }
+
+// MarshalText writes the hour as String does, so JSON summaries name it readably.
+func (h Hour) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText reads what MarshalText writes (or anything ParseHour accepts).
+func (h *Hour) UnmarshalText(b []byte) error {
+	v, err := ParseHour(string(b))
+	if err != nil {
+		return err
+	}
+	*h = v
+	return nil
+}

@@ -2,13 +2,13 @@ package bronze
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/lakectl/lakectl/lake"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -144,7 +144,7 @@ func addLag(ctx context.Context, brokers []string, parts []PartitionStatus) erro
 	ends := map[TopicPartition]int64{}
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
-			if err := kerrOf(p.ErrorCode); err != nil {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
 				return fmt.Errorf("end offset of %s/%d: %w", t.Topic, p.Partition, err)
 			}
 			ends[TopicPartition{t.Topic, p.Partition}] = p.Offset
@@ -157,13 +157,6 @@ func addLag(ctx context.Context, brokers []string, parts []PartitionStatus) erro
 		}
 	}
 	return nil
-}
-
-func kerrOf(code int16) error {
-	if code == 0 {
-		return nil
-	}
-	return fmt.Errorf("kafka error code %d", code)
 }
 
 // Streams lists the streams that have a Bronze table in store, from the registry
@@ -206,7 +199,3 @@ func scanStreams(ctx context.Context, store lake.Store) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
-
-// IsNoTable reports whether err says a stream has no table yet (registered but
-// never committed).
-func IsNoTable(err error) bool { return errors.Is(err, lake.ErrNoTable) }

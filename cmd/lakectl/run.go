@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -57,14 +56,4 @@ func (f *pipelineFlags) open(ctx context.Context, readOnly bool) (*pipelineEnv, 
 		return nil, err
 	}
 	return &pipelineEnv{p: p, store: store, cache: cache.New(store, p.Store.CacheDir, 0), log: log}, nil
-}
-
-// hintError is an error with a hint that main prints under it.
-type hintError struct{ msg, hint string }
-
-func (e *hintError) Error() string { return e.msg }
-func (e *hintError) Hint() string  { return e.hint }
-
-func usageErrorf(hint, format string, args ...any) error {
-	return &hintError{msg: fmt.Sprintf(format, args...), hint: hint}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
@@ -17,6 +19,7 @@ func newStatusCmd() *cobra.Command {
 		lakeURL string
 		dir     string
 		streams []string
+		brokers []string
 		grace   time.Duration
 		asJSON  bool
 	)
@@ -56,14 +59,18 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			if err != nil {
 				return fmt.Errorf("open lake %s: %w", lakeURL, err)
 			}
-			if len(streams) == 0 {
+			discovered := len(streams) == 0
+			if discovered {
 				if streams, err = bronze.Streams(ctx, store); err != nil {
 					return err
 				}
 			}
-			var out []bronze.StreamStatus
+			out := []bronze.StreamStatus{}
 			for _, s := range streams {
-				st, err := bronze.Status(ctx, store, s, graceOf(s))
+				st, err := bronze.Status(ctx, store, s, bronze.StatusOptions{Grace: graceOf(s), Brokers: brokers})
+				if discovered && errors.Is(err, lake.ErrNoTable) {
+					continue // registered by an ingest that has not committed yet
+				}
 				if err != nil {
 					return err
 				}
@@ -87,12 +94,33 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", st.Stream, st.Version, st.Files, st.Rows,
 					st.LastCommit.Format(time.RFC3339), sealed, last)
 			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			w = tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "\nSTREAM\tSOURCE\tNEXT OFFSET\tSEALED THROUGH (MARK)\tLAG")
+			for _, st := range out {
+				for _, p := range st.Partitions {
+					src, mark, lag := fmt.Sprintf("kafka %s/%d", p.Topic, p.Partition), "-", "-"
+					if p.Partition < 0 {
+						src = "http"
+					}
+					if p.Mark != nil {
+						mark = p.Mark.Format(time.RFC3339)
+					}
+					if p.Lag != nil {
+						lag = fmt.Sprint(*p.Lag)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", st.Stream, src, p.Next, mark, lag)
+				}
+			}
 			return w.Flush()
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
 	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default all Bronze tables)")
+	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers, to show each partition's lag (optional)")
 	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	pipelineFlag(cmd, &dir)

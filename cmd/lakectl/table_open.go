@@ -59,17 +59,6 @@ func loadSnapshot(ctx context.Context, url string, at snapshotSelector) (*lake.S
 	return snap, nil
 }
 
-// tableError carries a hint, which main prints under the error, for the failures of
-// the table commands that a user can act on.
-type tableError struct {
-	err  error
-	hint string
-}
-
-func (e *tableError) Error() string { return e.err.Error() }
-func (e *tableError) Unwrap() error { return e.err }
-func (e *tableError) Hint() string  { return e.hint }
-
 // withTableHint adds a hint to err where one helps.
 func withTableHint(err error) error {
 	var unsupported *lake.UnsupportedError
@@ -77,10 +66,10 @@ func withTableHint(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &unsupported):
-		return &tableError{err, fmt.Sprintf("lakectl handles Delta tables of protocol reader 1 / writer 2; "+
-			"use an engine that supports %s (Spark, delta-rs) for this table", unsupported.Feature)}
+		return hinted(err, fmt.Sprintf("lakectl handles Delta tables of protocol reader 1 / writer 2; "+
+			"use an engine that supports %s (Spark, delta-rs) for this table", unsupported.Feature))
 	case errors.Is(err, lake.ErrNoTable):
-		return &tableError{err, "give the table's own directory or prefix: the one that holds _delta_log"}
+		return hinted(err, "give the table's own directory or prefix: the one that holds _delta_log")
 	}
 	return err
 }

@@ -68,7 +68,7 @@ func TestTableRefusesUnsupportedFeatures(t *testing.T) {
 		"show-json":      func(dir string) []string { return []string{"table", "show", dir, "--json"} },
 		"history":        func(dir string) []string { return []string{"table", "history", dir} },
 		"vacuum-dry-run": func(dir string) []string { return []string{"vacuum", dir, "--retain", "0h", "--dry-run"} },
-		"vacuum":         func(dir string) []string { return []string{"vacuum", dir, "--retain", "0h"} },
+		"vacuum":         func(dir string) []string { return []string{"vacuum", dir, "--retain", "0h", "--force"} },
 	}
 	for _, c := range cases {
 		for name, command := range commands {

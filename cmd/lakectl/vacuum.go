@@ -16,10 +16,15 @@ import (
 // working from an older snapshot, and time travel within the week, still find their files.
 const defaultRetention = "168h"
 
+// minRetention guards against deleting files that a running job uploaded but has not
+// committed yet (an hourly Silver run takes minutes): less needs --force.
+const minRetention = time.Hour
+
 func newVacuumCmd() *cobra.Command {
 	var (
 		retain string
 		dryRun bool
+		force  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "vacuum URL",
@@ -36,6 +41,10 @@ It prints every file it deletes, or with --dry-run would delete, and a total.`,
 			if err != nil {
 				return err
 			}
+			if retention < minRetention && !dryRun && !force {
+				return hinted(fmt.Errorf("--retain %s is shorter than %s: files that a running job has uploaded but not yet committed could be deleted", retain, minRetention),
+					"stop every writer of the table first, then add --force")
+			}
 			// A dry run deletes nothing, so it needs no write access (nor the probe
 			// that checks an S3 endpoint's conditional writes).
 			t, err := openTable(cmd.Context(), args[0], dryRun)
@@ -51,6 +60,7 @@ It prints every file it deletes, or with --dry-run would delete, and a total.`,
 	}
 	cmd.Flags().StringVar(&retain, "retain", defaultRetention, "keep files needed by versions newer than this (a Go duration, or days as 7d)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	cmd.Flags().BoolVar(&force, "force", false, "allow a retention shorter than 1h (no writer may be running)")
 	return cmd
 }
 

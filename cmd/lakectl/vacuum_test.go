@@ -38,6 +38,18 @@ func TestVacuum(t *testing.T) {
 		checkTotal(t, out, "would delete", 0)
 	})
 
+	t.Run("a retention under an hour needs --force", func(t *testing.T) {
+		res := runLakectl(t, "vacuum", e.dir, "--retain", "10m")
+		if res.exitCode == 0 || !strings.Contains(res.stderr, "--force") {
+			t.Errorf("vacuum --retain 10m: exit %d, stderr %q; want a refusal naming --force", res.exitCode, res.stderr)
+		}
+		for _, p := range append(expired, kept...) {
+			if !e.exists(t, p) {
+				t.Errorf("refused vacuum deleted %s", p)
+			}
+		}
+	})
+
 	t.Run("vacuum deletes what the dry run listed", func(t *testing.T) {
 		out := mustLakectl(t, "vacuum", e.dir)
 		if got := vacuumedKeys(t, out, "deleted"); !slices.Equal(got, sorted(expired)) {
