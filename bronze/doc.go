@@ -44,6 +44,15 @@
 // lands in an hour after its mark passed. Hour H is sealed when every mark of the
 // table is at least H+1h+grace (IsSealed, SealedThrough).
 //
+// # Compaction
+//
+// Sealed hours are compacted (Compactor, `lakectl compact bronze`, and the service
+// itself unless Config.Compact.Off): an hour's small files become files of about
+// 128 MiB in one commit of removes and adds with dataChange=false, so readers of
+// new data (Silver) can ignore it. Compacted files list their offset ranges per
+// source in TagOffsets (see FileSpans), which Verify checks like the single-range
+// tags of ingest files.
+//
 // # Schema
 //
 // payload binary, key binary (null when absent), headers array<struct<key string,

@@ -60,7 +60,12 @@ done does nothing, so schedule it as often as you like. H is an ingest hour in U
 						return err
 					}
 					if len(todo) == 0 {
-						fmt.Fprintf(out, "%s: no pending hours\n", table)
+						// --json keeps stdout to summaries, one per line.
+						w := out
+						if jsonOut {
+							w = cmd.ErrOrStderr()
+						}
+						fmt.Fprintf(w, "%s: no pending hours\n", table)
 					}
 				}
 				bar := newProgress(os.Stderr, len(todo) > 1)

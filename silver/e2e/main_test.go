@@ -53,10 +53,10 @@ const (
 // bronzeFixture is a pipeline whose Bronze holds every phase, sealed, and whose
 // Silver is still empty.
 type bronzeFixture struct {
-	dir        string // the pipeline directory (its lake is dir/lake)
-	uniqueIDs  int64  // distinct valid event ids over all phases
-	malformed  int64  // malformed events sent over all phases
-	sent       int64
+	dir       string // the pipeline directory (its lake is dir/lake)
+	uniqueIDs int64  // distinct valid event ids over all phases
+	malformed int64  // malformed events sent over all phases
+	sent      int64
 }
 
 // newBronzeFixture runs init, ref load, dev kafka and the phases of ingest + gen,
