@@ -114,7 +114,10 @@ func (b *httpBatcher) release(size int64) {
 	}
 }
 
-// run commits batches until ctx ends, then commits what is queued and returns.
+// run commits batches until ctx ends, then commits what is queued and returns. With
+// idleMarks it also advances the stream's mark at each seal point and, like Kafka
+// ingest, once at shutdown after the last batch, so that the hours before a clean
+// stop can be sealed without waiting for the next start.
 func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
 	sealAt := nextSealPoint(b.now(), b.grace)
 	for {
@@ -134,6 +137,11 @@ func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
 		case <-ctx.Done():
 			t.Stop()
 			b.drain(context.WithoutCancel(ctx))
+			if idleMarks {
+				mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				b.commitBatch(mctx, nil)
+				cancel()
+			}
 			return
 		}
 	}
