@@ -178,10 +178,22 @@ func (w *tableWriter) buildKafkaTx(snap *lake.Snapshot, parts []partFlush, markA
 		version int64
 	}
 	var txns []txn
+	// A partition without a mark of its own is invisible to IsSealed, so its rows
+	// must not go into an hour that the other marks have all passed.
+	lowest, anyMark := int64(0), false
+	for _, v := range ReadLedger(snap).Marks {
+		if !anyMark || v < lowest {
+			lowest, anyMark = v, true
+		}
+	}
 	for _, p := range parts {
 		have := ledgerPosition(snap, p.TP)
 		wmID := KafkaWatermarkAppID(p.TP.Topic, p.TP.Partition)
 		wm := mark(snap, wmID)
+		if anyMark && len(p.Files) > 0 && !hasTxn(snap, wmID) &&
+			HourOf(time.UnixMicro(p.MinIngest)).End().UnixMilli() <= lowest {
+			wm = lowest // refuse rows of an hour that may be reported sealed
+		}
 		if have != p.Expect || (len(p.Files) > 0 && p.MinIngest/1000 < wm) {
 			w.log.Warn("partition lost to another writer; dropping its uncommitted files",
 				"partition", p.TP.String(), "expected", p.Expect.String(), "ledger", have.String(),
@@ -226,6 +238,14 @@ func (w *tableWriter) buildKafkaTx(snap *lake.Snapshot, parts []partFlush, markA
 	tx.Operation(op, map[string]any{"outputMode": "Append", "source": "kafka"})
 	tx.Info("lakectl", map[string]any{"job": "bronze/" + w.stream, "files": len(adds)})
 	return tx, committed, lost
+}
+
+func hasTxn(snap *lake.Snapshot, appID string) bool {
+	if snap == nil {
+		return false
+	}
+	_, ok := snap.TxnVersion(appID)
+	return ok
 }
 
 func containsAny(snap *lake.Snapshot, paths map[string]bool) bool {

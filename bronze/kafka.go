@@ -40,6 +40,9 @@ type kafkaIngest struct {
 	big    int64     // bytes of the largest open file
 	sealAt time.Time // when idle partitions' marks are next committed
 	hdrs   []Header  // scratch for converting one record's headers
+	// reseeked holds the partitions that reseek moved back during this poll's
+	// hour flush: the poll's records of them were fetched from the old position.
+	reseeked map[TopicPartition]bool
 }
 
 // partState is this member's view of one assigned partition.
@@ -165,6 +168,7 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 	now := k.cfg.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	clear(k.reseeked)
 	if h := HourOf(now); h != k.hour {
 		// Every hour boundary flushes, so that no file spans two ingest hours
 		// and idle partitions' marks pass the hour that just ended.
@@ -172,6 +176,11 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 			return err
 		}
 		k.hour = h
+		// Stamp this poll's records after the mark the flush just committed, or
+		// their own commit would be refused as late.
+		if later := k.cfg.Now(); HourOf(later) == h {
+			now = later
+		}
 	}
 	nowUs := now.UnixMicro()
 	var err error
@@ -185,6 +194,11 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 				k.log.Warn("records for a partition with no ledger position; ignoring them",
 					"topic", p.Topic, "partition", p.Partition)
 			}
+			return
+		}
+		if k.reseeked[st.tp] {
+			// Appending them would skip the records between the re-seek target and
+			// them; the client re-fetches from the target.
 			return
 		}
 		err = k.appendRecords(st, p.Records, now, nowUs)
@@ -359,6 +373,10 @@ func (k *kafkaIngest) reseek(ctx context.Context, tps []TopicPartition, from map
 			continue // nothing was dropped and nothing is known: keep reading
 		}
 		st.next = target
+		if k.reseeked == nil {
+			k.reseeked = map[TopicPartition]bool{}
+		}
+		k.reseeked[tp] = true
 		if set[tp.Topic] == nil {
 			set[tp.Topic] = map[int32]kgo.EpochOffset{}
 		}

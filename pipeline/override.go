@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"cmp"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -72,7 +74,12 @@ func (o Overrides) apply(p *Pipeline) error {
 			*dst = flag
 		}
 	}
-	str(&p.Store.URL, o.Store, "LAKECTL_LAKE")
+	if u := cmp.Or(o.Store, env("LAKECTL_LAKE")); u != "" {
+		// A path typed on the command line or set in the environment is relative to
+		// the working directory, as `lakectl ingest --lake` takes it; only paths in
+		// lakectl.yaml are relative to the pipeline directory.
+		p.Store.URL = fromWorkingDir(u)
+	}
 	str(&p.Store.Endpoint, "", "LAKECTL_S3_ENDPOINT")
 	str(&p.Store.Region, "", "LAKECTL_S3_REGION")
 	str(&p.Kafka.Group, o.KafkaGroup, "LAKECTL_GROUP")
@@ -95,4 +102,20 @@ func (o Overrides) apply(p *Pipeline) error {
 		p.DuckDB.Threads = o.Threads
 	}
 	return nil
+}
+
+// fromWorkingDir makes a relative file path or file:// URL absolute against the
+// working directory; other URLs are returned as they are.
+func fromWorkingDir(u string) string {
+	if scheme, _, ok := strings.Cut(u, "://"); ok && scheme != "file" {
+		return u
+	}
+	path := strings.TrimPrefix(u, "file://")
+	if filepath.IsAbs(path) {
+		return u
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return "file://" + abs
+	}
+	return u
 }

@@ -169,3 +169,27 @@ func TestStoreURL(t *testing.T) {
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
+
+// TestStoreURLFromOutsideIsRelativeToWorkingDirectory: a relative path in lakectl.yaml
+// is relative to the pipeline directory, but one given as --lake or LAKECTL_LAKE is
+// relative to where the command runs, as `lakectl ingest --lake` takes it, so that
+// one environment names one lake for every command.
+func TestStoreURLFromOutsideIsRelativeToWorkingDirectory(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "file://" + filepath.Join(cwd, "here", "lake")
+	for name, ov := range map[string]Overrides{
+		"flag":     {Store: "here/lake"},
+		"variable": {Env: mapEnv(map[string]string{"LAKECTL_LAKE": "./here/lake"})},
+	} {
+		p, err := Parse("/p/lakectl.yaml", []byte("store: lake\n"), ov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Store.URL != want {
+			t.Errorf("%s: store resolves to %q, want %q", name, p.Store.URL, want)
+		}
+	}
+}

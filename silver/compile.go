@@ -186,7 +186,14 @@ func (c *Contract) Query(src string, refs Refs) string {
 		key = append(key, c.value(c.field(k)))
 	}
 	order = append(order, eventTime)
-	order = append(order, c.OrderBy()[1:]...)
+	for _, o := range c.OrderBy()[1:] {
+		// As in rankRow: HTTP rows have no topic and rank before Kafka rows, so that a
+		// batch and a later run pick the same winner.
+		if o == ident(ColTopic) {
+			o = "coalesce(" + o + ", '')"
+		}
+		order = append(order, o)
+	}
 	b.line(1, "row_number() OVER (PARTITION BY (", ident(colReason), " IS NULL), ", list(key),
 		" ORDER BY ", list(order), ") AS ", ident(colRank))
 	b.line(0, "FROM ", ident("checked"))
@@ -277,12 +284,24 @@ func (c *Contract) fieldReason(f compiledField) string {
 	if checks != "" {
 		present = checks
 	}
-	return fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s WHEN NOT contains(%s, %s) THEN %s "+
+	// DuckDB reads the strings "NaN", "Infinity" and "infinity" as doubles, dates and
+	// timestamps that JSON cannot hold: NaN passes every range check and an infinite
+	// event time has no event_hour. Such a value counts as one of the wrong type.
+	valid := v + " IS NOT NULL"
+	if canBeInfinite(f.Type) {
+		valid += " AND isfinite(" + v + ")"
+	}
+	return fmt.Sprintf("CASE WHEN %s THEN %s WHEN NOT contains(%s, %s) THEN %s "+
 		"WHEN coalesce(json_type(%s, %s), 'NULL') = 'NULL' THEN %s "+
 		"ELSE %s || CAST(json_extract(%s, %s) AS VARCHAR) || %s END",
-		v, present, text, str(string(keyJSON)), missing,
+		valid, present, text, str(string(keyJSON)), missing,
 		text, path, missing,
 		str(f.Name+": "), text, path, str(" is not a "+f.Type))
+}
+
+// canBeInfinite says whether DuckDB has infinite (or NaN) values of a contract type.
+func canBeInfinite(t string) bool {
+	return t == "double" || t == "timestamp" || t == "date"
 }
 
 // checks returns a CASE that names the first check v fails, or "" if f has none.

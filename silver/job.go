@@ -183,6 +183,9 @@ type run struct {
 	inputs     map[string]int64
 	sum        Summary
 	commitID   string
+	// skipEmpty leaves out the Silver commit when there is nothing to write (a
+	// replay); an hourly run always commits, its txn marks the hour done.
+	skipEmpty bool
 }
 
 func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {

@@ -112,6 +112,9 @@ func (r *run) merge(ctx context.Context) error {
 	if err := r.countWritten(ctx, newRows); err != nil {
 		return err
 	}
+	if r.skipEmpty && r.sum.Written == 0 && len(rewrite) == 0 {
+		return nil
+	}
 	return r.commitSilver(ctx, touched, rewrite, existing, write)
 }
 

@@ -75,9 +75,9 @@ type ReplayOptions struct {
 // Replay runs quarantined rows of table through the current contract: those that pass
 // now are merged into Silver (deduplicated like any batch) and then removed from the
 // quarantine; those that still fail stay. Silver's commit carries txn {appId:
-// ReplayAppID, version: the quarantine version read}, so a replay killed between its two
-// commits finishes the removal on the next attempt without merging again; and should
-// the same rows be replayed twice, the dedupe finds them stored and writes nothing.
+// ReplayAppID, version: the quarantine version read}. A replay killed between its two
+// commits merges again on the next attempt, where the dedupe finds the rows stored and
+// writes nothing, and then finishes the removal.
 func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Summary, error) {
 	t, err := j.table(table)
 	if err != nil {
@@ -135,16 +135,16 @@ func (j *Job) replayOnce(ctx context.Context, c *Contract, opts ReplayOptions) (
 	if r.sum.Valid == 0 {
 		return r.sum, nil
 	}
-	merged := false
-	if r.ssnap != nil {
-		v, ok := r.ssnap.TxnVersion(r.appID)
-		merged = ok && v >= qsnap.Version
+	// Always merge, even when Silver's txn says this quarantine version was merged
+	// before: an earlier replay may have died before its release with another reason
+	// filter or another contract, so rows valid now may not be in Silver. Rows that are
+	// stored already tie with themselves and lose, and a merge that writes nothing
+	// makes no commit.
+	r.skipEmpty = true
+	if err := r.merge(ctx); err != nil {
+		return r.sum, err
 	}
-	if !merged {
-		if err := r.merge(ctx); err != nil {
-			return r.sum, err
-		}
-	}
+	j.cfg.Hook(HookCommitted)
 	return r.sum, r.release(ctx, qt, qsnap, src)
 }
 

@@ -56,3 +56,36 @@ func TestReplayAfterContractFix(t *testing.T) {
 		t.Errorf("second replay changed silver")
 	}
 }
+
+// TestReplayKilledThenContractFixedAgain: a replay dies after its Silver commit,
+// before it removes the rows from the quarantine; the contract is then fixed further
+// and replayed again. The rows that pass only under the second fix must reach Silver
+// before they leave the quarantine.
+func TestReplayKilledThenContractFixedAgain(t *testing.T) {
+	l := newTestLake(t)
+	l.ingest(hour8(), ts("2026-11-21T09:10:00Z"))
+	f := l.p.Table("events").Field("event_type")
+	full := f.In
+	f.In = slices.DeleteFunc(slices.Clone(full), func(s string) bool { return s == "refund" || s == "purchase" })
+	if _, err := l.job().RunHour(t.Context(), "events", hourAt("2026-11-21T08"), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.In = slices.DeleteFunc(slices.Clone(full), func(s string) bool { return s == "refund" })
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("replay did not reach its crash point")
+			}
+		}()
+		l.crashAt(HookCommitted).Replay(t.Context(), "events", ReplayOptions{})
+	}()
+	f.In = full
+	if _, err := l.job().Replay(t.Context(), "events", ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var n, refunds, q int64
+	l.query(`SELECT count(*), count(*) FILTER (event_type = 'refund'), (SELECT count(*) FROM quarantine.events) FROM silver.events`, &n, &refunds, &q)
+	if n != 4 || refunds != 1 || q != 2 {
+		t.Errorf("silver %d rows (%d refunds), quarantine %d; want 4 (1), 2", n, refunds, q)
+	}
+}

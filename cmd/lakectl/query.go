@@ -60,7 +60,7 @@ with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.`,
 				return err
 			}
 			defer sess.Close()
-			tables, err := registerLake(ctx, sess, env, at)
+			tables, err := registerLake(ctx, sess, env, at, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -95,8 +95,10 @@ func parseQueryAsOf(s string) (snapshotSelector, error) {
 }
 
 // registerLake registers every table the pipeline knows of that exists in the lake,
-// and returns their names.
-func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, at snapshotSelector) ([]string, error) {
+// and returns their names. With --as-of, a table that has no such version (it was
+// created later, or has fewer versions) is left out with a note on warn: a query of
+// the other tables still runs.
+func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, at snapshotSelector, warn io.Writer) ([]string, error) {
 	type entry struct{ schema, name, root string }
 	var entries []entry
 	for _, s := range env.p.Streams {
@@ -129,6 +131,11 @@ func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, a
 			snap, err = t.Latest(ctx)
 		}
 		if errors.Is(err, lake.ErrNoTable) {
+			continue
+		}
+		// A time in the future is the user's mistake for every table: say so once.
+		if errors.Is(err, lake.ErrVersionNotFound) && (at.asOf == nil || !at.asOf.After(time.Now())) {
+			fmt.Fprintf(warn, "note: %s.%s left out: %v\n", e.schema, e.name, err)
 			continue
 		}
 		if err != nil {
