@@ -125,6 +125,11 @@ func TestRowsBeforeTheMarkAreRefused(t *testing.T) {
 	tp, other := TopicPartition{"events", 0}, TopicPartition{"events", 1}
 	t0 := time.Date(2026, 11, 21, 9, 59, 0, 0, time.UTC)
 	w := newTableWriter(store, "events", testLogger(t), m)
+	// Partition 1's own mark is at 09:58. (Without a mark of its own, its 09:59 rows
+	// would be refused too: hour 09 is sealed once partition 0 passes 10:05.)
+	if _, err := w.commitKafka(t.Context(), []partFlush{{TP: other}}, t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	// Another writer, owning partition 0 now, advanced its mark to 10:06.
 	if _, err := w.commitKafka(t.Context(), []partFlush{{TP: tp}}, t0.Add(7*time.Minute)); err != nil {
 		t.Fatal(err)

@@ -111,8 +111,9 @@ func deltaType(t string) string {
 	}
 }
 
-// structType is the json_transform type of the payload: every field at its JSON key
-// with its DuckDB type. It is JSON, so keys are escaped by encoding/json.
+// structType is the json_transform type of the payload: every field at its JSON key,
+// as JSON, so that one parse keeps each value's JSON type for the strict conversion
+// (see convert.go). It is JSON, so keys are escaped by encoding/json.
 func (c *Contract) structType() string {
 	var b strings.Builder
 	b.WriteByte('{')
@@ -121,10 +122,8 @@ func (c *Contract) structType() string {
 			b.WriteByte(',')
 		}
 		k, _ := json.Marshal(f.JSONKey())
-		v, _ := json.Marshal(f.duck)
 		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
+		b.WriteString(`:"JSON"`)
 	}
 	b.WriteByte('}')
 	return b.String()
@@ -134,7 +133,8 @@ func (c *Contract) structType() string {
 type Refs func(name string) string
 
 // Query returns the one query that turns Bronze rows into Silver rows: it decodes each
-// payload once with json_transform into the contract's struct type, checks types,
+// payload once with json_transform into a struct of JSON values, converts each field
+// strictly (see convert.go), checks
 // required fields and checks, joins the reference tables, derives the partition
 // columns, and ranks duplicates. src is a relation with Bronze's columns (payload,
 // topic, partition, offset, ingested_at).
@@ -160,6 +160,23 @@ func (c *Contract) Query(src string, refs Refs) string {
 	b.line(1, "SELECT *, CASE WHEN json_valid(", ident("_text"), ") THEN json_transform(",
 		ident("_text"), ", ", str(c.structType()), ") END AS ", ident("_j"))
 	b.line(1, "FROM ", ident("decoded"))
+	b.line(0, "), ", ident("typed"), " AS (")
+	types := []string{"*"}
+	for _, f := range c.fields {
+		types = append(types, "json_type("+c.jsonValue(f)+") AS "+jsonTypeCol(f))
+	}
+	b.line(1, "SELECT ", list(types))
+	b.line(1, "FROM ", ident("parsed"))
+	b.line(0, "), ", ident("converted"), " AS (")
+	b.line(1, "SELECT *,")
+	for i, f := range c.fields {
+		sep := ","
+		if i == len(c.fields)-1 {
+			sep = ""
+		}
+		b.line(2, c.converted(f), " AS ", valueCol(f), sep)
+	}
+	b.line(1, "FROM ", ident("typed"))
 	b.line(0, "), ", ident("enriched"), " AS (")
 	c.enrich(&b, refs)
 	b.line(0, "), ", ident("checked"), " AS (")
@@ -209,10 +226,8 @@ func (c *Contract) field(name string) compiledField {
 	panic("silver: contract has no field " + name) // Compile and the loader rule this out
 }
 
-// value is the typed value of a field in the parsed struct.
-func (c *Contract) value(f compiledField) string {
-	return ident("_j") + "." + ident(f.JSONKey())
-}
+// value is the typed value of a field, NULL when absent or not exactly convertible.
+func (c *Contract) value(f compiledField) string { return valueCol(f) }
 
 // enrich writes the SELECT of the enriched step: one LEFT JOIN per enrichment, against
 // the reference table deduplicated on its key (so a repeated key cannot multiply
@@ -227,7 +242,7 @@ func (c *Contract) enrich(b *sqlBuilder, refs Refs) {
 		sel = append(sel, fmt.Sprintf("(%s.%s IS NOT NULL) AS %s", alias, ident("_k"), ident(fmt.Sprintf("_m%d", i))))
 	}
 	b.line(1, "SELECT ", list(sel))
-	b.line(1, "FROM ", ident("parsed"), " p")
+	b.line(1, "FROM ", ident("converted"), " p")
 	for i, e := range c.Table.Enrich {
 		alias := fmt.Sprintf("r%d", i)
 		on := c.field(e.On)
@@ -267,41 +282,19 @@ func (c *Contract) reason() string {
 		strings.Join(problems, ",\n    "))
 }
 
-// fieldReason checks one field. The common case, a present value of the right type,
-// costs one IS NOT NULL test plus the checks; only rows where the typed value is NULL
-// look at the raw text again, to tell a missing value from one of the wrong type.
+// fieldReason checks one field: a converted value runs the checks; an absent or null
+// one is fine unless required; any other value did not convert, and problem says why.
 func (c *Contract) fieldReason(f compiledField) string {
-	v := c.value(f)
-	keyJSON, _ := json.Marshal(f.JSONKey())
-	path := str(`$.` + string(keyJSON))
-	text := ident("_text")
 	missing := "NULL"
 	if f.Required {
 		missing = str(f.Name + ": missing")
 	}
-	checks := c.checks(f, v)
 	present := "NULL"
-	if checks != "" {
+	if checks := c.checks(f, c.value(f)); checks != "" {
 		present = checks
 	}
-	// DuckDB reads the strings "NaN", "Infinity" and "infinity" as doubles, dates and
-	// timestamps that JSON cannot hold: NaN passes every range check and an infinite
-	// event time has no event_hour. Such a value counts as one of the wrong type.
-	valid := v + " IS NOT NULL"
-	if canBeInfinite(f.Type) {
-		valid += " AND isfinite(" + v + ")"
-	}
-	return fmt.Sprintf("CASE WHEN %s THEN %s WHEN NOT contains(%s, %s) THEN %s "+
-		"WHEN coalesce(json_type(%s, %s), 'NULL') = 'NULL' THEN %s "+
-		"ELSE %s || CAST(json_extract(%s, %s) AS VARCHAR) || %s END",
-		valid, present, text, str(string(keyJSON)), missing,
-		text, path, missing,
-		str(f.Name+": "), text, path, str(" is not a "+f.Type))
-}
-
-// canBeInfinite says whether DuckDB has infinite (or NaN) values of a contract type.
-func canBeInfinite(t string) bool {
-	return t == "double" || t == "timestamp" || t == "date"
+	return fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s WHEN %s IS NULL THEN %s ELSE %s END",
+		c.value(f), present, jsonTypeCol(f), missing, c.problem(f))
 }
 
 // checks returns a CASE that names the first check v fails, or "" if f has none.

@@ -1,0 +1,152 @@
+package silver
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Strict conversion from JSON to the contract's types.
+//
+// The payload is parsed once: json_transform turns it into a struct whose members are
+// JSON values, one per field. Each field then looks at its value's JSON type and
+// converts it only when the conversion is exact; otherwise the typed value is NULL and
+// the reason says why. What each type takes:
+//
+//	string        a JSON string
+//	int           a JSON number with no fraction (12 or 12.0) in the 64-bit range;
+//	              a non-integer spelling (12.0, 1e3) must stay below 2^53
+//	double        a JSON number that is finite as a double
+//	boolean       true or false
+//	decimal(p,s)  a JSON number with at most s decimal places, below 10^(15-s) (what
+//	              a double, which the JSON reader holds numbers in, carries exactly),
+//	              or a string holding a plain decimal number ("1234567890.12", no
+//	              exponent) with at most s places and at most p-s integer digits
+//	timestamp     an RFC 3339 string with a zone: Z or ±hh:mm
+//	date          a string YYYY-MM-DD
+//
+// Nothing else converts: a number is not a string, "12" is not an int, 1 is not a
+// boolean, an epoch number is not a timestamp (seconds, milliseconds or
+// microseconds? the contract cannot tell) and a timestamp without a zone is not one.
+// JSON null counts as absent.
+
+// maxExactInt is 2^53: every whole double up to it is exactly one integer.
+const maxExactInt = 1 << 53
+
+// jsonValue is the field's JSON value in the parsed struct.
+func (c *Contract) jsonValue(f compiledField) string {
+	return ident("_j") + "." + ident(f.JSONKey())
+}
+
+// jsonTypeCol holds json_type of the field's value: 'VARCHAR', 'BIGINT', 'UBIGINT',
+// 'DOUBLE', 'BOOLEAN', 'OBJECT', 'ARRAY', or NULL when absent or null.
+func jsonTypeCol(f compiledField) string { return ident("_t_" + f.Name) }
+
+// valueCol holds the field's typed value, NULL unless it converted exactly.
+func valueCol(f compiledField) string { return ident("_v_" + f.Name) }
+
+// jsonString is the text of a JSON string value, unquoted.
+func jsonString(j string) string { return j + " ->> '$'" }
+
+// converted is the expression of f's typed value: NULL unless the JSON value converts
+// exactly. jt is the column holding the value's JSON type.
+func (c *Contract) converted(f compiledField) string {
+	j, jt := c.jsonValue(f), jsonTypeCol(f)
+	s := jsonString(j)
+	asDouble := "TRY_CAST(" + j + " AS DOUBLE)"
+	switch f.Type {
+	case "string":
+		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' THEN %s END", jt, s)
+	case "int":
+		return fmt.Sprintf("CASE WHEN %[1]s IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(%[2]s AS BIGINT) "+
+			"WHEN %[1]s = 'DOUBLE' AND %[3]s = trunc(%[3]s) AND abs(%[3]s) <= %[4]d THEN CAST(%[3]s AS BIGINT) END",
+			jt, j, asDouble, maxExactInt)
+	case "double":
+		return fmt.Sprintf("CASE WHEN %s IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(%s) THEN %s END", jt, asDouble, asDouble)
+	case "boolean":
+		return fmt.Sprintf("CASE WHEN %s = 'BOOLEAN' THEN CAST(%s AS BOOLEAN) END", jt, j)
+	case "timestamp":
+		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND %s AND isfinite(TRY_CAST(%s AS TIMESTAMPTZ)) THEN TRY_CAST(%s AS TIMESTAMPTZ) END",
+			jt, hasZone(s), s, s)
+	case "date":
+		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND length(%s) = 10 AND isfinite(TRY_CAST(%s AS DATE)) THEN TRY_CAST(%s AS DATE) END",
+			jt, s, s, s)
+	default:
+		_, scale := decimalScale(f.duck)
+		return fmt.Sprintf("CASE WHEN %[1]s IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(%[2]s AS %[3]s) "+
+			"WHEN %[1]s = 'DOUBLE' AND abs(%[4]s) < %[5]s AND CAST(TRY_CAST(%[4]s AS %[3]s) AS DOUBLE) = %[4]s THEN CAST(%[4]s AS %[3]s) "+
+			"WHEN %[1]s = 'VARCHAR' AND %[6]s AND %[7]s <= %[8]d THEN TRY_CAST(%[9]s AS %[3]s) END",
+			jt, j, f.duck, asDouble, exactLimit(scale), plainDecimal(s), decimalPlaces(s), scale, s)
+	}
+}
+
+// problem is the reason for a present value that did not convert; it is evaluated
+// only for such rows.
+func (c *Contract) problem(f compiledField) string {
+	j, jt := c.jsonValue(f), jsonTypeCol(f)
+	s := jsonString(j)
+	shown := str(f.Name+": ") + " || CAST(" + j + " AS VARCHAR) || "
+	asDouble := "TRY_CAST(" + j + " AS DOUBLE)"
+	notA := str(" is not a " + f.Type)
+	if f.Type == "int" {
+		notA = str(" is not an int")
+	}
+	outOfRange := str(" is out of range for " + f.Type)
+	var why string
+	switch f.Type {
+	case "int":
+		why = fmt.Sprintf("CASE WHEN %[1]s IN ('BIGINT', 'UBIGINT') THEN %[2]s WHEN %[1]s = 'DOUBLE' AND %[3]s <> trunc(%[3]s) THEN %[4]s "+
+			"WHEN %[1]s = 'DOUBLE' THEN %[2]s ELSE %[5]s END", jt, outOfRange, asDouble, str(" is not a whole number"), notA)
+	case "double":
+		why = fmt.Sprintf("CASE WHEN %s IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN %s ELSE %s END", jt, outOfRange, notA)
+	case "timestamp":
+		why = fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND NOT %s AND isfinite(TRY_CAST(%s AS TIMESTAMPTZ)) THEN %s ELSE %s END",
+			jt, hasZone(s), s, str(" has no time zone"), notA)
+	case "string", "boolean", "date":
+		why = notA
+	default:
+		_, scale := decimalScale(f.duck)
+		places := str(fmt.Sprintf(" has more than %d decimal places", scale))
+		why = fmt.Sprintf("CASE WHEN %[1]s IN ('BIGINT', 'UBIGINT') THEN %[2]s "+
+			"WHEN %[1]s = 'DOUBLE' AND TRY_CAST(%[3]s AS %[4]s) IS NULL THEN %[2]s "+
+			"WHEN %[1]s = 'DOUBLE' AND abs(%[3]s) >= %[5]s THEN %[6]s "+
+			"WHEN %[1]s = 'DOUBLE' THEN %[7]s "+
+			"WHEN %[1]s = 'VARCHAR' AND %[8]s AND %[9]s > %[10]d THEN %[7]s "+
+			"WHEN %[1]s = 'VARCHAR' AND %[8]s THEN %[2]s "+
+			"ELSE %[11]s END",
+			jt, outOfRange, asDouble, f.duck, exactLimit(scale), str(" has more digits than a JSON number holds exactly; send it as a string"),
+			places, plainDecimal(s), decimalPlaces(s), scale, notA)
+	}
+	return shown + why
+}
+
+// hasZone says whether a timestamp string ends in a zone: Z or ±hh:mm.
+func hasZone(s string) string {
+	return fmt.Sprintf("(right(%[1]s, 1) IN ('Z', 'z') OR (substr(%[1]s, -6, 1) IN ('+', '-') AND substr(%[1]s, -3, 1) = ':'))", s)
+}
+
+// plainDecimal says whether a string is a decimal number without exponent.
+func plainDecimal(s string) string {
+	return "regexp_full_match(" + s + `, '[+-]?[0-9]+(\.[0-9]+)?')`
+}
+
+// decimalPlaces counts the digits after the point of a plain decimal string.
+func decimalPlaces(s string) string {
+	return fmt.Sprintf("CASE WHEN strpos(%[1]s, '.') > 0 THEN length(%[1]s) - strpos(%[1]s, '.') ELSE 0 END", s)
+}
+
+// exactLimit is the magnitude below which a double tells every value of the scale
+// apart: 15 significant digits survive the trip through a double.
+func exactLimit(scale int) string {
+	return num(math.Pow10(15 - scale))
+}
+
+// decimalScale reads precision and scale from a DuckDB DECIMAL(p,s) type.
+func decimalScale(duck string) (precision, scale int) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(duck, "DECIMAL("), ")")
+	p, s, _ := strings.Cut(inner, ",")
+	precision, _ = strconv.Atoi(p)
+	scale, _ = strconv.Atoi(s)
+	return precision, scale
+}
