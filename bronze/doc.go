@@ -34,11 +34,23 @@
 // acknowledged after the commit that holds them. Their rows have partition -1 and a
 // gapless sequence number in the offset column, ledgered as "http/<stream>".
 //
+// A 200 means the events are committed. A 503, or no answer, leaves the outcome
+// open only as far as the server could not learn it (the client left, or shutdown
+// ended the wait); retrying such a request without a key may store it twice. A
+// producer that sends one batch at a time makes its retries exact with the headers
+// X-Lakectl-Producer (a stable id) and X-Lakectl-Seq (growing with every new
+// batch, unchanged on a retry): the commit records txn {appId
+// "http-producer/<stream>/<producer>", version: seq}, and a batch whose seq is not
+// above the recorded one is answered 200 with "duplicate": true and not written
+// (HeaderProducer, HeaderSeq, IngestResponse.Duplicate). `lakectl gen` does this.
+//
 // # Sealing
 //
 // Commits also advance "watermark/kafka/<topic>/<p>" (and "watermark/http/<stream>")
 // to the time of the flush in Unix milliseconds: every row of that source ingested
-// before the mark is committed. Idle partitions are advanced by txn-only commits at
+// before the mark is committed. Rows are stamped (ingested_at) no earlier than just
+// after their partition's mark as the writer last read it, so a new owner whose
+// clock is behind the previous owner's still commits. Idle partitions are advanced by txn-only commits at
 // each hour boundary and once the grace after it has passed. A commit whose rows were
 // ingested before the current mark is refused and its records re-read, so no row ever
 // lands in an hour after its mark passed. Hour H is sealed when every mark of the
@@ -59,6 +71,7 @@
 // value binary>>, source string (kafka|http), topic string, partition int, offset
 // long, source_timestamp timestamp, ingested_at timestamp; partitioned by ingest_date
 // (date) and ingest_hour (int), paths ingest_date=YYYY-MM-DD/ingest_hour=HH.
-// Timestamps are Parquet INT64 TIMESTAMP(MICROS, UTC). Each add's tags hold its
+// Timestamps are Parquet INT64 TIMESTAMP(MICROS, UTC); source_timestamp is null
+// for Kafka records without a timestamp (-1). Each add's tags hold its
 // topic, partition and inclusive offset range (TagFirstOffset, TagLastOffset).
 package bronze

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,9 @@ type HTTPConfig struct {
 	// Token, when set, is the bearer token every request must carry.
 	Token string
 	// Streams, when set, lists the streams that accept HTTP events; others get 404.
-	// Listed streams also get their sealing mark advanced while idle. Default: any
-	// valid stream name.
+	// Listed streams start with the service, so their sealing marks advance while
+	// idle from the start; any other stream's mark advances the same way once its
+	// first request has arrived since the start. Default: any valid stream name.
 	Streams []string
 	// MaxBodyBytes bounds a request body (413 beyond). Default 16 MiB.
 	MaxBodyBytes int64
@@ -65,11 +67,26 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	return c
 }
 
+// Headers that make an HTTP batch idempotent. A producer (one client that sends
+// one batch at a time) sends its id and a sequence number that grows with every
+// new batch, and sends a retried batch with the number it had. The commit that
+// writes a batch records the number (HTTPProducerAppID); a batch whose number is
+// not above the recorded one is acknowledged, with Duplicate set, without writing.
+const (
+	HeaderProducer = "X-Lakectl-Producer" // 1-128 of A-Z a-z 0-9 . _ : -
+	HeaderSeq      = "X-Lakectl-Seq"      // a decimal integer >= 1
+)
+
+var producerID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
 // IngestResponse is the body of a successful POST: the events are committed.
 type IngestResponse struct {
 	Accepted int   `json:"accepted"`
 	Version  int64 `json:"version"`   // the Delta version that holds them
-	FirstSeq int64 `json:"first_seq"` // the offset column of the first event
+	FirstSeq int64 `json:"first_seq"` // the offset column of the first event; -1 for a duplicate
+	// Duplicate is set when the producer's batch was already committed by an
+	// earlier request (a retry): nothing was written this time.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // errorResponse is the body of every 4xx and 5xx.
@@ -118,6 +135,10 @@ func (s *Service) ingestRequest(w http.ResponseWriter, r *http.Request, stream s
 			return http.StatusUnsupportedMediaType, IngestResponse{}, fmt.Errorf("content type %q: send NDJSON (application/x-ndjson)", mt)
 		}
 	}
+	producer, seq, err := batchKey(r.Header)
+	if err != nil {
+		return http.StatusBadRequest, IngestResponse{}, err
+	}
 	if r.ContentLength > cfg.MaxBodyBytes {
 		return http.StatusRequestEntityTooLarge, IngestResponse{}, fmt.Errorf("body of %d bytes exceeds the limit of %d", r.ContentLength, cfg.MaxBodyBytes)
 	}
@@ -128,11 +149,27 @@ func (s *Service) ingestRequest(w http.ResponseWriter, r *http.Request, stream s
 	if len(lines) == 0 {
 		return http.StatusBadRequest, IngestResponse{}, errors.New("no events: the body holds no non-empty line")
 	}
-	res, err := b.submit(r.Context(), lines, size, b.now())
+	res, err := b.submit(r.Context(), &httpReq{lines: lines, size: size, received: b.now(), producer: producer, seq: seq})
 	if err != nil {
 		return http.StatusServiceUnavailable, IngestResponse{}, err
 	}
 	return http.StatusOK, res, nil
+}
+
+// batchKey reads the optional idempotency headers: both or neither.
+func batchKey(h http.Header) (producer string, seq int64, err error) {
+	producer, s := h.Get(HeaderProducer), h.Get(HeaderSeq)
+	if producer == "" && s == "" {
+		return "", 0, nil
+	}
+	if !producerID.MatchString(producer) {
+		return "", 0, fmt.Errorf("%s %q: want 1-128 of A-Z a-z 0-9 . _ : - (with %s)", HeaderProducer, producer, HeaderSeq)
+	}
+	seq, err = strconv.ParseInt(s, 10, 64)
+	if err != nil || seq < 1 {
+		return "", 0, fmt.Errorf("%s %q: want an integer >= 1 (with %s)", HeaderSeq, s, HeaderProducer)
+	}
+	return producer, seq, nil
 }
 
 // readLines splits an NDJSON body into its non-empty lines (without the line end),

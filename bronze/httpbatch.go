@@ -42,6 +42,8 @@ type httpReq struct {
 	lines    [][]byte
 	size     int64
 	received time.Time
+	producer string // with seq, the idempotency key; "" when the request has none
+	seq      int64
 	done     chan httpResult // buffered: the batcher never blocks on a gone client
 }
 
@@ -61,16 +63,16 @@ func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace tim
 	}
 }
 
-// submit queues lines and waits for the commit that holds them.
-func (b *httpBatcher) submit(ctx context.Context, lines [][]byte, size int64, received time.Time) (IngestResponse, error) {
-	if err := b.reserve(ctx, size); err != nil {
+// submit queues req and waits for the commit that holds its lines.
+func (b *httpBatcher) submit(ctx context.Context, req *httpReq) (IngestResponse, error) {
+	if err := b.reserve(ctx, req.size); err != nil {
 		return IngestResponse{}, err
 	}
-	req := &httpReq{lines: lines, size: size, received: received, done: make(chan httpResult, 1)}
+	req.done = make(chan httpResult, 1)
 	select {
 	case b.queue <- req:
 	case <-ctx.Done():
-		b.release(size)
+		b.release(req.size)
 		return IngestResponse{}, ctx.Err()
 	}
 	select {
@@ -114,18 +116,15 @@ func (b *httpBatcher) release(size int64) {
 	}
 }
 
-// run commits batches until ctx ends, then commits what is queued and returns. With
-// idleMarks it also advances the stream's mark at each seal point and, like Kafka
+// run commits batches until ctx ends, then commits what is queued and returns. It
+// also advances the stream's mark while idle at the seal points Kafka partitions use
+// (each hour boundary and once the grace after it has passed) and, like Kafka
 // ingest, once at shutdown after the last batch, so that the hours before a clean
 // stop can be sealed without waiting for the next start.
-func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
+func (b *httpBatcher) run(ctx context.Context) {
 	sealAt := nextSealPoint(b.now(), b.grace)
 	for {
-		wait := sealAt.Sub(b.now())
-		if !idleMarks {
-			wait = time.Hour
-		}
-		t := time.NewTimer(max(wait, 0))
+		t := time.NewTimer(max(sealAt.Sub(b.now()), 0))
 		select {
 		case req := <-b.queue:
 			t.Stop()
@@ -137,11 +136,9 @@ func (b *httpBatcher) run(ctx context.Context, idleMarks bool) {
 		case <-ctx.Done():
 			t.Stop()
 			b.drain(context.WithoutCancel(ctx))
-			if idleMarks {
-				mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				b.commitBatch(mctx, nil)
-				cancel()
-			}
+			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			b.commitBatch(mctx, nil)
+			cancel()
 			return
 		}
 	}
@@ -193,7 +190,7 @@ func (b *httpBatcher) commitBatch(ctx context.Context, batch []*httpReq) {
 		b.release(req.size)
 	}
 	if err != nil && len(batch) > 0 {
-		b.log.Error("HTTP batch not committed; its requests get 503", "requests", len(batch), "err", err)
+		b.log.Error("HTTP batch not committed, or its outcome unknown; its requests get 503", "requests", len(batch), "err", err)
 	}
 }
 
@@ -214,7 +211,12 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 		if at.UnixMilli() < wm {
 			at = time.UnixMilli(wm) // never stamp rows before the mark
 		}
-		f, results, err := b.encode(batch, seq, at)
+		fresh, keys := b.dedupe(snap, batch)
+		if len(batch) > 0 && len(fresh) == 0 {
+			// Every request is a retry of a committed batch: nothing to write.
+			return b.answered(batch, nil, nil, snap.Version), nil
+		}
+		f, results, err := b.encode(fresh, seq, at)
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +241,9 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 		}
 		tx.SetTxn(HTTPAppID(stream), seq+n)
 		tx.SetTxn(HTTPWatermarkAppID(stream), max(at.UnixMilli(), wm))
+		for appID, v := range keys {
+			tx.SetTxn(appID, v)
+		}
 		tx.Operation("STREAMING UPDATE", map[string]any{"outputMode": "Append", "source": "http"})
 		tx.Info("lakectl", map[string]any{"job": "bronze/" + stream, "requests": len(batch)})
 		v, err := tx.Commit(ctx)
@@ -252,25 +257,29 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 				f.Discard()
 			}
 			b.w.metrics.SealedMark.WithLabelValues(stream, HTTPWatermarkAppID(stream)).Set(float64(at.Unix()))
-			for i := range results {
-				results[i].Version = v
-			}
-			return results, nil
+			return b.answered(batch, fresh, results, v), nil
 		case errors.As(err, &conflict):
-			// Another replica took these sequence numbers: renumber and retry.
+			// Another replica took these sequence numbers (or committed one of
+			// these producers' batches): renumber, check the keys again, retry.
 			b.abandon(ctx, f)
 			continue
 		default:
-			if v, ok := b.landed(ctx, f); ok {
+			v, ok, known := b.landed(ctx, f)
+			if ok {
 				// The commit landed although the store reported an error.
 				f.Discard()
-				for i := range results {
-					results[i].Version = v
+				return b.answered(batch, fresh, results, v), nil
+			}
+			b.w.metrics.CommitErrors.WithLabelValues(stream).Inc()
+			if !known {
+				// The file may be in a commit: leave it (vacuum removes it if not),
+				// and do not commit the lines again under new numbers.
+				if f != nil {
+					f.Discard()
 				}
-				return results, nil
+				return nil, fmt.Errorf("commit bronze/%s: outcome unknown: %w", stream, err)
 			}
 			b.abandon(ctx, f)
-			b.w.metrics.CommitErrors.WithLabelValues(stream).Inc()
 			if ctx.Err() != nil || attempt >= 8 {
 				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
 			}
@@ -282,18 +291,67 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 	}
 }
 
+// dedupe returns the requests of batch that must be written, and the producer
+// sequence numbers their commit records. A keyed request whose number is not above
+// its producer's, as recorded in snap or by an earlier request of the batch, is a
+// retry of a committed batch (or of one this commit writes) and is left out.
+func (b *httpBatcher) dedupe(snap *lake.Snapshot, batch []*httpReq) (fresh []*httpReq, keys map[string]int64) {
+	for _, req := range batch {
+		if req.producer == "" {
+			fresh = append(fresh, req)
+			continue
+		}
+		appID := HTTPProducerAppID(b.w.stream, req.producer)
+		last, ok := keys[appID]
+		if !ok && snap != nil {
+			last, _ = snap.TxnVersion(appID)
+		}
+		if req.seq <= last {
+			continue
+		}
+		if keys == nil {
+			keys = map[string]int64{}
+		}
+		keys[appID] = req.seq
+		fresh = append(fresh, req)
+	}
+	return fresh, keys
+}
+
+// answered returns the answers to batch once version v holds it. fresh are the
+// requests that were written, in batch order, and results their answers; the
+// others are duplicates.
+func (b *httpBatcher) answered(batch, fresh []*httpReq, results []IngestResponse, v int64) []IngestResponse {
+	out := make([]IngestResponse, len(batch))
+	j := 0
+	for i, req := range batch {
+		if j < len(fresh) && fresh[j] == req {
+			out[i] = results[j]
+			j++
+		} else {
+			out[i] = IngestResponse{Accepted: len(req.lines), FirstSeq: -1, Duplicate: true}
+			b.w.metrics.HTTPDuplicates.WithLabelValues(b.w.stream).Inc()
+		}
+		out[i].Version = v
+	}
+	return out
+}
+
 // landed reports whether f made it into the table after all, and a version that
-// holds it.
-func (b *httpBatcher) landed(ctx context.Context, f *dataFile) (int64, bool) {
+// holds it; known is false when the table could not be read to find out.
+func (b *httpBatcher) landed(ctx context.Context, f *dataFile) (v int64, ok, known bool) {
 	if f == nil {
-		return 0, false
+		return 0, false, true
 	}
 	snap, err := b.w.latest(ctx)
-	if err != nil || snap == nil {
-		return 0, false
+	if err != nil {
+		return 0, false, false
 	}
-	_, ok := snap.File(f.Path)
-	return snap.Version, ok
+	if snap == nil {
+		return 0, false, true
+	}
+	_, ok = snap.File(f.Path)
+	return snap.Version, ok, true
 }
 
 // abandon removes a file that no commit references.

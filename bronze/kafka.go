@@ -51,10 +51,13 @@ type partState struct {
 	stream string
 	expect position // the ledger position the next commit must find
 	next   int64    // offset after the last appended record; -1 before the first
-	file   *dataFile
-	lag    prometheus.Gauge
-	recs   prometheus.Counter
-	bytes  prometheus.Counter
+	// floor (µs) is the earliest ingested_at the partition's next rows may carry:
+	// just after its mark as this member last knew it (see stampFloor).
+	floor int64
+	file  *dataFile
+	lag   prometheus.Gauge
+	recs  prometheus.Counter
+	bytes prometheus.Counter
 }
 
 func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
@@ -222,12 +225,16 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 
 func (k *kafkaIngest) appendRecords(st *partState, recs []*kgo.Record, now time.Time, nowUs int64) error {
 	var n, bytes int
+	// Never before the partition's mark: a member whose clock is behind the
+	// previous owner's would otherwise see every commit refused until its clock
+	// caught up. The file's hour follows the stamp, so rows and path agree.
+	stamp := max(nowUs, st.floor)
 	for _, r := range recs {
 		if st.next >= 0 && r.Offset < st.next {
 			continue // fetched before a seek backwards or a redelivery: already handled
 		}
 		if st.file == nil {
-			f, err := newDataFile(&k.pool, k.hour)
+			f, err := newDataFile(&k.pool, HourOf(time.UnixMicro(stamp)))
 			if err != nil {
 				return err
 			}
@@ -243,13 +250,14 @@ func (k *kafkaIngest) appendRecords(st *partState, recs []*kgo.Record, now time.
 			hdrs = append(hdrs, Header{Key: h.Key, Value: h.Value})
 		}
 		k.hdrs = hdrs
-		var srcTs int64
-		if !r.Timestamp.IsZero() {
+		var srcTs int64 // zero is stored as null
+		if !r.Timestamp.IsZero() && r.Timestamp.UnixMilli() >= 0 {
+			// Kafka's "no timestamp" is -1 ms, which franz-go decodes as a time.
 			srcTs = r.Timestamp.UnixMicro()
 		}
 		row := Row{
 			Payload: r.Value, Key: r.Key, Source: SourceKafka, Topic: r.Topic,
-			Partition: r.Partition, Offset: r.Offset, SourceTimestamp: srcTs, IngestedAt: nowUs,
+			Partition: r.Partition, Offset: r.Offset, SourceTimestamp: srcTs, IngestedAt: stamp,
 		}
 		if row.Payload == nil {
 			row.Payload = []byte{} // a tombstone: payload is not nullable
@@ -305,6 +313,8 @@ func (k *kafkaIngest) flush(ctx context.Context, reason string) error {
 		}
 		for _, tp := range res.Committed {
 			st := k.parts[tp]
+			// The mark is now at least markAt: later rows are stamped after it.
+			st.floor = max(st.floor, markAt.Truncate(time.Millisecond).Add(time.Millisecond).UnixMicro())
 			k.metrics.SealedMark.WithLabelValues(stream, KafkaWatermarkAppID(tp.Topic, tp.Partition)).Set(float64(markAt.Unix()))
 			if st.file == nil {
 				continue
@@ -365,6 +375,7 @@ func (k *kafkaIngest) reseek(ctx context.Context, tps []TopicPartition, from map
 		}
 		pos := ledgerPosition(snap, tp)
 		st.expect = pos
+		st.floor = max(st.floor, stampFloor(snap, tp))
 		target, ok := pos.Offset, pos.Known
 		if !ok {
 			target, ok = from[tp]
@@ -412,7 +423,7 @@ func (k *kafkaIngest) seekToLedger(ctx context.Context, offsets map[string]map[i
 			}
 			pl := strconv.Itoa(int(p))
 			st := &partState{
-				tp: tp, stream: stream, expect: pos, next: -1,
+				tp: tp, stream: stream, expect: pos, next: -1, floor: stampFloor(view.snap, tp),
 				lag:   k.metrics.Lag.WithLabelValues(topic, pl),
 				recs:  k.metrics.Records.WithLabelValues(stream, SourceKafka),
 				bytes: k.metrics.Bytes.WithLabelValues(stream, SourceKafka),
@@ -489,4 +500,25 @@ func nextSealPoint(now time.Time, grace time.Duration) time.Time {
 		return p
 	}
 	return h.Add(time.Hour)
+}
+
+// stampFloor is the earliest ingested_at (µs) that a commit of tp's rows can pass
+// buildKafkaTx's sealing checks with at snap: 1 ms after the partition's mark, or,
+// for a partition without a mark of its own, the start of the hour of the table's
+// lowest mark (an earlier hour may already be reported sealed).
+func stampFloor(snap *lake.Snapshot, tp TopicPartition) int64 {
+	wmID := KafkaWatermarkAppID(tp.Topic, tp.Partition)
+	if hasTxn(snap, wmID) {
+		return time.UnixMilli(mark(snap, wmID) + 1).UnixMicro()
+	}
+	lowest, found := int64(0), false
+	for _, v := range ReadLedger(snap).Marks {
+		if !found || v < lowest {
+			lowest, found = v, true
+		}
+	}
+	if !found {
+		return 0
+	}
+	return HourOf(time.UnixMilli(lowest)).Time().UnixMicro()
 }

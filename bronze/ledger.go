@@ -17,6 +17,8 @@ import (
 //	                                     of that partition is committed
 //	http/<stream>                        version = next HTTP sequence number
 //	watermark/http/<stream>              version = unix ms, as for Kafka
+//	http-producer/<stream>/<producer>    version = the highest X-Lakectl-Seq of that
+//	                                     HTTP producer committed (idempotent retries)
 //
 // A writer only commits a partition's files when the kafka appId still holds the
 // offset the files start from, and only when their rows were ingested at or after
@@ -40,6 +42,14 @@ func KafkaFirstAppID(topic string, partition int32) string {
 
 // HTTPAppID is the ledger appId of HTTP ingest into stream.
 func HTTPAppID(stream string) string { return "http/" + stream }
+
+// HTTPProducerAppID is the appId that records the last committed batch sequence
+// number of an HTTP producer (the X-Lakectl-Producer and X-Lakectl-Seq headers).
+// There is one per producer id, so producers should keep their id for as long as
+// they run rather than make one per request.
+func HTTPProducerAppID(stream, producer string) string {
+	return "http-producer/" + stream + "/" + producer
+}
 
 // HTTPWatermarkAppID is the appId of HTTP ingest's sealing mark for stream.
 func HTTPWatermarkAppID(stream string) string { return "watermark/" + HTTPAppID(stream) }
@@ -79,12 +89,16 @@ type Ledger struct {
 	Marks map[string]int64
 	// HTTPNext is the next HTTP sequence number; 0 when HTTP never wrote.
 	HTTPNext int64
+	// Producers holds, by appId (HTTPProducerAppID), the last batch sequence
+	// number committed for each HTTP producer.
+	Producers map[string]int64
 }
 
 // ReadLedger extracts the ledger from a snapshot. A nil snapshot (no table yet)
 // gives an empty ledger.
 func ReadLedger(snap *lake.Snapshot) Ledger {
-	l := Ledger{Next: map[TopicPartition]int64{}, First: map[TopicPartition]int64{}, Marks: map[string]int64{}}
+	l := Ledger{Next: map[TopicPartition]int64{}, First: map[TopicPartition]int64{}, Marks: map[string]int64{},
+		Producers: map[string]int64{}}
 	if snap == nil {
 		return l
 	}
@@ -100,6 +114,8 @@ func ReadLedger(snap *lake.Snapshot) Ledger {
 			if tp, ok := parseKafkaAppID(appID); ok {
 				l.Next[tp] = v
 			}
+		case strings.HasPrefix(appID, "http-producer/"):
+			l.Producers[appID] = v
 		case strings.HasPrefix(appID, "http/"):
 			l.HTTPNext = max(l.HTTPNext, v)
 		}

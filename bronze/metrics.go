@@ -20,6 +20,9 @@ type Metrics struct {
 	Lag           *prometheus.GaugeVec     // records behind the high watermark, by topic and partition
 	SealedMark    *prometheus.GaugeVec     // sealing mark (unix seconds), by stream and appId
 	HTTPRequests  *prometheus.CounterVec   // HTTP ingest requests, by stream and code
+	// HTTPDuplicates counts keyed HTTP requests acknowledged without writing because
+	// their producer's batch was already committed (a retry), by stream.
+	HTTPDuplicates *prometheus.CounterVec
 	// Compactions counts compaction commits, CompactedFiles the small files they
 	// replaced, by stream.
 	Compactions    *prometheus.CounterVec
@@ -63,6 +66,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lakectl_bronze_http_requests_total", Help: "HTTP ingest requests by response code.",
 		}, []string{"stream", "code"}),
+		HTTPDuplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lakectl_bronze_http_duplicate_requests_total",
+			Help: "HTTP ingest requests acknowledged without writing: their producer's batch was already committed.",
+		}, []string{"stream"}),
 		Compactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lakectl_bronze_compactions_total", Help: "Compaction commits of sealed Bronze hours.",
 		}, []string{"stream"}),
@@ -72,7 +79,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.Records, m.Bytes, m.Files, m.FileBytes, m.Commits,
-			m.CommitErrors, m.CommitSeconds, m.Lost, m.Lag, m.SealedMark, m.HTTPRequests, m.Compactions, m.CompactedFiles} {
+			m.CommitErrors, m.CommitSeconds, m.Lost, m.Lag, m.SealedMark, m.HTTPRequests, m.HTTPDuplicates, m.Compactions, m.CompactedFiles} {
 			reg.MustRegister(c)
 		}
 	}

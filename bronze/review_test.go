@@ -147,15 +147,6 @@ func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 	clock.Store(t0.UnixMicro())
 	now := func() time.Time { return time.UnixMicro(clock.Load()).UTC() }
 
-	// Another replica's clock ran ahead: the partition's mark is at 11:20.
-	table := lake.NewTable(store, TableRoot("s"))
-	tx := table.Begin(nil)
-	tx.SetMetadata(NewMetadata("", "s", t0))
-	tx.SetTxn(KafkaWatermarkAppID("t", 0), t0.Add(30*time.Minute).UnixMilli())
-	if _, err := tx.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-
 	// No broker answers: the test plays the client's part (assignment, polls) itself.
 	cfg, err := Config{Store: store, Brokers: []string{"127.0.0.1:1"}, Topics: map[string]string{"t": "s"},
 		FlushInterval: 2 * time.Hour, Now: now, Logger: testLogger(t)}.withDefaults()
@@ -169,6 +160,15 @@ func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 	defer k.cl.Close()
 	k.hour, k.sealAt = HourOf(now()), nextSealPoint(now(), cfg.Grace)
 	if _, err := k.seekToLedger(t.Context(), map[string]map[int32]kgo.Offset{"t": {0: kgo.NewOffset()}}); err != nil {
+		t.Fatal(err)
+	}
+	// After this member read the ledger, another replica whose clock ran ahead
+	// moved the partition's mark to 11:20.
+	table := lake.NewTable(store, TableRoot("s"))
+	tx := table.Begin(nil)
+	tx.SetMetadata(NewMetadata("", "s", t0))
+	tx.SetTxn(KafkaWatermarkAppID("t", 0), t0.Add(30*time.Minute).UnixMilli())
+	if _, err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
@@ -326,5 +326,69 @@ func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 	}
 	if next := ReadLedger(snap).Next[TopicPartition{"t", 1}]; next != 10 || rows != 10 {
 		t.Errorf("partition 1: ledger %d with %d rows, want 10 and 10", next, rows)
+	}
+}
+
+// sourceTsRow reads source_timestamp as a pointer, so that a null is told apart
+// from a zero.
+type sourceTsRow struct {
+	Offset          int64  `parquet:"offset"`
+	SourceTimestamp *int64 `parquet:"source_timestamp,optional"`
+}
+
+// A Kafka record without a timestamp (-1, "no timestamp" in the protocol) is stored
+// with a null source_timestamp, not as one millisecond before the epoch.
+func TestKafkaRecordWithoutTimestampHasNullSourceTimestamp(t *testing.T) {
+	store := mem.New()
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	k := newTestIngest(t, store, func() time.Time { return t0 })
+	fetches := fetchOf("t", 0, 0, 4)
+	stamped := time.UnixMilli(1_700_000_000_000)
+	fetches.EachRecord(func(r *kgo.Record) {
+		r.Timestamp = time.UnixMilli(-1) // what franz-go decodes from a -1 timestamp
+		if r.Offset == 3 {
+			r.Timestamp = stamped
+		}
+	})
+	ctx := t.Context()
+	if err := k.handle(ctx, fetches); err != nil {
+		t.Fatal(err)
+	}
+	k.mu.Lock()
+	err := k.flush(ctx, "shutdown")
+	k.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := lake.NewTable(store, TableRoot("s"))
+	snap, err := table.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	for _, a := range snap.Files() {
+		got, err := readFile[sourceTsRow](ctx, table, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range got {
+			rows++
+			switch {
+			case r.Offset == 3 && (r.SourceTimestamp == nil || *r.SourceTimestamp != stamped.UnixMicro()):
+				t.Errorf("offset 3: source_timestamp %v, want %d", r.SourceTimestamp, stamped.UnixMicro())
+			case r.Offset != 3 && r.SourceTimestamp != nil:
+				t.Errorf("offset %d without a timestamp: source_timestamp %d, want null", r.Offset, *r.SourceTimestamp)
+			}
+		}
+		st, _, err := a.ParseStats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.NullCount["source_timestamp"].(float64); n != 3 {
+			t.Errorf("stats: source_timestamp nullCount %v, want 3", st.NullCount["source_timestamp"])
+		}
+	}
+	if rows != 4 {
+		t.Errorf("rows: got %d, want 4", rows)
 	}
 }

@@ -136,8 +136,7 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 	if !ValidStream(stream) {
 		return nil, fmt.Errorf("stream %q: names are lower-case letters, digits, _ and -", stream)
 	}
-	listed := slices.Contains(s.cfg.HTTP.Streams, stream)
-	if len(s.cfg.HTTP.Streams) > 0 && !listed {
+	if len(s.cfg.HTTP.Streams) > 0 && !slices.Contains(s.cfg.HTTP.Streams, stream) {
 		return nil, fmt.Errorf("stream %q does not accept HTTP events", stream)
 	}
 	s.mu.Lock()
@@ -152,6 +151,6 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.metrics, s.log.With("source", "http", "stream", stream))
 	s.batchers[stream] = b
 	ctx := s.ctx
-	s.g.Go(func() error { b.run(ctx, listed); return nil })
+	s.g.Go(func() error { b.run(ctx); return nil })
 	return b, nil
 }

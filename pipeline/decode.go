@@ -176,9 +176,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	return nil
 }
 
-// slice decodes a sequence. Two shorthands: a single scalar stands for a one-element
-// list of scalars (key: event_id), and a mapping decodes into a list of named structs,
-// each key becoming the element's Name, so that declarations keep their file order.
+// slice decodes a sequence. A mapping decodes into a list of named structs, each key
+// becoming the element's Name, so that declarations keep their file order. A scalar is
+// not taken for a one-element list: `in: a, b` would silently be the one value "a, b".
 func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) error {
 	elemType := v.Type().Elem()
 	switch {
@@ -204,13 +204,8 @@ func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) error {
 		}
 		v.Set(out)
 		return nil
-	case n.Kind == yaml.ScalarNode && elemType.Kind() != reflect.Struct:
-		elem := reflect.New(elemType).Elem()
-		if err := d.scalar(n, elem, path); err != nil {
-			return err
-		}
-		v.Set(reflect.Append(reflect.MakeSlice(v.Type(), 0, 1), elem))
-		return nil
+	case n.Kind == yaml.ScalarNode:
+		return d.errorf(n, path, "write a list, e.g. ["+n.Value+"]", "want a list, got %s", describe(n))
 	case n.Kind != yaml.SequenceNode:
 		return d.errorf(n, path, "", "want a list, got %s", describe(n))
 	}

@@ -16,7 +16,10 @@
 package pipeline
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -164,9 +167,9 @@ func Load(path string, ov Overrides) (*Pipeline, error) {
 // Parse is Load for a file already in memory; file names it in errors and anchors
 // relative paths.
 func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(file, err)
+	doc, err := oneDocument(file, data)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := filepath.Abs(filepath.Dir(file))
 	if err != nil {
@@ -174,7 +177,7 @@ func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
 	}
 	p := &Pipeline{Dir: dir, File: file}
 	d := &decoder{file: file, lines: map[string]int{}}
-	if err := d.decode(&doc, reflectValue(p), ""); err != nil {
+	if err := d.decode(doc, reflectValue(p), ""); err != nil {
 		return nil, err
 	}
 	p.lines = d.lines
@@ -186,6 +189,29 @@ func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// oneDocument parses data as exactly one YAML document: a second one after "---"
+// would otherwise be ignored without a word.
+func oneDocument(file string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, syntaxError(file, err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return &doc, nil
+	case err != nil:
+		return nil, syntaxError(file, err)
+	}
+	line := next.Line
+	if len(next.Content) > 0 {
+		line = next.Content[0].Line
+	}
+	return nil, &Error{File: file, Line: line, Msg: "a second YAML document: " + FileName + " holds one",
+		hint: "merge it into the first document, or remove the --- line"}
 }
 
 // syntaxError turns yaml.v3's "yaml: line 3: ..." into an Error with the line.

@@ -61,7 +61,7 @@ silver:
       id: {type: string, required: true}
       ts: {type: timestamp, required: true}
       n:  {type: int}
-    key: id
+    key: [id]
     event_time: ts
 `
 
@@ -82,7 +82,7 @@ func TestBadFiles(t *testing.T) {
 		{"list where mapping", "kafka: [a]\n", 1, "kafka", "want a mapping"},
 		{"unknown stream", strings.Replace(base, "source: events", "source: clicks", 1), 8, "silver.events.source", `unknown stream "clicks" (streams: events)`},
 		{"unknown type", strings.Replace(base, "{type: int}", "{type: integer}", 1), 12, "silver.events.fields.n.type", `unknown type "integer"`},
-		{"key not a field", strings.Replace(base, "key: id", "key: event_id", 1), 13, "silver.events.key", `key field "event_id" is not a declared field`},
+		{"key not a field", strings.Replace(base, "key: [id]", "key: [event_id]", 1), 13, "silver.events.key", `key field "event_id" is not a declared field`},
 		{"event time not a timestamp", strings.Replace(base, "event_time: ts", "event_time: n", 1), 14, "silver.events.event_time", "must name a required timestamp field"},
 		{"min on a string", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, min: 1}", 1), 10, "silver.events.fields.id", "min and max apply to numbers"},
 		{"bad pattern", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, pattern: \"(\"}", 1), 10, "silver.events.fields.id.pattern", "bad regular expression"},
@@ -92,6 +92,13 @@ func TestBadFiles(t *testing.T) {
 		{"topic to unknown stream", base + "kafka:\n  topics: {clicks: click_stream}\n", 16, "kafka.topics.clicks", `unknown stream "click_stream"`},
 		{"duplicate name", strings.Replace(base, "      n:  {type: int}", "      n:  {type: int}\n      n:  {type: double}", 1), 13, "silver.events.fields.n", "name given twice"},
 		{"yaml syntax", "silver: [\n", 1, "", "YAML syntax"},
+		{"second document", base + "---\nstreams: {clicks: {}}\n", 16, "", "second YAML document"},
+		{"duplicate key field", strings.Replace(base, "key: [id]", "key: [id, ts, id]", 1), 13, "silver.events.key", `key field "id" given twice`},
+		{"scalar for a list", strings.Replace(base, "n:  {type: int}", "n:  {type: string, in: \"a\"}", 1), 12, "silver.events.fields.n.in", `want a list, got "a"`},
+		{"scalar key", strings.Replace(base, "key: [id]", "key: id", 1), 13, "silver.events.key", `want a list, got "id"`},
+		{"from with a quote", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: 'a\"b'}", 1), 12, "silver.events.fields.n.from", "quotes or backslashes"},
+		{"two fields from one key", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: id}", 1), 12, "silver.events.fields.n.from", `JSON key "id" is already read by field id`},
+		{"bad table name", strings.Replace(base, "silver:\n  events:", "silver:\n  Events-2:", 1), 7, "silver.Events-2", `bad name "Events-2"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +197,24 @@ func TestStoreURLFromOutsideIsRelativeToWorkingDirectory(t *testing.T) {
 		}
 		if p.Store.URL != want {
 			t.Errorf("%s: store resolves to %q, want %q", name, p.Store.URL, want)
+		}
+	}
+}
+
+// TestCheckName: one rule for every name that becomes a table path or a SQL
+// identifier, used by the loader and by commands that take a name.
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"users": true, "users_2026": true, "u": true,
+		"": false, "Users": false, "2users": false, "_users": false, "users-eu": false,
+		"users.csv": false, "../users": false, "ref/users": false, `a"b`: false, "ü": false,
+	} {
+		err := CheckName("reference table", name)
+		if (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok=%v", name, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "reference table") {
+			t.Errorf("CheckName(%q) = %v, want it to say what was named", name, err)
 		}
 	}
 }

@@ -42,11 +42,6 @@ func IsNumeric(t string) bool {
 	return t == "int" || t == "double" || strings.HasPrefix(t, "decimal(")
 }
 
-// identifier is what table, stream, field and column names must look like: they become
-// table paths and SQL identifiers, and lower-case snake case reads the same in every
-// engine that opens the tables.
-var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // Reserved column names that every Silver table carries besides its fields.
 var Reserved = []string{"event_date", "event_hour"}
 
@@ -76,25 +71,24 @@ func (p *Pipeline) validate() error {
 }
 
 func (p *Pipeline) validateNames() error {
-	check := func(section, name string) error {
-		if !identifier.MatchString(name) {
-			return p.errorf(section+"."+name, "use lower-case letters, digits and _, starting with a letter",
-				"bad name %q", name)
+	check := func(section, kind, name string) error {
+		if CheckName(kind, name) != nil {
+			return p.errorf(section+"."+name, NameHint, "bad name %q", name)
 		}
 		return nil
 	}
 	for _, s := range p.Streams {
-		if err := check("streams", s.Name); err != nil {
+		if err := check("streams", "stream", s.Name); err != nil {
 			return err
 		}
 	}
 	for _, t := range p.Silver {
-		if err := check("silver", t.Name); err != nil {
+		if err := check("silver", "silver table", t.Name); err != nil {
 			return err
 		}
 	}
 	for _, r := range p.Reference {
-		if err := check("reference", r.Name); err != nil {
+		if err := check("reference", "reference table", r.Name); err != nil {
 			return err
 		}
 		if r.File == "" {
@@ -117,16 +111,27 @@ func (p *Pipeline) validateTable(t *Table) error {
 		return p.errorf(at, "", "missing fields:")
 	}
 	columns := map[string]bool{}
+	jsonKeys := map[string]string{} // JSON key -> the field that reads it
 	for _, f := range t.Fields {
-		if err := p.validateField(at+".fields."+f.Name, f); err != nil {
+		fat := at + ".fields." + f.Name
+		if err := p.validateField(fat, f); err != nil {
 			return err
 		}
+		// json_transform takes one struct member per JSON key.
+		if other, ok := jsonKeys[f.JSONKey()]; ok {
+			return p.errorf(fat+".from", "read it once and derive the other column in Gold",
+				"JSON key %q is already read by field %s", f.JSONKey(), other)
+		}
+		jsonKeys[f.JSONKey()] = f.Name
 		columns[f.Name] = true
 	}
 	if len(t.Key) == 0 {
 		return p.errorf(at, "", "missing key: (the fields that identify an event)")
 	}
-	for _, k := range t.Key {
+	for i, k := range t.Key {
+		if slices.Contains(t.Key[:i], k) {
+			return p.errorf(at+".key", "", "key field %q given twice", k)
+		}
 		if f := t.Field(k); f == nil {
 			return p.errorf(at+".key", "", "key field %q is not a declared field", k)
 		} else if !f.Required {
@@ -148,8 +153,13 @@ func (p *Pipeline) validateTable(t *Table) error {
 }
 
 func (p *Pipeline) validateField(at string, f Field) error {
-	if !identifier.MatchString(f.Name) {
-		return p.errorf(at, "use lower-case letters, digits and _, starting with a letter", "bad field name %q", f.Name)
+	if CheckName("field", f.Name) != nil {
+		return p.errorf(at, NameHint, "bad field name %q", f.Name)
+	}
+	// The JSON key is a member name in the json_transform type that Silver compiles;
+	// quotes and backslashes would need escaping rules of their own there.
+	if strings.ContainsAny(f.From, "\"\\") {
+		return p.errorf(at+".from", "", "JSON key %q may not hold quotes or backslashes", f.From)
 	}
 	if slices.Contains(Reserved, f.Name) {
 		return p.errorf(at, "rename it and read it with from: "+f.Name, "field name %q is reserved for partitioning", f.Name)
@@ -196,14 +206,14 @@ func (p *Pipeline) validateEnrich(at string, t *Table, e Enrich, columns map[str
 	if t.Field(e.On) == nil {
 		return p.errorf(at+".on", "", "join field %q is not a declared field", e.On)
 	}
-	if !identifier.MatchString(e.RefKey) {
+	if CheckName("column", e.RefKey) != nil {
 		return p.errorf(at+".ref_key", "", "bad column name %q", e.RefKey)
 	}
 	if len(e.Columns) == 0 {
 		return p.errorf(at, "", "missing columns: (the reference columns to add)")
 	}
 	for _, c := range e.Columns {
-		if !identifier.MatchString(c) {
+		if CheckName("column", c) != nil {
 			return p.errorf(at+".columns", "", "bad column name %q", c)
 		}
 		if columns[c] || slices.Contains(Reserved, c) {

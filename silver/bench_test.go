@@ -155,18 +155,41 @@ func benchRaw(b *testing.B, cfg engine.Config, store lake.Store, h bronze.Hour, 
 		b.Fatal(err)
 	}
 	defer sess.Close()
+	// The same strict contract as the job (see convert.go), written as a person would:
+	// parse each payload once into JSON values, keep a value only when its JSON type
+	// is the one allowed and it converts exactly, then filter, enrich and dedupe.
 	query := fmt.Sprintf(`COPY (
-SELECT j.event_id, j.user_id, j.event_type, j.amount, j."timestamp", u.country, u.plan,
+WITH parsed AS (
+  SELECT json_transform(p, '{"event_id":"JSON","user_id":"JSON","event_type":"JSON","amount":"JSON","timestamp":"JSON"}') AS j,
+    ingested_at, topic, "partition", "offset"
+  FROM (SELECT decode(payload) AS p, * FROM read_parquet(%s)) WHERE json_valid(p)
+), typed AS (
+  SELECT CASE WHEN json_type(j.event_id) = 'VARCHAR' THEN j.event_id ->> '$' END AS event_id,
+    CASE WHEN json_type(j.user_id) = 'VARCHAR' THEN j.user_id ->> '$' END AS user_id,
+    CASE WHEN json_type(j.event_type) = 'VARCHAR' THEN j.event_type ->> '$' END AS event_type,
+    json_type(j.amount) AS amount_type, TRY_CAST(j.amount AS DOUBLE) AS amount_double, j.amount ->> '$' AS amount_text,
+    CASE WHEN json_type(j."timestamp") = 'VARCHAR' AND regexp_matches(j."timestamp" ->> '$', '(Z|z|[+-]\d\d:\d\d)$')
+      THEN TRY_CAST(j."timestamp" ->> '$' AS TIMESTAMPTZ) END AS ts,
+    ingested_at, topic, "partition", "offset"
+  FROM parsed
+), converted AS (
+  SELECT * EXCLUDE (amount_double, amount_text),
+    CASE WHEN amount_type IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(amount_text AS DECIMAL(18,2))
+      WHEN amount_type = 'DOUBLE' AND abs(amount_double) < 1e13 AND CAST(TRY_CAST(amount_double AS DECIMAL(18,2)) AS DOUBLE) = amount_double
+        THEN CAST(amount_double AS DECIMAL(18,2))
+      WHEN amount_type = 'VARCHAR' AND regexp_full_match(amount_text, '[+-]?[0-9]+(\.[0-9]{0,2})?') THEN TRY_CAST(amount_text AS DECIMAL(18,2))
+    END AS amount
+  FROM typed
+)
+SELECT c.event_id, c.user_id, c.event_type, c.amount, c.ts AS "timestamp", u.country, u.plan,
   ingested_at AS _ingested_at, topic AS _topic, "partition" AS _partition, "offset" AS _offset,
-  CAST(j."timestamp" AT TIME ZONE 'UTC' AS DATE) AS event_date, hour(j."timestamp" AT TIME ZONE 'UTC') AS event_hour
-FROM (SELECT json_transform(p, '{"event_id":"VARCHAR","user_id":"VARCHAR","event_type":"VARCHAR","amount":"DECIMAL(18,2)","timestamp":"TIMESTAMPTZ"}') AS j,
-        ingested_at, topic, "partition", "offset"
-      FROM (SELECT decode(payload) AS p, * FROM read_parquet(%s)) WHERE json_valid(p)) s
-LEFT JOIN read_parquet(%s) u ON u.user_id = j.user_id
-WHERE j.event_id IS NOT NULL AND j.user_id IS NOT NULL AND j."timestamp" IS NOT NULL
-  AND j.event_type IN ('page_view','click','add_to_cart','purchase','refund')
-  AND (j.amount IS NULL OR j.amount BETWEEN 0 AND 100000)
-QUALIFY row_number() OVER (PARTITION BY j.event_id ORDER BY j."timestamp", ingested_at, topic, "partition", "offset") = 1
+  CAST(c.ts AT TIME ZONE 'UTC' AS DATE) AS event_date, hour(c.ts AT TIME ZONE 'UTC') AS event_hour
+FROM converted c
+LEFT JOIN read_parquet(%s) u ON u.user_id = c.user_id
+WHERE c.event_id IS NOT NULL AND c.user_id IS NOT NULL AND isfinite(c.ts)
+  AND c.event_type IN ('page_view','click','add_to_cart','purchase','refund')
+  AND (c.amount_type IS NULL OR c.amount BETWEEN 0 AND 100000)
+QUALIFY row_number() OVER (PARTITION BY c.event_id ORDER BY c.ts, ingested_at, topic, "partition", "offset") = 1
 ) TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date, event_hour))`,
 		engine.ListLiteral(files), engine.Literal(users+"/*.parquet"), engine.Literal(out))
 	start := time.Now()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/pipeline"
 )
 
 // RefLoad says what LoadRef did.
@@ -23,9 +24,13 @@ type RefLoad struct {
 // LoadRef replaces the contents of reference table ref/<name> with the rows of file, a
 // CSV (with a header line) or Parquet file, in one commit: readers see the old
 // contents or the new, never a mix. Column types are DuckDB's inference for CSV and
-// the file's own for Parquet.
+// the file's own for Parquet. name must pass pipeline.CheckName (a *pipeline.NameError
+// otherwise).
 func LoadRef(ctx context.Context, store lake.Store, sess *engine.Session, name, file string, now time.Time) (RefLoad, error) {
 	res := RefLoad{Name: name, File: file, Version: -1}
+	if err := pipeline.CheckName("reference table", name); err != nil {
+		return res, err
+	}
 	var reader string
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".csv":

@@ -27,6 +27,17 @@
 //     run after sealing still processes the whole hour; its dedupe makes the rows
 //     already written no-ops.
 //
+// The contract is strict: a field's value is stored only when its JSON type is one the
+// field's type allows and it converts exactly. A fraction in an int, a decimal with more
+// places than its scale, a number where a string belongs, a timestamp without a zone:
+// each goes to quarantine with a reason naming the field and the value ("amount:
+// 12.345 has more than 2 decimal places"), never rounded or coerced. What each type
+// accepts is listed in convert.go and in the README's Silver contract section; in
+// short: strings are JSON strings; int, double and boolean come from JSON numbers and
+// booleans only; a decimal also from a numeric string (amounts beyond what a double
+// holds exactly must come that way); timestamps are RFC 3339 strings with a zone
+// (not epoch numbers); dates are YYYY-MM-DD strings.
+//
 // The quarantine commit comes first and carries the same txn, so a run killed between
 // the two commits neither loses nor repeats rejected rows.
 package silver
@@ -54,6 +65,8 @@ func partialAppID(table string, h bronze.Hour) string { return AppID(table, h) +
 type UnsealedError struct {
 	Stream string
 	Hour   bronze.Hour
+	// Done is, from RunHours, how many hours before Hour were run (or found done).
+	Done int
 }
 
 func (e *UnsealedError) Error() string {

@@ -39,7 +39,7 @@ func TestStrictConversion(t *testing.T) {
 	const at = `"at":"2026-11-21T08:00:00Z"`
 	cases := []struct {
 		name, fields, reason, stored string // stored: the field's value as VARCHAR when valid
-		field                            string
+		field                        string
 	}{
 		{"int", `"n":12`, "", "12", "n"},
 		{"int written with .0", `"n":12.0`, "", "12", "n"},

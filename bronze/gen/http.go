@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // HTTPTarget is an ingest endpoint: events are POSTed as NDJSON batches.
@@ -30,9 +33,13 @@ type httpBatch struct {
 	sizes []int
 }
 
-// ToHTTP sends every event of g in batches from concurrent clients. A batch that
-// gets 503 (not committed) is retried; any other failure counts its events as
-// failed, since the server may or may not hold them.
+// ToHTTP sends every event of g in batches from concurrent clients. Each client is
+// an idempotent producer of lakectl's HTTP ingest: it sends one batch at a time
+// under its own random X-Lakectl-Producer id, numbered by X-Lakectl-Seq, so a batch
+// that gets 503 or no answer at all (its outcome unknown) is retried with the same
+// number, and the server acknowledges a retry of a batch it already committed
+// without writing it again. Other answers (4xx), and batches still unanswered
+// after the retries, count their events as failed.
 func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
 	if t.Batch <= 0 {
 		t.Batch = 100
@@ -47,9 +54,12 @@ func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
 	batches := make(chan httpBatch, t.Concurrency)
 	var wg sync.WaitGroup
 	for range t.Concurrency {
+		producer := uuid.NewString()
 		wg.Go(func() {
+			var seq int64
 			for b := range batches {
-				err := post(ctx, t, b.body)
+				seq++
+				err := post(ctx, t, producer, seq, b.body)
 				for i := range b.kinds {
 					tl.ack(b.kinds[i], b.ids[i], b.sizes[i], err)
 				}
@@ -80,7 +90,9 @@ func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
 	return tl.summary(), ctx.Err()
 }
 
-func post(ctx context.Context, t HTTPTarget, body []byte) error {
+// post sends one batch, retrying (with the same producer and seq) while the
+// server answers 503 or does not answer.
+func post(ctx context.Context, t HTTPTarget, producer string, seq int64, body []byte) error {
 	delay := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
@@ -88,27 +100,32 @@ func post(ctx context.Context, t HTTPTarget, body []byte) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("X-Lakectl-Producer", producer)
+		req.Header.Set("X-Lakectl-Seq", strconv.FormatInt(seq, 10))
 		if t.Token != "" {
 			req.Header.Set("Authorization", "Bearer "+t.Token)
 		}
 		resp, err := t.Client.Do(req)
-		if err != nil {
-			return fmt.Errorf("post %s: %w", t.URL, err)
-		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
 		switch {
-		case resp.StatusCode == http.StatusOK:
-			return nil
-		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 20:
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			delay = min(delay*2, 2*time.Second)
+		case err != nil && (ctx.Err() != nil || attempt >= 20):
+			return fmt.Errorf("post %s: %w", t.URL, err)
+		case err != nil:
+			// No answer: the batch may be committed; the retry finds out.
 		default:
-			return fmt.Errorf("post %s: %s: %s", t.URL, resp.Status, bytes.TrimSpace(msg))
+			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == http.StatusOK:
+				return nil
+			case resp.StatusCode != http.StatusServiceUnavailable || attempt >= 20:
+				return fmt.Errorf("post %s: %s: %s", t.URL, resp.Status, bytes.TrimSpace(msg))
+			}
 		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		delay = min(delay*2, 2*time.Second)
 	}
 }

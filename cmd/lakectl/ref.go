@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -28,6 +29,9 @@ replacing what it held. FILE defaults to the file that lakectl.yaml declares for
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := pipeline.CheckName("reference table", args[0]); err != nil {
+				return err
+			}
 			env, err := pf.open(ctx, false)
 			if err != nil {
 				return err

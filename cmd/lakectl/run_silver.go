@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +29,12 @@ func newRunSilverCmd() *cobra.Command {
 Silver tables of lakectl.yaml (all of them unless TABLE is given). Rows that fail the
 contract go to quarantine/<table>. An hour is processed once: a run of an hour that is
 done does nothing, so schedule it as often as you like. H is an ingest hour in UTC,
-2026-11-21T08.`,
+2026-11-21T08, or an RFC 3339 time on the hour.
+
+An hour that is not sealed yet is refused unless --force. A backfill (--from/--to)
+that reaches such an hour processes every hour before it, then stops with one line
+on stderr naming the open hour, and exits 0; it exits 1 only when the first hour of
+the range is open, since then it did nothing.`,
 		Example: `  lakectl run silver --hour 2026-11-21T08
   lakectl run silver events --pending
   lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23`,
@@ -69,15 +75,28 @@ done does nothing, so schedule it as often as you like. H is an ingest hour in U
 					}
 				}
 				bar := newProgress(os.Stderr, len(todo) > 1)
-				for i, h := range todo {
-					bar.show(i, len(todo), table+" "+h.String())
-					sum, err := job.RunHour(ctx, table, h, silver.RunOptions{Force: force})
-					if err != nil {
-						bar.clear()
-						return err
-					}
+				if len(todo) > 0 {
+					bar.show(0, len(todo), table+" "+todo[0].String())
+				}
+				done := 0
+				err := job.RunHours(ctx, table, todo, silver.RunOptions{Force: force}, func(sum silver.Summary) {
 					bar.clear()
 					printSummary(out, sum, jsonOut)
+					if done++; done < len(todo) {
+						bar.show(done, len(todo), table+" "+todo[done].String())
+					}
+				})
+				bar.clear()
+				var unsealed *silver.UnsealedError
+				if errors.As(err, &unsealed) && unsealed.Done > 0 {
+					// A backfill that reaches the open hours did all it could: say where it
+					// stopped, and go on with the next table.
+					fmt.Fprintf(cmd.ErrOrStderr(), "lakectl: %s: stopped at ingest hour %s, not sealed yet (%d earlier hours done); --force would process it partially\n",
+						table, unsealed.Hour, unsealed.Done)
+					continue
+				}
+				if err != nil {
+					return err
 				}
 			}
 			return nil
@@ -106,14 +125,7 @@ func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronz
 	if ways != 1 {
 		return nil, usageErrorf(hint, "choose the hours to process in one way")
 	}
-	parse := func(flag, v string) (bronze.Hour, error) {
-		h, err := bronze.ParseHour(v)
-		if err != nil {
-			return h, usageErrorf("an ingest hour is written 2026-11-21T08 (UTC), or as an RFC 3339 time",
-				"bad --%s %q: not an hour", flag, v)
-		}
-		return h, nil
-	}
+	parse := func(flag, v string) (bronze.Hour, error) { return parseHourFlag(flag, v) }
 	switch {
 	case hour != "":
 		h, err := parse("hour", hour)
@@ -140,6 +152,23 @@ func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronz
 		hours = append(hours, bronze.HourOf(t))
 	}
 	return hours, nil
+}
+
+// hourForms are the ways to write an ingest hour on the command line.
+const hourForms = "an ingest hour is written 2026-11-21T08 (UTC), or as an RFC 3339 time on the hour: 2026-11-21T08:00:00Z, 2026-11-21T10:00:00+02:00"
+
+// parseHourFlag reads an ingest hour. An RFC 3339 time must fall on a UTC hour: a
+// time with minutes names no hour, and rounding it down would process an hour the
+// user did not write.
+func parseHourFlag(flag, v string) (bronze.Hour, error) {
+	h, err := bronze.ParseHour(v)
+	if err != nil {
+		return h, usageErrorf(hourForms, "bad --%s %q: not an hour", flag, v)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil && !t.Equal(h.Time()) {
+		return h, usageErrorf(hourForms, "bad --%s %q: an hour has no minutes, seconds or fractions (UTC)", flag, v)
+	}
+	return h, nil
 }
 
 func printSummary(w io.Writer, s silver.Summary, asJSON bool) {

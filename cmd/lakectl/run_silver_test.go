@@ -32,6 +32,9 @@ func TestPipelineCommands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bad, "lakectl.yaml"), []byte("streams:\n  events: {grase: 5m}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if res := runLakectl(t, "run", "silver", "--hour", "2026-11-21T10:00:00+02:00", "-p", dir); !strings.Contains(res.stderr, "2026-11-21T08") {
+		t.Errorf("--hour with a zone offset on the hour: %+v, want it read as ingest hour 2026-11-21T08 (UTC)", res)
+	}
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -39,6 +42,10 @@ func TestPipelineCommands(t *testing.T) {
 	}{
 		{"bad pipeline file", []string{"run", "silver", "--hour", "2026-11-21T08", "-p", bad}, `lakectl.yaml:2: streams.events.grase: unknown key "grase"`},
 		{"malformed hour", []string{"run", "silver", "--hour", "yesterday", "-p", dir}, `bad --hour "yesterday": not an hour`},
+		{"hour with minutes", []string{"run", "silver", "--hour", "2026-11-21T08:30:00Z", "-p", dir}, `bad --hour "2026-11-21T08:30:00Z": an hour has no minutes`},
+		{"backfill end with seconds", []string{"run", "silver", "--from", "2026-11-21T08", "--to", "2026-11-21T09:00:01Z", "-p", dir}, `bad --to "2026-11-21T09:00:01Z": an hour has no minutes`},
+		{"bad ref name", []string{"ref", "load", "Users-EU", filepath.Join(dir, "reference", "users.csv"), "-p", dir}, `bad reference table name "Users-EU"`},
+		{"ref name with a path", []string{"ref", "load", "../users", filepath.Join(dir, "reference", "users.csv"), "-p", dir}, `bad reference table name "../users"`},
 		{"no way to pick hours", []string{"run", "silver", "-p", dir}, "choose the hours to process in one way"},
 		{"unknown table", []string{"run", "silver", "clicks", "--hour", "2026-11-21T08", "-p", dir}, `no silver table "clicks"`},
 		{"nothing ingested", []string{"run", "silver", "--hour", "2026-11-21T08", "-p", dir}, "has anything been ingested into stream events?"},

@@ -2,38 +2,49 @@ WITH "decoded" AS (
   SELECT TRY(decode("payload")) AS "_text", "payload" AS "_raw", "topic" AS "_topic", "partition" AS "_partition", "offset" AS "_offset", "ingested_at" AS "_ingested_at"
   FROM "src"
 ), "parsed" AS (
-  SELECT *, CASE WHEN json_valid("_text") THEN json_transform("_text", '{"event_id":"VARCHAR","user_id":"VARCHAR","event_type":"VARCHAR","amount":"DECIMAL(18,2)","timestamp":"TIMESTAMPTZ"}') END AS "_j"
+  SELECT *, CASE WHEN json_valid("_text") THEN json_transform("_text", '{"event_id":"JSON","user_id":"JSON","event_type":"JSON","amount":"JSON","timestamp":"JSON"}') END AS "_j"
   FROM "decoded"
+), "typed" AS (
+  SELECT *, json_type("_j"."event_id") AS "_t_event_id", json_type("_j"."user_id") AS "_t_user_id", json_type("_j"."event_type") AS "_t_event_type", json_type("_j"."amount") AS "_t_amount", json_type("_j"."timestamp") AS "_t_timestamp"
+  FROM "parsed"
+), "converted" AS (
+  SELECT *,
+    CASE WHEN "_t_event_id" = 'VARCHAR' THEN "_j"."event_id" ->> '$' END AS "_v_event_id",
+    CASE WHEN "_t_user_id" = 'VARCHAR' THEN "_j"."user_id" ->> '$' END AS "_v_user_id",
+    CASE WHEN "_t_event_type" = 'VARCHAR' THEN "_j"."event_type" ->> '$' END AS "_v_event_type",
+    CASE WHEN "_t_amount" IN ('BIGINT', 'UBIGINT') THEN TRY_CAST("_j"."amount" AS DECIMAL(18,2)) WHEN "_t_amount" = 'DOUBLE' AND abs(TRY_CAST("_j"."amount" AS DOUBLE)) < 1e+13 AND CAST(TRY_CAST(TRY_CAST("_j"."amount" AS DOUBLE) AS DECIMAL(18,2)) AS DOUBLE) = TRY_CAST("_j"."amount" AS DOUBLE) THEN CAST(TRY_CAST("_j"."amount" AS DOUBLE) AS DECIMAL(18,2)) WHEN "_t_amount" = 'VARCHAR' AND regexp_full_match("_j"."amount" ->> '$', '[+-]?[0-9]+(\.[0-9]+)?') AND CASE WHEN strpos("_j"."amount" ->> '$', '.') > 0 THEN length("_j"."amount" ->> '$') - strpos("_j"."amount" ->> '$', '.') ELSE 0 END <= 2 THEN TRY_CAST("_j"."amount" ->> '$' AS DECIMAL(18,2)) END AS "_v_amount",
+    CASE WHEN "_t_timestamp" = 'VARCHAR' AND (right("_j"."timestamp" ->> '$', 1) IN ('Z', 'z') OR (substr("_j"."timestamp" ->> '$', -6, 1) IN ('+', '-') AND substr("_j"."timestamp" ->> '$', -3, 1) = ':')) AND isfinite(TRY_CAST("_j"."timestamp" ->> '$' AS TIMESTAMPTZ)) THEN TRY_CAST("_j"."timestamp" ->> '$' AS TIMESTAMPTZ) END AS "_v_timestamp"
+  FROM "typed"
 ), "enriched" AS (
   SELECT p.*, r0."country", r0."plan", (r0."_k" IS NOT NULL) AS "_m0"
-  FROM "parsed" p
+  FROM "converted" p
   LEFT JOIN (
     SELECT TRY_CAST("user_id" AS VARCHAR) AS "_k", "country", "plan"
     FROM "ref_users"
     QUALIFY row_number() OVER (PARTITION BY TRY_CAST("user_id" AS VARCHAR) ORDER BY "country", "plan") = 1
-  ) r0 ON r0."_k" = p."_j"."user_id"
+  ) r0 ON r0."_k" = p."_v_user_id"
 ), "checked" AS (
   SELECT *, CASE WHEN "_text" IS NULL THEN 'payload: not valid UTF-8' WHEN "_j" IS NULL THEN 'payload: not valid JSON' ELSE nullif(concat_ws('; ',
-    CASE WHEN "_j"."event_id" IS NOT NULL THEN NULL WHEN NOT contains("_text", '"event_id"') THEN 'event_id: missing' WHEN coalesce(json_type("_text", '$."event_id"'), 'NULL') = 'NULL' THEN 'event_id: missing' ELSE 'event_id: ' || CAST(json_extract("_text", '$."event_id"') AS VARCHAR) || ' is not a string' END,
-    CASE WHEN "_j"."user_id" IS NOT NULL THEN NULL WHEN NOT contains("_text", '"user_id"') THEN 'user_id: missing' WHEN coalesce(json_type("_text", '$."user_id"'), 'NULL') = 'NULL' THEN 'user_id: missing' ELSE 'user_id: ' || CAST(json_extract("_text", '$."user_id"') AS VARCHAR) || ' is not a string' END,
-    CASE WHEN "_j"."event_type" IS NOT NULL THEN CASE WHEN "_j"."event_type" NOT IN ('page_view', 'click', 'purchase') THEN 'event_type: ' || CAST("_j"."event_type" AS VARCHAR) || ' is not one of page_view, click, purchase' END WHEN NOT contains("_text", '"event_type"') THEN 'event_type: missing' WHEN coalesce(json_type("_text", '$."event_type"'), 'NULL') = 'NULL' THEN 'event_type: missing' ELSE 'event_type: ' || CAST(json_extract("_text", '$."event_type"') AS VARCHAR) || ' is not a string' END,
-    CASE WHEN "_j"."amount" IS NOT NULL THEN CASE WHEN "_j"."amount" < 0 THEN 'amount: ' || CAST("_j"."amount" AS VARCHAR) || ' is below the minimum 0' WHEN "_j"."amount" > 1000 THEN 'amount: ' || CAST("_j"."amount" AS VARCHAR) || ' is above the maximum 1000' END WHEN NOT contains("_text", '"amount"') THEN NULL WHEN coalesce(json_type("_text", '$."amount"'), 'NULL') = 'NULL' THEN NULL ELSE 'amount: ' || CAST(json_extract("_text", '$."amount"') AS VARCHAR) || ' is not a decimal(18,2)' END,
-    CASE WHEN "_j"."timestamp" IS NOT NULL AND isfinite("_j"."timestamp") THEN NULL WHEN NOT contains("_text", '"timestamp"') THEN 'timestamp: missing' WHEN coalesce(json_type("_text", '$."timestamp"'), 'NULL') = 'NULL' THEN 'timestamp: missing' ELSE 'timestamp: ' || CAST(json_extract("_text", '$."timestamp"') AS VARCHAR) || ' is not a timestamp' END
+    CASE WHEN "_v_event_id" IS NOT NULL THEN NULL WHEN "_t_event_id" IS NULL THEN 'event_id: missing' ELSE 'event_id: ' || CAST("_j"."event_id" AS VARCHAR) || ' is not a string' END,
+    CASE WHEN "_v_user_id" IS NOT NULL THEN NULL WHEN "_t_user_id" IS NULL THEN 'user_id: missing' ELSE 'user_id: ' || CAST("_j"."user_id" AS VARCHAR) || ' is not a string' END,
+    CASE WHEN "_v_event_type" IS NOT NULL THEN CASE WHEN "_v_event_type" NOT IN ('page_view', 'click', 'purchase') THEN 'event_type: ' || CAST("_v_event_type" AS VARCHAR) || ' is not one of page_view, click, purchase' END WHEN "_t_event_type" IS NULL THEN 'event_type: missing' ELSE 'event_type: ' || CAST("_j"."event_type" AS VARCHAR) || ' is not a string' END,
+    CASE WHEN "_v_amount" IS NOT NULL THEN CASE WHEN "_v_amount" < 0 THEN 'amount: ' || CAST("_v_amount" AS VARCHAR) || ' is below the minimum 0' WHEN "_v_amount" > 1000 THEN 'amount: ' || CAST("_v_amount" AS VARCHAR) || ' is above the maximum 1000' END WHEN "_t_amount" IS NULL THEN NULL ELSE 'amount: ' || CAST("_j"."amount" AS VARCHAR) || CASE WHEN "_t_amount" IN ('BIGINT', 'UBIGINT') THEN ' is out of range for decimal(18,2)' WHEN "_t_amount" = 'DOUBLE' AND TRY_CAST(TRY_CAST("_j"."amount" AS DOUBLE) AS DECIMAL(18,2)) IS NULL THEN ' is out of range for decimal(18,2)' WHEN "_t_amount" = 'DOUBLE' AND abs(TRY_CAST("_j"."amount" AS DOUBLE)) >= 1e+13 THEN ' has more digits than a JSON number holds exactly; send it as a string' WHEN "_t_amount" = 'DOUBLE' THEN ' has more than 2 decimal places' WHEN "_t_amount" = 'VARCHAR' AND regexp_full_match("_j"."amount" ->> '$', '[+-]?[0-9]+(\.[0-9]+)?') AND CASE WHEN strpos("_j"."amount" ->> '$', '.') > 0 THEN length("_j"."amount" ->> '$') - strpos("_j"."amount" ->> '$', '.') ELSE 0 END > 2 THEN ' has more than 2 decimal places' WHEN "_t_amount" = 'VARCHAR' AND regexp_full_match("_j"."amount" ->> '$', '[+-]?[0-9]+(\.[0-9]+)?') THEN ' is out of range for decimal(18,2)' ELSE ' is not a decimal(18,2)' END END,
+    CASE WHEN "_v_timestamp" IS NOT NULL THEN NULL WHEN "_t_timestamp" IS NULL THEN 'timestamp: missing' ELSE 'timestamp: ' || CAST("_j"."timestamp" AS VARCHAR) || CASE WHEN "_t_timestamp" = 'VARCHAR' AND NOT (right("_j"."timestamp" ->> '$', 1) IN ('Z', 'z') OR (substr("_j"."timestamp" ->> '$', -6, 1) IN ('+', '-') AND substr("_j"."timestamp" ->> '$', -3, 1) = ':')) AND isfinite(TRY_CAST("_j"."timestamp" ->> '$' AS TIMESTAMPTZ)) THEN ' has no time zone' ELSE ' is not a timestamp' END END
   ), '') END AS "_reason"
   FROM "enriched"
 )
 SELECT
-  "_j"."event_id" AS "event_id",
-  "_j"."user_id" AS "user_id",
-  "_j"."event_type" AS "event_type",
-  "_j"."amount" AS "amount",
-  "_j"."timestamp" AS "timestamp",
+  "_v_event_id" AS "event_id",
+  "_v_user_id" AS "user_id",
+  "_v_event_type" AS "event_type",
+  "_v_amount" AS "amount",
+  "_v_timestamp" AS "timestamp",
   "country",
   "plan",
   "_ingested_at", "_topic", "_partition", "_offset",
-  CAST("_j"."timestamp" AT TIME ZONE 'UTC' AS DATE) AS "event_date",
-  CAST(hour("_j"."timestamp" AT TIME ZONE 'UTC') AS INTEGER) AS "event_hour",
+  CAST("_v_timestamp" AT TIME ZONE 'UTC' AS DATE) AS "event_date",
+  CAST(hour("_v_timestamp" AT TIME ZONE 'UTC') AS INTEGER) AS "event_hour",
   "_reason",
   CASE WHEN "_reason" IS NOT NULL THEN "_raw" END AS "_payload",
-  row_number() OVER (PARTITION BY ("_reason" IS NULL), "_j"."event_id" ORDER BY "_j"."timestamp", "_ingested_at", coalesce("_topic", ''), "_partition", "_offset") AS "_rank"
+  row_number() OVER (PARTITION BY ("_reason" IS NULL), "_v_event_id" ORDER BY "_v_timestamp", "_ingested_at", coalesce("_topic", ''), "_partition", "_offset") AS "_rank"
 FROM "checked"
