@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/lakectl/lakectl/internal/wait"
 )
 
 // backoff retries op until it succeeds, it returns a permanent error, or ctx ends.
@@ -21,12 +23,8 @@ func backoff(ctx context.Context, log *slog.Logger, what string, op func() error
 			return err
 		}
 		log.Warn("retrying", "op", what, "attempt", attempt, "delay", delay, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if wait.Sleep(ctx, delay) != nil {
 			return err
-		case <-t.C:
 		}
 		delay = min(delay*2, 10*time.Second)
 	}

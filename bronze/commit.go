@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake"
 	"golang.org/x/sync/errgroup"
 )
@@ -99,6 +100,11 @@ func (w *tableWriter) latest(ctx context.Context) (*lake.Snapshot, error) {
 		if errors.As(err, &unsupported) {
 			return permanent(err)
 		}
+		if err == nil {
+			if rerr := checkTxnRetention(s); rerr != nil {
+				return permanent(fmt.Errorf("bronze/%s: %w", w.stream, rerr))
+			}
+		}
 		snap = s
 		return err
 	})
@@ -160,7 +166,7 @@ func (w *tableWriter) commitKafka(ctx context.Context, parts []partFlush, markAt
 		default:
 			w.metrics.CommitErrors.WithLabelValues(w.stream).Inc()
 			w.log.Warn("commit failed, retrying", "attempt", attempt, "err", err)
-			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+			if err := wait.Sleep(ctx, retryDelay(attempt)); err != nil {
 				return flushResult{}, fmt.Errorf("commit bronze/%s: %w", w.stream, err)
 			}
 		}
@@ -263,15 +269,4 @@ func containsAny(snap *lake.Snapshot, paths map[string]bool) bool {
 func retryDelay(attempt int) time.Duration {
 	d := 100 * time.Millisecond << min(attempt, 7)
 	return min(d, 10*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

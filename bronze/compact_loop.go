@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -45,12 +46,12 @@ func (s *Service) compactLoop(ctx context.Context) error {
 		TargetSize: cfg.TargetSize, Grace: s.cfg.Grace, Files: s.cfg.Files,
 		Logger: s.cfg.Logger, Metrics: s.metrics,
 	})
-	wait := cfg.Interval / 10
+	pause := cfg.Interval / 10
 	for {
-		if err := sleep(ctx, wait+rand.N(cfg.Interval/4+1)); err != nil {
+		if err := wait.Sleep(ctx, pause+rand.N(cfg.Interval/4+1)); err != nil {
 			return nil
 		}
-		wait = cfg.Interval
+		pause = cfg.Interval
 		for _, stream := range s.streams() {
 			_, err := c.Sealed(ctx, stream)
 			switch {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -149,27 +148,6 @@ func (st *sealedTable) snap(t *testing.T) *lake.Snapshot {
 		t.Fatal(err)
 	}
 	return snap
-}
-
-// allRows reads every row of snap, sorted by source and offset.
-func allRows(t *testing.T, tbl *lake.Table, snap *lake.Snapshot) []Row {
-	t.Helper()
-	var rows []Row
-	for _, a := range snap.Files() {
-		r, err := ReadRows(t.Context(), tbl, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, r...)
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Topic != b.Topic || a.Partition != b.Partition {
-			return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
-		}
-		return a.Offset < b.Offset
-	})
-	return rows
 }
 
 // nullKeys sums the key null counts of the files' stats.

@@ -44,6 +44,18 @@
 // above the recorded one is answered 200 with "duplicate": true and not written
 // (HeaderProducer, HeaderSeq, IngestResponse.Duplicate). `lakectl gen` does this.
 //
+// Producer entries expire: a Bronze table is created with the table properties
+// lakectl.txnRetention.prefixes "http-producer/" and lakectl.txnRetention.duration
+// "interval 7 days" (ProducerRetention), so the entries of producer ids unused for a
+// week (`lakectl gen` makes a new id per run) drop out of snapshots and checkpoints.
+// A retry more than a week after its batch was committed is written again. Nothing
+// else in the ledger expires: an idle or unowned partition and a stopped service
+// re-write nothing, so a time-based expiry of the offset ledger, first offsets or
+// watermarks would re-ingest records or unseal hours. For the same reason a writer
+// refuses a table that sets delta.setTransactionRetentionDuration, or a prefix rule
+// that reaches beyond "http-producer/". Tables created before this rule keep their
+// producer entries until their metadata gains the two properties.
+//
 // # Sealing
 //
 // Commits also advance "watermark/kafka/<topic>/<p>" (and "watermark/http/<stream>")

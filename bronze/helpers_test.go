@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"testing"
 	"time"
 
@@ -109,4 +110,37 @@ func runService(t testing.TB, cfg Config) (*Service, func() error) {
 	}
 	t.Cleanup(func() { stop() })
 	return s, stop
+}
+
+// allRows reads every row of snap, sorted by source and offset.
+func allRows(t *testing.T, tbl *lake.Table, snap *lake.Snapshot) []Row {
+	t.Helper()
+	var rows []Row
+	for _, a := range snap.Files() {
+		r, err := ReadRows(t.Context(), tbl, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Topic != b.Topic || a.Partition != b.Partition {
+			return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
+		}
+		return a.Offset < b.Offset
+	})
+	return rows
+}
+
+// latestRows reads every row of the latest snapshot of stream's table (as allRows)
+// and the ledger of that snapshot.
+func latestRows(t *testing.T, store lake.Store, stream string) ([]Row, Ledger) {
+	t.Helper()
+	table := lake.NewTable(store, TableRoot(stream))
+	snap, err := table.Latest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return allRows(t, table, snap), ReadLedger(snap)
 }

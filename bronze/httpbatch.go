@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -284,7 +285,7 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
 			}
 			b.log.Warn("HTTP commit failed, retrying", "attempt", attempt, "err", err)
-			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+			if err := wait.Sleep(ctx, retryDelay(attempt)); err != nil {
 				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
 			}
 		}

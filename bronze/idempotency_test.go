@@ -59,22 +59,12 @@ func postKeyed(ctx context.Context, url, producer string, seq int64, body string
 // payloads counts the HTTP rows of stream by payload.
 func payloads(t *testing.T, store lake.Store, stream string) (map[string]int, Ledger) {
 	t.Helper()
-	table := lake.NewTable(store, TableRoot(stream))
-	snap, err := table.Latest(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, ledger := latestRows(t, store, stream)
 	seen := map[string]int{}
-	for _, a := range snap.Files() {
-		rows, err := ReadRows(t.Context(), table, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			seen[string(r.Payload)]++
-		}
+	for _, r := range rows {
+		seen[string(r.Payload)]++
 	}
-	return seen, ReadLedger(snap)
+	return seen, ledger
 }
 
 // A client that gave up on a request whose commit then landed (the outcome was

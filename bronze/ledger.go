@@ -1,8 +1,10 @@
 package bronze
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lakectl/lakectl/lake"
 )
@@ -24,6 +26,14 @@ import (
 // offset the files start from, and only when their rows were ingested at or after
 // the partition's watermark, so neither a zombie writer nor a late commit can add
 // rows twice or into an hour that was already declared sealed.
+//
+// Only http-producer entries ever expire. Every other entry is exactly-once state
+// that must survive any idle time: a partition that is idle or unowned, or a service
+// that is stopped, re-writes nothing, and first/ is written once. So Bronze tables
+// never set delta.setTransactionRetentionDuration (which expires every appId, and
+// which other Delta engines apply when they checkpoint); they set lakectl's prefix
+// rule for "http-producer/" (ProducerTxnRetention), and a writer refuses a table
+// whose retention could expire anything else (checkTxnRetention).
 
 // KafkaAppID is the ledger appId of a Kafka partition.
 func KafkaAppID(topic string, partition int32) string {
@@ -46,9 +56,46 @@ func HTTPAppID(stream string) string { return "http/" + stream }
 // HTTPProducerAppID is the appId that records the last committed batch sequence
 // number of an HTTP producer (the X-Lakectl-Producer and X-Lakectl-Seq headers).
 // There is one per producer id, so producers should keep their id for as long as
-// they run rather than make one per request.
+// they run rather than make one per request; an id unused for ProducerRetention
+// expires.
 func HTTPProducerAppID(stream, producer string) string {
-	return "http-producer/" + stream + "/" + producer
+	return httpProducerPrefix + stream + "/" + producer
+}
+
+// httpProducerPrefix starts every HTTPProducerAppID: the only appIds that expire.
+const httpProducerPrefix = "http-producer/"
+
+// ProducerRetention is how long a Bronze table remembers an HTTP producer's last
+// sequence number after its last commit. A producer's retry of a batch is recognised
+// within this window; a producer id unused for longer is forgotten (and a retry
+// that late is written again). It matches Kafka's default for idle producer ids.
+const ProducerRetention = 7 * 24 * time.Hour
+
+// ProducerTxnRetention is the txn retention of Bronze tables: http-producer
+// entries after ProducerRetention, nothing else.
+func ProducerTxnRetention() lake.TxnRetention {
+	return lake.TxnRetention{Prefixes: []string{httpProducerPrefix}, Prefixed: ProducerRetention}
+}
+
+// checkTxnRetention refuses a table whose txn retention could expire an entry other
+// than an HTTP producer's: losing the offset ledger, a first offset or a watermark
+// would re-ingest records or break sealing.
+func checkTxnRetention(snap *lake.Snapshot) error {
+	r, err := snap.TxnRetention()
+	if err != nil {
+		return err
+	}
+	if r.All > 0 {
+		return fmt.Errorf("table property %s would expire the offset ledger; remove it (Bronze expires only %s entries, by %s)",
+			lake.PropSetTransactionRetention, httpProducerPrefix, lake.PropTxnRetentionPrefixes)
+	}
+	for _, p := range r.Prefixes {
+		if !strings.HasPrefix(p, httpProducerPrefix) {
+			return fmt.Errorf("table property %s: prefix %q could expire ledger entries; only %s entries may expire",
+				lake.PropTxnRetentionPrefixes, p, httpProducerPrefix)
+		}
+	}
+	return nil
 }
 
 // HTTPWatermarkAppID is the appId of HTTP ingest's sealing mark for stream.
@@ -114,7 +161,7 @@ func ReadLedger(snap *lake.Snapshot) Ledger {
 			if tp, ok := parseKafkaAppID(appID); ok {
 				l.Next[tp] = v
 			}
-		case strings.HasPrefix(appID, "http-producer/"):
+		case strings.HasPrefix(appID, httpProducerPrefix):
 			l.Producers[appID] = v
 		case strings.HasPrefix(appID, "http/"):
 			l.HTTPNext = max(l.HTTPNext, v)

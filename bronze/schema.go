@@ -64,9 +64,13 @@ const schemaString = `{"type":"struct","fields":[` +
 // TableRoot is the key prefix of the Bronze table of a stream.
 func TableRoot(stream string) string { return "bronze/" + stream }
 
-// NewMetadata returns the metadata action that creates the Bronze table of stream.
+// NewMetadata returns the metadata action that creates the Bronze table of stream,
+// with the txn retention that expires idle HTTP producer entries
+// (ProducerTxnRetention) and nothing else.
 func NewMetadata(id, stream string, now time.Time) lake.Metadata {
 	created := now.UnixMilli()
+	conf := map[string]string{}
+	ProducerTxnRetention().Configure(conf)
 	return lake.Metadata{
 		ID:               id,
 		Name:             stream,
@@ -74,7 +78,7 @@ func NewMetadata(id, stream string, now time.Time) lake.Metadata {
 		Format:           lake.Format{Provider: "parquet", Options: map[string]string{}},
 		SchemaString:     schemaString,
 		PartitionColumns: []string{ColIngestDate, ColIngestHour},
-		Configuration:    map[string]string{},
+		Configuration:    conf,
 		CreatedTime:      &created,
 	}
 }

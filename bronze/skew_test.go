@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
 
@@ -23,30 +22,15 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 	tp := TopicPartition{"t", 0}
 
 	// The previous owner's clock ran 30 minutes ahead: the mark is at 11:20.
-	table := lake.NewTable(store, TableRoot("s"))
 	prevMark := t0.Add(30 * time.Minute)
-	tx := table.Begin(nil)
-	tx.SetMetadata(NewMetadata("", "s", t0))
-	tx.SetTxn(KafkaAppID("t", 0), 0)
-	tx.SetTxn(KafkaWatermarkAppID("t", 0), prevMark.UnixMilli())
-	if _, err := tx.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	table := seedTable(t, store, "s", t0, map[string]int64{KafkaAppID("t", 0): 0, KafkaWatermarkAppID("t", 0): prevMark.UnixMilli()})
 
 	k := newTestIngest(t, store, now)
 	ctx := t.Context()
-	flush := func(reason string) {
-		t.Helper()
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		if err := k.flush(ctx, reason); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if err := k.handle(ctx, fetchOf("t", 0, 0, 10)); err != nil {
 		t.Fatal(err)
 	}
-	flush("age")
+	flushNow(t, k, "age")
 	got, ledger := committedOffsets(t, store, "s")
 	if next := ledger.Next[tp]; next != 10 || len(got) != 10 {
 		t.Fatalf("first flush of the skewed owner: ledger %d with %d offsets, want 10 and 10", next, len(got))
@@ -58,7 +42,7 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	zombieMark := t0.Add(80 * time.Minute)
-	tx = table.Begin(snap)
+	tx := table.Begin(snap)
 	tx.SetTxn(KafkaWatermarkAppID("t", 0), zombieMark.UnixMilli())
 	if _, err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -73,11 +57,11 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 	if err := k.handle(ctx, fetchOf("t", 0, 10, 20)); err != nil {
 		t.Fatal(err)
 	}
-	flush("age")
+	flushNow(t, k, "age")
 	if err := k.handle(ctx, fetchOf("t", 0, 10, 20)); err != nil {
 		t.Fatal(err)
 	}
-	flush("age")
+	flushNow(t, k, "age")
 
 	snap, err = table.Latest(ctx)
 	if err != nil {

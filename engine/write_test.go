@@ -35,17 +35,7 @@ func createTable(t *testing.T, s *Session, store lake.Store, root string, parts 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := schema.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := lake.NewTable(store, root)
-	tx := table.Begin(nil)
-	tx.SetMetadata(lake.Metadata{SchemaString: ss, PartitionColumns: parts})
-	if _, err := tx.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return table
+	return newTable(t, store, root, schema, parts...)
 }
 
 // appendQuery writes the query's result into table and commits it.

@@ -55,6 +55,19 @@ func writeHistory(t *testing.T, tbl *lake.Table) {
 	}
 }
 
+// wantLastCheckpoint checks that table t's _last_checkpoint names version and a size.
+func wantLastCheckpoint(t *testing.T, store lake.Store, version int64) {
+	t.Helper()
+	hint, err := lake.ReadAll(t.Context(), store, "t/_delta_log/_last_checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lc struct{ Version, Size int64 }
+	if err := json.Unmarshal(hint, &lc); err != nil || lc.Version != version || lc.Size <= 0 {
+		t.Errorf("_last_checkpoint = %s, want version %d and a size", hint, version)
+	}
+}
+
 // replayJSON is an independent replay of the JSON commits 0..upTo, by generic JSON
 // decoding, to compare with the lake package's snapshots.
 type replayed struct {
@@ -152,14 +165,7 @@ func TestCheckpointEveryTen(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d checkpoints, want 2 (v10, v20)", n)
 	}
-	hint, err := lake.ReadAll(ctx, store, "t/_delta_log/_last_checkpoint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lc struct{ Version, Size int64 }
-	if err := json.Unmarshal(hint, &lc); err != nil || lc.Version != 20 || lc.Size <= 0 {
-		t.Errorf("_last_checkpoint = %s, want version 20 and a size", hint)
-	}
+	wantLastCheckpoint(t, store, 20)
 
 	// The latest snapshot (checkpoint v20 + 5 commits), the checkpoint alone, and a
 	// replay without any checkpoint all equal the independent JSON replay.

@@ -203,10 +203,14 @@ func (tx *Tx) prepare() (int64, *Metadata, *Protocol, error) {
 	return version, md, proto, nil
 }
 
-// validateMetadata checks that the schema parses and holds the partition columns.
+// validateMetadata checks that the schema parses and holds the partition columns,
+// and that the txn retention properties parse.
 func validateMetadata(md *Metadata) error {
 	s, err := ParseSchema(md.SchemaString)
 	if err != nil {
+		return err
+	}
+	if _, err := ParseTxnRetention(md.Configuration); err != nil {
 		return err
 	}
 	for _, c := range md.PartitionColumns {

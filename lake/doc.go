@@ -18,4 +18,11 @@
 // PutIfAbsent of the next _delta_log/%020d.json; a lost race is resolved by checking
 // the winning commits for logical conflicts and retrying at the next version. Every
 // 10th version gets a classic Parquet checkpoint and _last_checkpoint, best effort.
+//
+// Txn entries ({appId, version}, the idempotency and offset state of writers) are kept
+// forever unless the table expires some: delta.setTransactionRetentionDuration expires
+// every appId (so lakectl's own tables never set it), and lakectl.txnRetention.prefixes
+// with lakectl.txnRetention.duration expire only appIds with those prefixes. Expiry
+// counts back from the snapshot's commit time, so snapshots and checkpoints of a
+// version agree. See txnretention.go for why ledger and marker entries must not expire.
 package lake

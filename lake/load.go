@@ -110,7 +110,8 @@ func firstMissing(l *logListing, from, to int64) (int64, bool) {
 }
 
 // replay applies the JSON commits (cp, target] to st, the state at checkpoint cp (-1
-// for none), and checks that lakectl can read the result.
+// for none), checks that lakectl can read the result, and forgets the txns that the
+// table's txn retention expires as of target's commit time (see txnretention.go).
 func (t *Table) replay(ctx context.Context, l *logListing, st *state, cp, target int64) (*Snapshot, error) {
 	commits := make([][]Action, target-cp)
 	g, gctx := errgroup.WithContext(ctx)
@@ -139,6 +140,17 @@ func (t *Table) replay(ctx context.Context, l *logListing, st *state, cp, target
 	}
 	if err := checkRead(*st.protocol, st.metadata); err != nil {
 		return nil, fmt.Errorf("load %s v%d: %w", t, target, err)
+	}
+	// A snapshot that is exactly a checkpoint takes its txns as the checkpoint's writer
+	// expired them: its time may come from the checkpoint file's modification time
+	// when the commit is gone, which is later than the commit's own.
+	if target > cp {
+		if retention, err := ParseTxnRetention(st.metadata.Configuration); err != nil {
+			// Keeping every txn is always safe; the table stays readable.
+			t.logger.Warn("ignore malformed txn retention; no txn expires", "version", target, "err", err)
+		} else {
+			st.expireTxns(retention, ts)
+		}
 	}
 	return &Snapshot{Version: target, Timestamp: ts, Protocol: *st.protocol, Metadata: *st.metadata, state: st}, nil
 }

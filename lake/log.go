@@ -53,17 +53,6 @@ func (l *logListing) checkpointsAtOrBelow(v int64) []int64 {
 	return out
 }
 
-// earliestCommit returns the oldest JSON commit in the listing, or -1.
-func (l *logListing) earliestCommit() int64 {
-	v := int64(-1)
-	for c := range l.commits {
-		if v < 0 || c < v {
-			v = c
-		}
-	}
-	return v
-}
-
 // listLog lists _delta_log from version from on (0 for all of it). It classifies
 // JSON commits and classic checkpoints (single-file, or multi-part when every part is
 // present) and ignores everything else: .crc files, temporary files, V2 checkpoints,

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/lakectl/lakectl/internal/wait"
 )
 
 // Transient marks err as worth retrying: the operation may succeed if tried again
@@ -115,10 +117,10 @@ func (s *retryStore) do(ctx context.Context, op, key string, before func() error
 		if attempt+1 >= s.cfg.MaxAttempts {
 			return fmt.Errorf("%s %s: gave up after %d attempts: %w", op, key, attempt+1, err)
 		}
-		wait := s.backoff(attempt)
+		delay := s.backoff(attempt)
 		s.cfg.Logger.DebugContext(ctx, "retrying store operation",
-			"op", op, "key", key, "attempt", attempt+1, "wait", wait, "err", err)
-		if serr := sleep(ctx, wait); serr != nil {
+			"op", op, "key", key, "attempt", attempt+1, "wait", delay, "err", err)
+		if serr := wait.Sleep(ctx, delay); serr != nil {
 			return fmt.Errorf("%s %s: %w (last error: %w)", op, key, serr, err)
 		}
 	}
@@ -131,17 +133,6 @@ func (s *retryStore) backoff(attempt int) time.Duration {
 		ceiling = min(ceiling, s.cfg.BaseDelay<<attempt)
 	}
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (s *retryStore) Get(ctx context.Context, key string) (rc io.ReadCloser, err error) {

@@ -1,7 +1,6 @@
 package lake_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -73,14 +72,7 @@ func checkpointReadBack(t *testing.T, store lake.Store) {
 			t.Errorf("checkpoint v%d: %v", v, err)
 		}
 	}
-	hint, err := lake.ReadAll(ctx, store, "t/_delta_log/_last_checkpoint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lc struct{ Version, Size int64 }
-	if err := json.Unmarshal(hint, &lc); err != nil || lc.Version != 20 || lc.Size <= 0 {
-		t.Errorf("_last_checkpoint = %s, want version 20 and a size", hint)
-	}
+	wantLastCheckpoint(t, store, 20)
 	full := replayJSON(t, store, "t", 25)
 	compareToReplay(t, latest(t, tbl), full)
 	for _, v := range []int64{10, 13, 20} {

@@ -63,7 +63,8 @@ func (s *Snapshot) Tombstones() []Remove {
 	return out
 }
 
-// TxnVersion returns the latest txn version recorded for appID.
+// TxnVersion returns the latest txn version recorded for appID; false when there is
+// none, or when the table's txn retention expired it (see TxnRetention).
 func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
 	if s.state == nil {
 		return 0, false
@@ -72,7 +73,7 @@ func (s *Snapshot) TxnVersion(appID string) (int64, bool) {
 	return t.Version, ok
 }
 
-// Txns returns the latest txn version of every appID.
+// Txns returns the latest txn version of every appID that has not expired.
 func (s *Snapshot) Txns() map[string]int64 {
 	if s.state == nil {
 		return map[string]int64{}
@@ -82,6 +83,12 @@ func (s *Snapshot) Txns() map[string]int64 {
 		out[id] = t.Version
 	}
 	return out
+}
+
+// TxnRetention returns the table's rule for expiring txn entries (see
+// PropTxnRetentionPrefixes); a loaded snapshot has already dropped what it expires.
+func (s *Snapshot) TxnRetention() (TxnRetention, error) {
+	return ParseTxnRetention(s.Metadata.Configuration)
 }
 
 // Schema parses Metadata.SchemaString.

@@ -115,23 +115,12 @@ type Summary struct {
 // RunHour processes ingest hour h of the Silver table called table.
 func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts RunOptions) (Summary, error) {
 	start := j.cfg.Now()
-	t, err := j.table(table)
+	c, err := j.contract(table)
 	if err != nil {
 		return Summary{}, err
 	}
-	c, err := Compile(*t)
-	if err != nil {
-		return Summary{}, err
-	}
-	var sum Summary
-	for attempt := 1; ; attempt++ {
-		sum, err = j.runOnce(ctx, c, h, opts)
-		var conflict *lake.ConflictError
-		if err == nil || !errors.As(err, &conflict) || attempt >= j.cfg.MaxAttempts {
-			break
-		}
-		j.log.Info("lost a commit race; re-reading", "table", table, "hour", h.String(), "attempt", attempt, "reason", conflict.Reason)
-	}
+	sum, err := j.untilNoConflict(func() (Summary, error) { return j.runOnce(ctx, c, h, opts) },
+		"lost a commit race; re-reading", "table", table, "hour", h.String())
 	sum.Duration = j.cfg.Now().Sub(start)
 	if err != nil {
 		j.metrics.runs.WithLabelValues(table, "error").Inc()
@@ -143,6 +132,28 @@ func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts Run
 		"duplicates", sum.Duplicates, "late", sum.Late, "partitions", len(sum.Partitions),
 		"rewritten", len(sum.Rewritten), "version", sum.Version, "duration", sum.Duration)
 	return sum, nil
+}
+
+// contract compiles the Silver table called name.
+func (j *Job) contract(name string) (*Contract, error) {
+	t, err := j.table(name)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(*t)
+}
+
+// untilNoConflict runs once until it succeeds, fails with something other than a lost
+// commit race, or has lost MaxAttempts races; each lost race is logged as msg, args.
+func (j *Job) untilNoConflict(once func() (Summary, error), msg string, args ...any) (Summary, error) {
+	for attempt := 1; ; attempt++ {
+		sum, err := once()
+		var conflict *lake.ConflictError
+		if err == nil || !errors.As(err, &conflict) || attempt >= j.cfg.MaxAttempts {
+			return sum, err
+		}
+		j.log.Info(msg, slices.Concat(args, []any{"attempt", attempt, "reason", conflict.Reason})...)
+	}
 }
 
 func (j *Job) table(name string) (*pipeline.Table, error) {

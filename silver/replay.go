@@ -2,7 +2,6 @@ package silver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -79,24 +78,13 @@ type ReplayOptions struct {
 // commits merges again on the next attempt, where the dedupe finds the rows stored and
 // writes nothing, and then finishes the removal.
 func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Summary, error) {
-	t, err := j.table(table)
-	if err != nil {
-		return Summary{}, err
-	}
-	c, err := Compile(*t)
+	c, err := j.contract(table)
 	if err != nil {
 		return Summary{}, err
 	}
 	start := j.cfg.Now()
-	var sum Summary
-	for attempt := 1; ; attempt++ {
-		sum, err = j.replayOnce(ctx, c, opts)
-		var conflict *lake.ConflictError
-		if err == nil || !errors.As(err, &conflict) || attempt >= j.cfg.MaxAttempts {
-			break
-		}
-		j.log.Info("replay lost a commit race; re-reading", "table", table, "attempt", attempt, "reason", conflict.Reason)
-	}
+	sum, err := j.untilNoConflict(func() (Summary, error) { return j.replayOnce(ctx, c, opts) },
+		"replay lost a commit race; re-reading", "table", table)
 	sum.Duration = j.cfg.Now().Sub(start)
 	if err != nil {
 		return sum, fmt.Errorf("replay quarantine.%s: %w", table, err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/lakectl/lakectl/internal/wait"
 )
 
 // HTTPTarget is an ingest endpoint: events are POSTed as NDJSON batches.
@@ -121,10 +123,8 @@ func post(ctx context.Context, t HTTPTarget, producer string, seq int64, body []
 				return fmt.Errorf("post %s: %s: %s", t.URL, resp.Status, bytes.TrimSpace(msg))
 			}
 		}
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := wait.Sleep(ctx, delay); err != nil {
+			return err
 		}
 		delay = min(delay*2, 2*time.Second)
 	}

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -23,22 +22,27 @@ func newCompactCmd() *cobra.Command {
 
 func newCompactBronzeCmd() *cobra.Command {
 	var (
-		lakeURL, hour, targetSize, spool string
-		streams                          []string
-		sealed, asJSON                   bool
-		grace                            time.Duration
+		lf                      lakeFlags
+		hour, targetSize, spool string
+		streams                 []string
+		sealed, asJSON          bool
+		grace                   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "bronze",
 		Short: "Compact sealed ingest hours of Bronze tables",
-		Long: `bronze rewrites the small files of sealed ingest hours into files of about
+		Long: `Rewrite the small files of sealed ingest hours into files of about
 --target-size, in one commit per hour that removes the old files and adds the new ones
 with dataChange=false: the rows stay byte for byte the same, the files' tags keep the
 offset ranges they hold (so verify bronze still proves exactly-once), and readers that
 follow new data skip the commit. Only sealed hours are compacted, so it is safe while
 ingest runs; an hour already compacted is left alone. lakectl ingest does this itself
-unless started with --compact=false.`,
-		Example: `  lakectl compact bronze --lake ./lake --sealed
+unless started with --compact=false.
+
+With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
+directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is given.`,
+		Example: `  lakectl compact bronze --sealed                      # in a pipeline directory
+  lakectl compact bronze --lake ./lake --sealed --json
   lakectl compact bronze --lake s3://lake/prod --stream events --hour 2026-11-21T08`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,17 +53,33 @@ unless started with --compact=false.`,
 			var h bronze.Hour
 			if hour != "" {
 				var err error
-				if h, err = bronze.ParseHour(hour); err != nil {
-					return usageErrorf("hours are written 2026-11-21T08 (UTC)", "--hour %q: %v", hour, err)
+				if h, err = parseHourFlag("hour", hour); err != nil {
+					return err
 				}
 			}
 			size, err := parseBytes(targetSize)
 			if err != nil {
 				return fmt.Errorf("--target-size: %w", err)
 			}
+			p, err := lf.pipeline(cmd, pipeline.Overrides{})
+			if err != nil {
+				return err
+			}
+			lakeURL, err := lf.lakeURL(p)
+			if err != nil {
+				return err
+			}
+			if p != nil && fromFile(cmd.Flags(), "grace", "LAKECTL_GRACE") && len(p.Streams) > 0 {
+				// One grace serves every stream here: the longest, so no hour is
+				// taken for sealed before its own stream's grace says so.
+				grace = 0
+				for _, st := range p.Streams {
+					grace = max(grace, st.Grace)
+				}
+			}
 			store, err := stores.Open(ctx, lakeURL, stores.Options{})
 			if err != nil {
-				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+				return err
 			}
 			if len(streams) == 0 {
 				if streams, err = bronze.Streams(ctx, store); err != nil {
@@ -87,11 +107,9 @@ unless started with --compact=false.`,
 				results = append(results, r)
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(results)
+				return writeJSON(cmd.OutOrStdout(), results)
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			w := newTabWriter(cmd.OutOrStdout())
 			fmt.Fprintln(w, "STREAM\tHOUR\tVERSION\tFILES\tROWS\tBYTES")
 			for _, r := range results {
 				if r.Version < 0 {
@@ -107,14 +125,16 @@ unless started with --compact=false.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
-	f.StringArrayVar(&streams, "stream", nil, "stream to compact (repeatable; default every Bronze table)")
+	lf.register(cmd)
+	f.StringArrayVar(&streams, "stream", nil, "stream to compact (repeatable; default: every Bronze table)")
 	f.StringVar(&hour, "hour", "", "the ingest hour to compact, e.g. 2026-11-21T08 (UTC); it must be sealed")
 	f.BoolVar(&sealed, "sealed", false, "compact every sealed hour that has small files")
-	f.StringVar(&targetSize, "target-size", envOr("LAKECTL_COMPACT_SIZE", "128MiB"), "size of the files to write")
-	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
-	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are staged (default: the temp dir)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.MarkFlagRequired("lake")
+	f.StringVar(&targetSize, "target-size", "128MiB", "size of the files to write")
+	bindEnv(f, "target-size", "LAKECTL_COMPACT_SIZE")
+	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	bindEnv(f, "grace", "LAKECTL_GRACE")
+	f.StringVar(&spool, "spool-dir", "", "where files are staged (default: the temp dir)")
+	bindEnv(f, "spool-dir", "LAKECTL_SPOOL_DIR")
+	f.BoolVar(&asJSON, "json", false, "print one JSON array of the hours compacted instead of a table")
 	return cmd
 }

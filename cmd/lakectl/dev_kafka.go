@@ -27,12 +27,14 @@ func newDevKafkaCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kafka",
 		Short: "Run a development Kafka broker (kfake) on TCP — NOT FOR PRODUCTION",
-		Long: `kafka runs franz-go's kfake, an in-memory Kafka-protocol broker, so that lakectl
+		Long: `Run franz-go's kfake, an in-memory Kafka-protocol broker, so that lakectl
 gen, lakectl ingest and any Kafka client can be tried on one machine. It has no
 security, keeps its data in memory unless --data-dir is given, and is not for
 production. It prints its address on stdout and runs until interrupted.`,
-		Example: `  lakectl dev kafka --listen 127.0.0.1:9092 --topic events:4`,
-		Args:    cobra.NoArgs,
+		Example: `  lakectl dev kafka --listen 127.0.0.1:9092 --topic events:4 &
+  lakectl ingest --lake ./lake --brokers 127.0.0.1:9092 --topic events &
+  lakectl gen --brokers 127.0.0.1:9092 --topic events --count 10000`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := devkafka.Config{Listen: listen, DataDir: dataDir, Topics: map[string]int32{}}
 			for _, t := range topics {
@@ -41,7 +43,7 @@ production. It prints its address on stdout and runs until interrupted.`,
 				if ok {
 					var err error
 					if n, err = strconv.ParseInt(parts, 10, 32); err != nil || n < 1 {
-						return fmt.Errorf("--topic %q: want NAME:PARTITIONS", t)
+						return usageErrorf("e.g. --topic events:4", "--topic %q: want NAME:PARTITIONS with at least 1 partition", t)
 					}
 				}
 				cfg.Topics[name] = int32(n)
@@ -59,6 +61,6 @@ production. It prints its address on stdout and runs until interrupted.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "TCP address to listen on (port 0 picks one)")
 	cmd.Flags().StringArrayVar(&topics, "topic", nil, "NAME:PARTITIONS to create (repeatable); others are created on first use with 4")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "persist the broker's data here across restarts")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "persist the broker's data here across restarts (default: memory only)")
 	return cmd
 }

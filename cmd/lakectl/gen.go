@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/lakectl/lakectl/bronze/gen"
@@ -19,10 +17,11 @@ func newGenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gen",
 		Short: "Send a synthetic event stream to a Kafka topic or an HTTP ingest endpoint",
-		Long: `gen sends events shaped like the seed schema (event_id, user_id, event_type, amount,
+		Long: `Send events shaped like the seed schema (event_id, user_id, event_type, amount,
 timestamp) with realistic skew, and the given fractions of duplicates, late events and
 malformed payloads. At the end it prints, as JSON, what was acknowledged: totals,
-unique event ids, duplicates, late and malformed counts.`,
+unique event ids, duplicates, late and malformed counts. It exits 1 if any event was
+not acknowledged.`,
 		Example: `  lakectl gen --brokers 127.0.0.1:9092 --topic events --count 100000 --duplicates 0.01 --late 0.02 --malformed 0.005
   lakectl gen --url http://127.0.0.1:8080/v1/streams/events/events --count 10000 --concurrency 8`,
 		Args: cobra.NoArgs,
@@ -32,21 +31,22 @@ unique event ids, duplicates, late and malformed counts.`,
 			var err error
 			switch {
 			case url != "" && len(brokers) > 0:
-				return errors.New("give either --brokers and --topic, or --url, not both")
+				return usageErrorf(genTargetHint, "--url and --brokers: give one target")
 			case url != "":
 				sum, err = gen.ToHTTP(cmd.Context(), g, gen.HTTPTarget{URL: url, Token: token, Batch: batch, Concurrency: concurrency})
 			case len(brokers) > 0 && topic != "":
 				sum, err = gen.ToKafka(cmd.Context(), g, gen.KafkaTarget{Brokers: brokers, Topic: topic})
+			case len(brokers) > 0:
+				return usageErrorf(genTargetHint, "--brokers needs --topic")
 			default:
-				return errors.New("no target: give --brokers and --topic, or --url")
+				return usageErrorf(genTargetHint, "no target given")
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			if perr := enc.Encode(sum); perr != nil {
+			if perr := writeJSON(cmd.OutOrStdout(), sum); perr != nil {
 				return perr
 			}
 			if err == nil && sum.Failed > 0 {
-				err = fmt.Errorf("%d events were not acknowledged", sum.Failed)
+				err = hinted(fmt.Errorf("%d of %d events were not acknowledged", sum.Failed, sum.Failed+sum.Sent),
+					"see the ingest service's log for why; HTTP ingest with a pipeline accepts only the streams of lakectl.yaml")
 			}
 			return err
 		},
@@ -59,11 +59,16 @@ unique event ids, duplicates, late and malformed counts.`,
 	f.Float64Var(&cfg.DuplicateFraction, "duplicates", 0, "fraction of events resent unchanged")
 	f.Float64Var(&cfg.LateFraction, "late", 0, "fraction of events 1 h to 3 days late")
 	f.Float64Var(&cfg.MalformedFraction, "malformed", 0, "fraction of malformed payloads")
-	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers")
-	f.StringVar(&topic, "topic", "", "Kafka topic")
-	f.StringVar(&url, "url", "", "HTTP ingest endpoint (…/v1/streams/{stream}/events)")
-	f.StringVar(&token, "token", envOr("LAKECTL_TOKEN", ""), "bearer token for --url")
+	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers (with --topic)")
+	bindEnv(f, "brokers", "LAKECTL_BROKERS")
+	f.StringVar(&topic, "topic", "", "Kafka topic to send to")
+	f.StringVar(&url, "url", "", "HTTP ingest endpoint, http://HOST:PORT/v1/streams/STREAM/events")
+	f.StringVar(&token, "token", "", "bearer token for --url")
+	bindEnv(f, "token", "LAKECTL_TOKEN")
 	f.IntVar(&batch, "batch", 100, "events per HTTP request")
 	f.IntVar(&concurrency, "concurrency", 4, "concurrent HTTP clients")
 	return cmd
 }
+
+// genTargetHint says how to name where gen sends.
+const genTargetHint = "give --url http://HOST:PORT/v1/streams/STREAM/events, or --brokers HOST:PORT --topic TOPIC"

@@ -19,18 +19,19 @@ import (
 
 func newIngestCmd() *cobra.Command {
 	var (
-		lakeURL, group, httpAddr, token, spool, logLevel, instance string
-		pipelineDir                                                string
-		clockOffset                                                time.Duration
-		brokers, topics, httpStreams                               []string
-		flushSize, memLimit, compactSize                           string
-		flushInterval, grace, session, compactEvery                time.Duration
-		startAtEnd, compact                                        bool
+		lf                                                lakeFlags
+		group, httpAddr, token, spool, logLevel, instance string
+		clockOffset                                       time.Duration
+		brokers, topics, httpStreams                      []string
+		flushSize, memLimit, compactSize                  string
+		flushInterval, grace, session, compactEvery       time.Duration
+		startAtEnd, compact                               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "Append raw events from Kafka and HTTP to Bronze tables, exactly once",
-		Long: `ingest runs until SIGTERM or SIGINT, then commits what it holds and exits 0.
+		Long: `Run the ingest service until SIGTERM or SIGINT, then commit what it holds and
+exit 0.
 
 Kafka: one member of the consumer group; any number of replicas may run. Positions
 come from the offset ledger in each Bronze table, so a restart, a crash or a
@@ -42,12 +43,13 @@ that holds the events. /metrics and /healthz are served on the same address.
 With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
 directory), the store, kafka (brokers, group, topics), http.listen and the streams
 (their grace and flush interval; HTTP then accepts only declared streams) come from
-lakectl.yaml. Every flag has a LAKECTL_* variable (LAKECTL_LAKE, LAKECTL_BROKERS,
-LAKECTL_TOPICS, LAKECTL_GROUP, LAKECTL_HTTP, LAKECTL_TOKEN, LAKECTL_FLUSH_SIZE,
-LAKECTL_FLUSH_INTERVAL, LAKECTL_GRACE); flags win over variables, variables over the
-file. --brokers '' turns off the file's Kafka.`,
+lakectl.yaml. The flags below name the LAKECTL_* variable that stands for each; a
+flag wins over its variable, a variable over the file. --brokers= turns off the
+file's Kafka.
+
+Logs are JSON lines on stderr.`,
 		Example: `  lakectl ingest --lake ./lake --brokers 127.0.0.1:9092 --topic events=events --http :8080
-  lakectl ingest --pipeline ./demo --http 127.0.0.1:8080 --brokers ''`,
+  lakectl ingest --pipeline ./demo --http 127.0.0.1:8080 --brokers=`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -81,20 +83,20 @@ file. --brokers '' turns off the file's Kafka.`,
 				topicMap[topic] = stream
 			}
 			fl := cmd.Flags()
-			p, err := findPipeline(pipelineDir, pipeline.Overrides{Store: absPath(changed(fl, "lake", lakeURL)),
-				KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)})
+			p, err := lf.pipeline(cmd, pipeline.Overrides{KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)})
+			if err != nil {
+				return err
+			}
+			lakeURL, err := lf.lakeURL(p)
 			if err != nil {
 				return err
 			}
 			if p != nil {
-				s := ingestSettings{lakeURL: lakeURL, group: group, httpAddr: httpAddr, brokers: brokers,
+				s := ingestSettings{group: group, httpAddr: httpAddr, brokers: brokers,
 					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace}
 				applyPipeline(cmd, p, &s)
-				lakeURL, group, httpAddr, brokers = s.lakeURL, s.group, s.httpAddr, s.brokers
+				group, httpAddr, brokers = s.group, s.httpAddr, s.brokers
 				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
-			}
-			if lakeURL == "" {
-				return usageErrorf("give --lake URL (or $LAKECTL_LAKE), or --pipeline DIR with a lakectl.yaml", "no lake to ingest into")
 			}
 			now := time.Now
 			if clockOffset != 0 {
@@ -106,7 +108,7 @@ file. --brokers '' turns off the file's Kafka.`,
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			store, err := stores.Open(ctx, lakeURL, stores.Options{Logger: logger, Registerer: reg})
 			if err != nil {
-				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+				return err
 			}
 			svc, err := bronze.New(bronze.Config{
 				Store: store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
@@ -121,35 +123,49 @@ file. --brokers '' turns off the file's Kafka.`,
 			if err != nil {
 				return err
 			}
-			return svc.Run(ctx)
+			if err := svc.Run(ctx); err != nil {
+				return err
+			}
+			logger.Info("ingest stopped: everything received was committed")
+			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL: a local path, file://, s3://bucket/prefix")
-	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers (host:port, comma-separated)")
-	f.StringVar(&group, "group", envOr("LAKECTL_GROUP", bronze.DefaultGroup), "Kafka consumer group")
-	f.StringArrayVar(&topics, "topic", envList("LAKECTL_TOPICS"), "TOPIC=STREAM to ingest (repeatable; STREAM defaults to TOPIC)")
-	f.StringVar(&instance, "instance-id", envOr("LAKECTL_INSTANCE_ID", ""), "static group member id: a restart with the same id resumes without a rebalance")
-	f.DurationVar(&session, "session-timeout", envDuration("LAKECTL_SESSION_TIMEOUT", 0), "group session timeout (default 45s)")
+	lf.register(cmd)
+	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers (host:port, comma-separated); --brokers= for none")
+	f.StringVar(&group, "group", bronze.DefaultGroup, "Kafka consumer group")
+	f.StringArrayVar(&topics, "topic", nil, "TOPIC=STREAM to ingest (repeatable; STREAM defaults to TOPIC)")
+	f.StringVar(&instance, "instance-id", "", "static group member id: a restart with the same id resumes without a rebalance")
+	f.DurationVar(&session, "session-timeout", 45*time.Second, "group session timeout")
 	f.BoolVar(&startAtEnd, "start-at-end", false, "partitions without a ledger entry start at their end, not their beginning")
-	f.StringVar(&httpAddr, "http", envOr("LAKECTL_HTTP", ""), "address for HTTP ingest, /metrics and /healthz (e.g. :8080)")
-	f.StringVar(&token, "token", envOr("LAKECTL_TOKEN", ""), "bearer token HTTP ingest requires")
-	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default any)")
-	f.StringVar(&flushSize, "flush-size", envOr("LAKECTL_FLUSH_SIZE", "128MiB"), "flush a file at this many uncompressed bytes")
-	f.DurationVar(&flushInterval, "flush-interval", envDuration("LAKECTL_FLUSH_INTERVAL", 10*time.Second), "flush files this old")
-	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "how long after an hour its marks must pass for it to be sealed")
-	f.BoolVar(&compact, "compact", envOr("LAKECTL_COMPACT", "true") == "true", "compact sealed hours of the ingested streams into large files (--compact=false to leave it to `lakectl compact bronze`)")
-	f.StringVar(&compactSize, "compact-size", envOr("LAKECTL_COMPACT_SIZE", "128MiB"), "size of compacted files")
-	f.DurationVar(&compactEvery, "compact-interval", envDuration("LAKECTL_COMPACT_INTERVAL", 5*time.Minute), "how often to look for newly sealed hours to compact")
-	f.StringVar(&spool, "spool-dir", envOr("LAKECTL_SPOOL_DIR", ""), "where files are encoded before upload (default: the temp dir)")
-	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit for the Go runtime (GOMEMLIMIT wins)")
-	f.StringVar(&logLevel, "log-level", envOr("LAKECTL_LOG_LEVEL", "info"), "debug, info, warn or error")
-	pipelineFlag(cmd, &pipelineDir)
+	f.StringVar(&httpAddr, "http", "", "address for HTTP ingest, /metrics and /healthz, e.g. :8080 (default: no HTTP)")
+	f.StringVar(&token, "token", "", "bearer token that HTTP ingest requires (default: none)")
+	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default: the pipeline's streams, else any)")
+	f.StringVar(&flushSize, "flush-size", "128MiB", "flush a file at this many uncompressed bytes")
+	f.DurationVar(&flushInterval, "flush-interval", 10*time.Second, "flush files this old")
+	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "how long after an hour its marks must pass for it to be sealed")
+	f.BoolVar(&compact, "compact", true, "compact sealed hours of the ingested streams into large files (--compact=false leaves it to 'lakectl compact bronze')")
+	f.StringVar(&compactSize, "compact-size", "128MiB", "size of compacted files")
+	f.DurationVar(&compactEvery, "compact-interval", 5*time.Minute, "how often to look for newly sealed hours to compact")
+	f.StringVar(&spool, "spool-dir", "", "where files are encoded before upload (default: the temp dir)")
+	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit of the Go runtime ($GOMEMLIMIT wins)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	for flag, variable := range map[string]string{
+		"brokers": "LAKECTL_BROKERS", "group": "LAKECTL_GROUP", "topic": "LAKECTL_TOPICS",
+		"instance-id": "LAKECTL_INSTANCE_ID", "session-timeout": "LAKECTL_SESSION_TIMEOUT",
+		"http": "LAKECTL_HTTP", "token": "LAKECTL_TOKEN", "flush-size": "LAKECTL_FLUSH_SIZE",
+		"flush-interval": "LAKECTL_FLUSH_INTERVAL", "grace": "LAKECTL_GRACE", "compact": "LAKECTL_COMPACT",
+		"compact-size": "LAKECTL_COMPACT_SIZE", "compact-interval": "LAKECTL_COMPACT_INTERVAL",
+		"spool-dir": "LAKECTL_SPOOL_DIR", "log-level": "LAKECTL_LOG_LEVEL",
+	} {
+		bindEnv(f, flag, variable)
+	}
 	// Testing only, hidden: shifts the clock that stamps ingest times and sealing
 	// marks. A run with a negative offset puts events into past ingest hours; a later
 	// run with the real clock then seals them, so end-to-end tests and the demo
 	// exercise the real sealing code without waiting an hour.
-	f.DurationVar(&clockOffset, "clock-offset", envDuration("LAKECTL_CLOCK_OFFSET", 0), "testing: shift the ingest clock by this much (e.g. -2h)")
+	f.DurationVar(&clockOffset, "clock-offset", 0, "testing: shift the ingest clock by this much (e.g. -2h)")
+	bindEnv(f, "clock-offset", "LAKECTL_CLOCK_OFFSET")
 	f.MarkHidden("clock-offset")
 	return cmd
 }
@@ -160,30 +176,6 @@ func ingestLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
-// envOr returns the variable's value, or def when it is unset or empty.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// envList splits a comma-separated variable; nil when unset.
-func envList(name string) []string {
-	v := os.Getenv(name)
-	if v == "" {
-		return nil
-	}
-	return strings.Split(v, ",")
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
 }
 
 // parseBytes reads sizes like 134217728, 128MiB, 64MB or 512KiB.

@@ -87,9 +87,9 @@ func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) 
 	}
 }
 
-// pipelineFlag adds --pipeline to a service command.
+// pipelineFlag adds --pipeline to a command that also runs without a pipeline.
 func pipelineFlag(cmd *cobra.Command, dir *string) {
-	cmd.Flags().StringVarP(dir, "pipeline", "p", "", "pipeline directory or lakectl.yaml to read settings from (default $LAKECTL_PIPELINE, else ./lakectl.yaml if present); flags and LAKECTL_* override it")
+	cmd.Flags().StringVarP(dir, "pipeline", "p", "", "pipeline directory or its lakectl.yaml (default $LAKECTL_PIPELINE, else ./lakectl.yaml when present); flags and LAKECTL_* override its settings")
 }
 
 // absPath makes a relative lake path absolute against the working directory, so that

@@ -15,12 +15,13 @@ func newInitCmd() *cobra.Command {
 		Long: `Write a working example pipeline into DIR: lakectl.yaml with a local lake, the
 events stream, the Silver contract of the generator's events (event_id, user_id,
 event_type, amount, timestamp) enriched with the user's country and plan, and
-reference/users.csv. DIR must not hold a lakectl.yaml already.`,
+reference/users.csv. DIR must not hold a lakectl.yaml already. Commands run in DIR
+(or with --pipeline DIR, or LAKECTL_PIPELINE=DIR) use it.`,
 		Example: `  lakectl init demo && cd demo
   lakectl ref load users
-  lakectl ingest --lake lake --http :8080 &   # then:
-  lakectl gen --count 100000 --url http://localhost:8080/v1/streams/events/events
-  lakectl run silver --pending
+  lakectl ingest --http 127.0.0.1:8080 --brokers= &   # HTTP only: the file names a Kafka at localhost:9092
+  lakectl gen --count 100000 --url http://127.0.0.1:8080/v1/streams/events/events
+  lakectl run silver --hour "$(date -u +%Y-%m-%dT%H)" --force   # or --pending once the hour is sealed
   lakectl query "SELECT country, count(*) FROM silver.events GROUP BY ALL"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -36,11 +36,16 @@ func newQueryCmd() *cobra.Command {
 		Long: `Run SQL in DuckDB with every table of the pipeline registered as a view over its
 current snapshot (or --as-of a version or time): bronze.<stream>, silver.<table>,
 quarantine.<table>, ref.<name>, gold.<model> (models/*.sql) and views.<name>
-(views/*.sql). Without SQL on a terminal, an interactive prompt: end statements
-with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.`,
+(views/*.sql). The SQL is the argument, or else read from stdin when stdin is not a
+terminal; on a terminal, without SQL, an interactive prompt: end statements with ;,
+.tables lists the tables, .quit (or Ctrl-D) leaves.
+
+--format table aligns columns for reading; csv has a header line; json prints one
+object per row and line, with decimals as exact JSON numbers and times in RFC 3339.`,
 		Example: `  lakectl query "SELECT count(*), count(DISTINCT event_id) FROM silver.events"
   lakectl query "SELECT reason, count(*) FROM quarantine.events GROUP BY ALL" --format csv
-  lakectl query "SELECT count(*) FROM silver.events" --as-of 2026-11-21T08:00:00Z`,
+  lakectl query "SELECT count(*) FROM silver.events" --as-of 2026-11-21T08:00:00Z
+  lakectl query --format json < report.sql`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -55,7 +60,7 @@ with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.`,
 			if err != nil {
 				return err
 			}
-			sess, err := engine.Open(ctx, engine.Config{MemoryLimit: env.p.DuckDB.MemoryLimit, Threads: env.p.DuckDB.Threads, TempDir: env.p.DuckDB.TempDir, Logger: env.log})
+			sess, err := env.session(ctx)
 			if err != nil {
 				return err
 			}
@@ -64,18 +69,19 @@ with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
-				return runQuery(ctx, sess, args[0], format, cmd.OutOrStdout())
+			if len(args) == 0 && isTerminal(os.Stdin) {
+				return prompt(ctx, sess, tables, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
-			if st, err := os.Stdin.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-				return usageErrorf(`give the SQL as an argument: lakectl query "SELECT ..."`, "no SQL given")
+			query, err := querySQL(args, cmd.InOrStdin())
+			if err != nil {
+				return err
 			}
-			return prompt(ctx, sess, tables, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return withCatalogHint(runQuery(ctx, sess, query, format, cmd.OutOrStdout()), tables)
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
-	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339)")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339, or a date meaning its midnight UTC) (default: the latest)")
 	return cmd
 }
 
@@ -138,8 +144,11 @@ func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, a
 			fmt.Fprintf(warn, "note: %s.%s left out: %v\n", e.schema, e.name, err)
 			continue
 		}
+		if errors.Is(err, lake.ErrVersionNotFound) {
+			return nil, hinted(err, "give --as-of a time at or before now, or a version that the tables have")
+		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", e.root, err)
+			return nil, withTableHint(err)
 		}
 		if err := sess.RegisterTable(ctx, e.schema, e.name, snap, engine.TableFiles(t, env.cache)); err != nil {
 			return nil, err
@@ -147,6 +156,34 @@ func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, a
 		names = append(names, fmt.Sprintf("%s.%s (v%d)", e.schema, e.name, snap.Version))
 	}
 	return names, nil
+}
+
+// querySQL is the SQL to run: the argument, or all of stdin.
+func querySQL(args []string, stdin io.Reader) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	b, err := io.ReadAll(stdin)
+	if err != nil {
+		return "", fmt.Errorf("read SQL from stdin: %w", err)
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", usageErrorf(`give the SQL as an argument, lakectl query "SELECT ...", or on stdin`, "no SQL given")
+	}
+	return string(b), nil
+}
+
+// withCatalogHint lists the registered tables under an error about a table DuckDB
+// does not know: the usual cause is a name that is not in the pipeline, or a table
+// that nothing has written yet.
+func withCatalogHint(err error, tables []string) error {
+	if err == nil || !strings.Contains(err.Error(), "Catalog Error") {
+		return err
+	}
+	if len(tables) == 0 {
+		return hinted(err, "no table of the pipeline has been written yet")
+	}
+	return hinted(err, "the tables are "+strings.Join(tables, ", "))
 }
 
 // runQuery runs user SQL as written and prints its result.
@@ -196,7 +233,7 @@ func newPrinter(format string, w io.Writer, cols []string) *printer {
 		p.cw = csv.NewWriter(w)
 		p.cw.Write(cols)
 	case "table":
-		p.tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		p.tw = newTabWriter(w)
 		fmt.Fprintln(p.tw, strings.Join(cols, "\t"))
 	}
 	return p

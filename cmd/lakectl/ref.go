@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/silver"
 )
@@ -45,7 +44,7 @@ replacing what it held. FILE defaults to the file that lakectl.yaml declares for
 				return usageErrorf("give the file: lakectl ref load "+name+" FILE, or declare it under reference: in "+env.p.File,
 					"no reference table %q in %s", name, env.p.File)
 			}
-			sess, err := engine.Open(ctx, engine.Config{MemoryLimit: env.p.DuckDB.MemoryLimit, Threads: env.p.DuckDB.Threads, TempDir: env.p.DuckDB.TempDir, Logger: env.log})
+			sess, err := env.session(ctx)
 			if err != nil {
 				return err
 			}

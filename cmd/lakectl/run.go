@@ -7,10 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/silver"
 )
 
 // newRunCmd groups the one-shot jobs: `lakectl run silver`, and `run gold` beside it.
@@ -30,8 +32,14 @@ type pipelineFlags struct {
 }
 
 func (f *pipelineFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.dir, "pipeline", "p", "", "pipeline directory or lakectl.yaml (default $LAKECTL_PIPELINE, else .)")
+	cmd.Flags().StringVarP(&f.dir, "pipeline", "p", "", "pipeline directory or its lakectl.yaml (default $LAKECTL_PIPELINE, else the working directory)")
 	f.ov.Register(cmd.Flags())
+	// The pipeline loader reads these variables itself (flag > variable > file); the
+	// help names them the way bindEnv does on the other commands.
+	fl := cmd.Flags()
+	fl.Lookup("lake").Usage = lakeUsage + " ($LAKECTL_LAKE)"
+	fl.Lookup("memory-limit").Usage = "DuckDB memory limit, e.g. 4GiB; overrides duckdb.memory_limit ($LAKECTL_DUCKDB_MEMORY_LIMIT)"
+	fl.Lookup("threads").Usage = "DuckDB threads; overrides duckdb.threads ($LAKECTL_DUCKDB_THREADS)"
 }
 
 // pipelineEnv is what a pipeline command works with.
@@ -56,4 +64,27 @@ func (f *pipelineFlags) open(ctx context.Context, readOnly bool) (*pipelineEnv, 
 		return nil, err
 	}
 	return &pipelineEnv{p: p, store: store, cache: cache.New(store, p.Store.CacheDir, 0), log: log}, nil
+}
+
+// job is the Silver job over the pipeline; hook is nil outside crash tests.
+func (e *pipelineEnv) job(hook func(string)) *silver.Job {
+	return silver.NewJob(silver.Config{Store: e.store, Pipeline: e.p, Cache: e.cache, Logger: e.log, Hook: hook})
+}
+
+// session opens a DuckDB session with the pipeline's duckdb: settings.
+func (e *pipelineEnv) session(ctx context.Context) (*engine.Session, error) {
+	d := e.p.DuckDB
+	return engine.Open(ctx, engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: e.log})
+}
+
+// silverTables returns args, or every Silver table of the pipeline.
+func (e *pipelineEnv) silverTables(args []string) []string {
+	if len(args) > 0 {
+		return args
+	}
+	var out []string
+	for _, t := range e.p.Silver {
+		out = append(out, t.Name)
+	}
+	return out
 }

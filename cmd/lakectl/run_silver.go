@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,8 +35,9 @@ that reaches such an hour processes every hour before it, then stops with one li
 on stderr naming the open hour, and exits 0; it exits 1 only when the first hour of
 the range is open, since then it did nothing.`,
 		Example: `  lakectl run silver --hour 2026-11-21T08
-  lakectl run silver events --pending
-  lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23`,
+  lakectl run silver events --pending --json
+  lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23
+  lakectl run silver --hour "$(date -u +%Y-%m-%dT%H)" --force   # the current, open hour`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			hours, err := hourFlags(cmd, hour, from, to, pending)
@@ -48,16 +48,11 @@ the range is open, since then it did nothing.`,
 			if err != nil {
 				return err
 			}
-			tables := args
-			if len(tables) == 0 {
-				for _, t := range env.p.Silver {
-					tables = append(tables, t.Name)
-				}
-			}
+			tables := env.silverTables(args)
 			if len(tables) == 0 {
 				return usageErrorf("declare one under silver: in "+env.p.File, "no silver tables in %s", env.p.File)
 			}
-			job := silver.NewJob(silver.Config{Store: env.store, Pipeline: env.p, Cache: env.cache, Logger: env.log, Hook: killHook()})
+			job := env.job(killHook())
 			out := cmd.OutOrStdout()
 			for _, table := range tables {
 				todo := hours
@@ -95,6 +90,11 @@ the range is open, since then it did nothing.`,
 						table, unsealed.Hour, unsealed.Done)
 					continue
 				}
+				if errors.As(err, &unsealed) {
+					// silver's own hint points at table show; status is where sealing is.
+					return hinted(err, "an hour is sealed once every source has committed past its end plus the grace; "+
+						"lakectl status shows how far each is; --force processes what is there now")
+				}
 				if err != nil {
 					return err
 				}
@@ -109,7 +109,7 @@ the range is open, since then it did nothing.`,
 	f.StringVar(&from, "from", "", "first ingest hour of a backfill")
 	f.StringVar(&to, "to", "", "last ingest hour of a backfill (inclusive)")
 	f.BoolVar(&force, "force", false, "process an hour that is not sealed yet (it is processed again once sealed)")
-	f.BoolVar(&jsonOut, "json", false, "print each hour's summary as JSON")
+	f.BoolVar(&jsonOut, "json", false, "print each hour's summary as one JSON object per line")
 	return cmd
 }
 
@@ -173,7 +173,7 @@ func parseHourFlag(flag, v string) (bronze.Hour, error) {
 
 func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 	if asJSON {
-		json.NewEncoder(w).Encode(s)
+		writeJSONLine(w, s)
 		return
 	}
 	if s.Skipped {
@@ -201,8 +201,7 @@ type progress struct {
 }
 
 func newProgress(f *os.File, many bool) *progress {
-	st, err := f.Stat()
-	return &progress{w: f, on: many && err == nil && st.Mode()&os.ModeCharDevice != 0}
+	return &progress{w: f, on: many && isTerminal(f)}
 }
 
 func (p *progress) show(done, total int, what string) {

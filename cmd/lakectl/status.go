@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
@@ -16,8 +14,7 @@ import (
 
 func newStatusCmd() *cobra.Command {
 	var (
-		lakeURL string
-		dir     string
+		lf      lakeFlags
 		streams []string
 		brokers []string
 		grace   time.Duration
@@ -26,7 +23,12 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours",
-		Long: `With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
+		Long: `Show each Bronze table: its version, files and rows, its last commit, the time
+through which it is sealed and the last sealed ingest hour; then each source
+(Kafka partition or HTTP) with its next offset, its sealing mark and, with
+--brokers, its lag. Only reads: read-only credentials are enough.
+
+With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
 $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		Example: `  lakectl status --lake ./lake
@@ -36,13 +38,16 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			fl := cmd.Flags()
-			p, err := findPipeline(dir, pipeline.Overrides{Store: absPath(changed(fl, "lake", lakeURL))})
+			p, err := lf.pipeline(cmd, pipeline.Overrides{})
+			if err != nil {
+				return err
+			}
+			lakeURL, err := lf.lakeURL(p)
 			if err != nil {
 				return err
 			}
 			graceOf := func(string) time.Duration { return grace }
 			if p != nil {
-				lakeURL = p.Store.OpenURL()
 				if fromFile(fl, "grace", "LAKECTL_GRACE") {
 					graceOf = func(stream string) time.Duration {
 						if s := p.Stream(stream); s != nil {
@@ -52,12 +57,9 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 					}
 				}
 			}
-			if lakeURL == "" {
-				return usageErrorf("give --lake URL (or $LAKECTL_LAKE), or --pipeline DIR with a lakectl.yaml", "no lake to show")
-			}
 			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
 			if err != nil {
-				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+				return err
 			}
 			discovered := len(streams) == 0
 			if discovered {
@@ -77,11 +79,9 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 				out = append(out, st)
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			w := newTabWriter(cmd.OutOrStdout())
 			fmt.Fprintln(w, "BRONZE\tVERSION\tFILES\tROWS\tLAST COMMIT\tSEALED THROUGH\tLAST SEALED HOUR")
 			for _, st := range out {
 				sealed, last := "-", "-"
@@ -97,7 +97,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			w = tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			w = newTabWriter(cmd.OutOrStdout())
 			fmt.Fprintln(w, "\nSTREAM\tSOURCE\tNEXT OFFSET\tSEALED THROUGH (MARK)\tLAG")
 			for _, st := range out {
 				for _, p := range st.Partitions {
@@ -118,11 +118,12 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
-	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default all Bronze tables)")
-	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers, to show each partition's lag (optional)")
-	f.DurationVar(&grace, "grace", envDuration("LAKECTL_GRACE", bronze.DefaultGrace), "grace after an hour before it counts as sealed")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
-	pipelineFlag(cmd, &dir)
+	lf.register(cmd)
+	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default: every Bronze table)")
+	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers, to show each partition's lag (default: no lag)")
+	bindEnv(f, "brokers", "LAKECTL_BROKERS")
+	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	bindEnv(f, "grace", "LAKECTL_GRACE")
+	f.BoolVar(&asJSON, "json", false, "print one JSON array of the Bronze tables instead of tables")
 	return cmd
 }

@@ -88,10 +88,3 @@ func writeHistoryText(w io.Writer, rows []historyRow) error {
 	}
 	return tw.Flush()
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -20,7 +20,7 @@ func openTable(ctx context.Context, url string, readOnly bool) (*lake.Table, err
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := stores.Open(ctx, url, stores.Options{Logger: logger, ReadOnly: readOnly})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", url, err)
+		return nil, err // stores.Open names the URL
 	}
 	return lake.NewTable(store, "", lake.WithName(url), lake.WithLogger(logger)), nil
 }
@@ -70,6 +70,8 @@ func withTableHint(err error) error {
 			"use an engine that supports %s (Spark, delta-rs) for this table", unsupported.Feature))
 	case errors.Is(err, lake.ErrNoTable):
 		return hinted(err, "give the table's own directory or prefix: the one that holds _delta_log")
+	case errors.Is(err, lake.ErrVersionNotFound):
+		return hinted(err, "lakectl table history URL lists the versions and their times")
 	}
 	return err
 }

@@ -36,17 +36,17 @@ txns (appId -> latest version).`,
 			at := snapshotSelector{}
 			if cmd.Flags().Changed("version") {
 				if version < 0 {
-					return fmt.Errorf("--version %d: a version is not negative", version)
+					return usageErrorf("versions count from 0; lakectl table history lists them", "--version %d: a version is not negative", version)
 				}
 				at.version = &version
 			}
 			if asOf != "" {
 				if at.version != nil {
-					return fmt.Errorf("--version and --as-of: give one of them")
+					return usageErrorf("--version picks a version by number, --as-of by time", "--version and --as-of: give one of them")
 				}
 				t, err := parseAsOf(asOf)
 				if err != nil {
-					return err
+					return usageErrorf("lakectl table history URL lists the commit times", "%v", err)
 				}
 				at.asOf = &t
 			}
@@ -64,8 +64,8 @@ txns (appId -> latest version).`,
 			return view.writeText(cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().Int64Var(&version, "version", 0, "show the table at this version")
-	cmd.Flags().StringVar(&asOf, "as-of", "", "show the newest version committed at or before this time (RFC 3339 or YYYY-MM-DD)")
+	cmd.Flags().Int64Var(&version, "version", 0, "show the table at this version (default: the latest)")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "show the newest version committed at or before this time (RFC 3339, or YYYY-MM-DD meaning its midnight UTC)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object instead of a summary")
 	return cmd
 }

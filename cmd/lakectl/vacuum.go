@@ -25,6 +25,7 @@ func newVacuumCmd() *cobra.Command {
 		retain string
 		dryRun bool
 		force  bool
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "vacuum URL",
@@ -32,9 +33,10 @@ func newVacuumCmd() *cobra.Command {
 		Long: `Delete the files of a Delta table that no version within the retention period
 references: data files removed more than --retain ago (or never committed and older
 than that), and JSON commits older than both the retention and the newest checkpoint.
-It prints every file it deletes, or with --dry-run would delete, and a total.`,
+It prints every file it deletes, or with --dry-run would delete, and a total; --json
+prints one object: dryRun, files (key and size each), dataFiles, logFiles, bytes.`,
 		Example: `  lakectl vacuum ./lake/silver/events --dry-run
-  lakectl vacuum s3://lake/bronze/events --retain 72h`,
+  lakectl vacuum s3://lake/bronze/events --retain 7d --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			retention, err := parseRetention(retain)
@@ -55,12 +57,16 @@ It prints every file it deletes, or with --dry-run would delete, and a total.`,
 			if err != nil {
 				return withTableHint(fmt.Errorf("vacuum %s: %w", args[0], err))
 			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), newVacuumView(res, dryRun))
+			}
 			return writeVacuumText(cmd.OutOrStdout(), res, dryRun)
 		},
 	}
 	cmd.Flags().StringVar(&retain, "retain", defaultRetention, "keep files needed by versions newer than this (a Go duration, or days as 7d)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted, delete nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "allow a retention shorter than 1h (no writer may be running)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object instead of a line per file")
 	return cmd
 }
 
@@ -82,6 +88,29 @@ func parseRetention(s string) (time.Duration, error) {
 		d = time.Nanosecond
 	}
 	return d, nil
+}
+
+// vacuumView is the JSON form of `vacuum`; keys are relative to the table root.
+type vacuumView struct {
+	DryRun    bool             `json:"dryRun"`
+	Files     []vacuumViewFile `json:"files"`
+	DataFiles int              `json:"dataFiles"`
+	LogFiles  int              `json:"logFiles"`
+	Bytes     int64            `json:"bytes"`
+}
+
+type vacuumViewFile struct {
+	Key  string `json:"key"`
+	Size int64  `json:"size"`
+}
+
+func newVacuumView(res lake.VacuumResult, dryRun bool) vacuumView {
+	v := vacuumView{DryRun: dryRun, Files: []vacuumViewFile{}, DataFiles: res.DataFiles, LogFiles: res.LogFiles}
+	for _, f := range res.Files {
+		v.Files = append(v.Files, vacuumViewFile{Key: f.Key, Size: f.Size})
+		v.Bytes += f.Size
+	}
+	return v
 }
 
 // writeVacuumText prints one line per file, then the total; keys are relative to the

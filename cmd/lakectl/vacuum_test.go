@@ -29,6 +29,23 @@ func TestVacuum(t *testing.T) {
 		}
 	})
 
+	t.Run("dry run as JSON lists the same files", func(t *testing.T) {
+		var view vacuumView
+		if err := json.Unmarshal([]byte(mustLakectl(t, "vacuum", e.dir, "--dry-run", "--json")), &view); err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		var bytes int64
+		for _, f := range view.Files {
+			keys = append(keys, f.Key)
+			bytes += f.Size
+		}
+		slices.Sort(keys)
+		if !view.DryRun || !slices.Equal(keys, sorted(expired)) || view.DataFiles != len(expired) || view.Bytes != bytes || bytes == 0 {
+			t.Errorf("vacuum --dry-run --json: %+v, want a dry run of %q with their total size", view, sorted(expired))
+		}
+	})
+
 	t.Run("a longer retention keeps everything", func(t *testing.T) {
 		retain := fmt.Sprintf("%dd", int(fixtureStart/(24*time.Hour))+1)
 		out := mustLakectl(t, "vacuum", e.dir, "--dry-run", "--retain", retain)

@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -32,33 +34,50 @@ func (e verifyFailed) Hint() string {
 
 func newVerifyBronzeCmd() *cobra.Command {
 	var (
-		lakeURL, stream string
-		brokers         []string
-		timeout         time.Duration
+		lf      lakeFlags
+		stream  string
+		brokers []string
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "bronze",
 		Short: "Check that every ingested Kafka offset is in Bronze exactly once",
-		Long: `bronze reads the offset ledger of a Bronze table and, for each Kafka partition, the
+		Long: `Read the offset ledger of a Bronze table and, for each Kafka partition, the
 broker's records from the first ingested offset to the ledger's version, and checks
 that each is in Bronze exactly once with the same payload (and that HTTP sequence
 numbers are gapless and unique). It prints a JSON report and exits non-zero on any
-gap, duplicate or mismatch.`,
-		Example: `  lakectl verify bronze --lake ./lake --stream events --brokers 127.0.0.1:9092`,
-		Args:    cobra.NoArgs,
+gap, duplicate or mismatch.
+
+With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
+directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is given.`,
+		Example: `  lakectl verify bronze --lake ./lake --stream events --brokers 127.0.0.1:9092
+  lakectl verify bronze --stream events        # in a pipeline directory: HTTP sequences and the ledger`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
-			if err != nil {
-				return fmt.Errorf("open lake %s: %w", lakeURL, err)
+			if stream == "" {
+				return usageErrorf("lakectl status lists the streams", "give --stream, the stream whose Bronze table to verify")
 			}
-			rep, err := bronze.Verify(ctx, bronze.VerifyConfig{Store: store, Stream: stream, Brokers: brokers, Timeout: timeout})
+			p, err := lf.pipeline(cmd, pipeline.Overrides{})
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(rep); err != nil {
+			lakeURL, err := lf.lakeURL(p)
+			if err != nil {
+				return err
+			}
+			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			rep, err := bronze.Verify(ctx, bronze.VerifyConfig{Store: store, Stream: stream, Brokers: brokers, Timeout: timeout})
+			if errors.Is(err, lake.ErrNoTable) {
+				return hinted(err, "lakectl status lists the streams that have a Bronze table in "+lakeURL)
+			}
+			if err != nil {
+				return err
+			}
+			if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
 				return err
 			}
 			if !rep.OK {
@@ -68,11 +87,10 @@ gap, duplicate or mismatch.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&lakeURL, "lake", envOr("LAKECTL_LAKE", ""), "lake URL")
-	f.StringVar(&stream, "stream", "", "stream (Bronze table bronze/<stream>)")
-	f.StringSliceVar(&brokers, "brokers", envList("LAKECTL_BROKERS"), "Kafka seed brokers to verify against (none: check the ledger only)")
+	lf.register(cmd)
+	f.StringVar(&stream, "stream", "", "the stream to verify: Bronze table bronze/<stream> (required)")
+	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers to verify against (default: none, check the ledger only)")
+	bindEnv(f, "brokers", "LAKECTL_BROKERS")
 	f.DurationVar(&timeout, "timeout", 2*time.Minute, "bound on reading the broker")
-	cmd.MarkFlagRequired("lake")
-	cmd.MarkFlagRequired("stream")
 	return cmd
 }

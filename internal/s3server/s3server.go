@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake/s3"
 	"github.com/minio/minio-go/v7"
 )
@@ -165,10 +166,8 @@ func (s *Server) makeBucket(ctx context.Context) error {
 		if err == nil || minio.ToErrorResponse(err).StatusCode != http.StatusServiceUnavailable {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
+		if serr := wait.Sleep(ctx, 100*time.Millisecond); serr != nil {
+			return fmt.Errorf("%w (last error: %w)", serr, err)
 		}
 	}
 }

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/lakectl/lakectl/pipeline"
+)
+
+// lakeUsage is the help of --lake, the same on every command that takes it.
+const lakeUsage = "lake URL: a directory, file:///path or s3://bucket/prefix; overrides the pipeline's store"
+
+// noLakeHint is what to do when a command has no lake to work on.
+const noLakeHint = "give --lake URL (or $LAKECTL_LAKE), or --pipeline DIR with a lakectl.yaml"
+
+// lakeFlags are --lake and --pipeline of the commands that run from flags alone or
+// from a pipeline: ingest, status, compact bronze and verify bronze.
+type lakeFlags struct {
+	url, dir string
+}
+
+func (f *lakeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.url, "lake", "", lakeUsage)
+	bindEnv(cmd.Flags(), "lake", "LAKECTL_LAKE")
+	pipelineFlag(cmd, &f.dir)
+}
+
+// pipeline loads the pipeline when one was asked for or the working directory holds
+// one, else returns nil. ov carries the command's other flags that lakectl.yaml
+// also sets; --lake is added here.
+func (f *lakeFlags) pipeline(cmd *cobra.Command, ov pipeline.Overrides) (*pipeline.Pipeline, error) {
+	ov.Store = absPath(changed(cmd.Flags(), "lake", f.url))
+	return findPipeline(f.dir, ov)
+}
+
+// lakeURL returns the lake to open: the pipeline's store, which already holds
+// --lake and $LAKECTL_LAKE over the file, or without a pipeline --lake itself.
+func (f *lakeFlags) lakeURL(p *pipeline.Pipeline) (string, error) {
+	u := f.url
+	if p != nil {
+		u = p.Store.OpenURL()
+	}
+	if u == "" {
+		return "", usageErrorf(noLakeHint, "no lake given")
+	}
+	return u, nil
+}
