@@ -222,7 +222,7 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunO
 	if !r.sealed {
 		r.appID = partialAppID(c.Table.Name, h)
 	}
-	if r.ssnap, err = latestOrNil(ctx, r.silver); err != nil {
+	if r.ssnap, err = latestOwned(ctx, r.silver); err != nil {
 		return r.sum, err
 	}
 	if r.done(r.ssnap) {
@@ -260,6 +260,25 @@ func (r *run) done(snap *lake.Snapshot) bool {
 	}
 	v, ok := snap.TxnVersion(r.appID)
 	return ok && !r.sealed && v >= r.bsnap.Version
+}
+
+// latestOwned loads a table that the job writes (Silver or quarantine). Its txns are
+// the record of which hours and replays are done, so a table whose txn retention could
+// expire one is refused: an expired marker would process an hour a second time.
+func latestOwned(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
+	snap, err := latestOrNil(ctx, t)
+	if err != nil || snap == nil {
+		return snap, err
+	}
+	r, err := snap.TxnRetention()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t, err)
+	}
+	if r.All > 0 || (len(r.Prefixes) > 0 && r.Prefixed > 0) {
+		return nil, fmt.Errorf("%s: table properties %s or %s would expire the txn markers that record processed hours; remove them",
+			t, lake.PropSetTransactionRetention, lake.PropTxnRetentionPrefixes)
+	}
+	return snap, nil
 }
 
 func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {

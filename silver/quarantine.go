@@ -51,7 +51,7 @@ func (r *run) quarantine(ctx context.Context) error {
 		return nil
 	}
 	qt := lake.NewTable(r.j.cfg.Store, QuarantineRoot(r.c.Table.Name), lake.WithLogger(r.j.log))
-	qsnap, err := latestOrNil(ctx, qt)
+	qsnap, err := latestOwned(ctx, qt)
 	if err != nil {
 		return err
 	}

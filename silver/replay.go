@@ -96,7 +96,7 @@ func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Sum
 
 func (j *Job) replayOnce(ctx context.Context, c *Contract, opts ReplayOptions) (Summary, error) {
 	qt := lake.NewTable(j.cfg.Store, QuarantineRoot(c.Table.Name), lake.WithLogger(j.log))
-	qsnap, err := latestOrNil(ctx, qt)
+	qsnap, err := latestOwned(ctx, qt)
 	if err != nil || qsnap == nil {
 		return Summary{Table: c.Table.Name, Version: -1}, err
 	}
