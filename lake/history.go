@@ -84,16 +84,16 @@ func sortedVersions(m map[int64]ObjectInfo) []int64 {
 // later commit could still change the answer), and with ErrVersionExpired when the
 // versions of that time were vacuumed.
 func (t *Table) AsOf(ctx context.Context, at time.Time) (*Snapshot, error) {
-	if now := t.now(); at.After(now) {
-		return nil, fmt.Errorf("load %s as of %s: %w: that time is in the future (now %s)",
-			t, at.UTC().Format(time.RFC3339), ErrVersionNotFound, now.UTC().Format(time.RFC3339))
-	}
 	l, err := t.listLog(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
 	if l.latest() < 0 {
 		return nil, fmt.Errorf("load %s as of %s: %w", t, at.Format(time.RFC3339), ErrNoTable)
+	}
+	if now := t.now(); at.After(now) {
+		return nil, fmt.Errorf("load %s as of %s: %w: that time is in the future (now %s)",
+			t, at.UTC().Format(time.RFC3339), ErrVersionNotFound, now.UTC().Format(time.RFC3339))
 	}
 	// Only versions that can still be rebuilt are candidates: from commit 0 when it is
 	// there, else from the oldest checkpoint.

@@ -151,3 +151,14 @@ func ageAll(t *testing.T, store *mem.Store, at time.Time) {
 		store.SetModTime(o.Key, at)
 	}
 }
+
+// TestAsOfMissingTable: a path with no table says so whatever the time asked for, so
+// that a caller can tell "no table" from "no version yet".
+func TestAsOfMissingTable(t *testing.T) {
+	tbl := lake.NewTable(mem.New(), "nothing")
+	for _, at := range []time.Time{time.Now().Add(-time.Hour), time.Now().Add(time.Hour)} {
+		if _, err := tbl.AsOf(t.Context(), at); !errors.Is(err, lake.ErrNoTable) {
+			t.Errorf("AsOf(%s) on a missing table: err = %v, want ErrNoTable", at.Format(time.RFC3339), err)
+		}
+	}
+}
