@@ -138,7 +138,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	rep := VerifyReport{Stream: cfg.Stream}
 	snap, err := t.Latest(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("verify bronze/%s: %w", cfg.Stream, err)
+		return rep, fmt.Errorf("verify: %w", err) // the error names the table
 	}
 	rep.Version = snap.Version
 	ledger := ReadLedger(snap)

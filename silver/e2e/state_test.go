@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,7 +48,14 @@ type lakeReader struct {
 
 func openLake(t *testing.T, pipelineDir string) *lakeReader {
 	t.Helper()
-	store, err := stores.Open(t.Context(), filepath.Join(pipelineDir, "lake"), stores.Options{ReadOnly: true})
+	return openLakeURL(t, filepath.Join(pipelineDir, "lake"), nil)
+}
+
+// openLakeURL opens the lake at url (a path or s3://...), read-only, with the
+// variables of env (NAME=value) for its configuration.
+func openLakeURL(t *testing.T, url string, env []string) *lakeReader {
+	t.Helper()
+	store, err := stores.Open(t.Context(), url, stores.Options{ReadOnly: true, Getenv: envLookup(env)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +132,37 @@ func (l *lakeReader) silverStates(t *testing.T) []tableState {
 func (l *lakeReader) quarantineState(t *testing.T) tableState {
 	return l.latest(t, silver.QuarantineRoot("events"), `r."partition", r."offset"`,
 		`"reason", "payload", "topic", "partition", "offset", "ingested_at", "bronze_version"`)
+}
+
+// dataFiles lists every Parquet file of the table at root, live or not, relative
+// to root, as the store lists them.
+func (l *lakeReader) dataFiles(t *testing.T, root string) []string {
+	t.Helper()
+	objs, err := l.store.List(t.Context(), root+"/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, root+"/")
+		if strings.HasSuffix(rel, ".parquet") && !strings.HasPrefix(rel, "_delta_log/") {
+			out = append(out, rel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// envLookup is a getenv over env's NAME=value entries, then the process's own.
+func envLookup(env []string) func(string) string {
+	return func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+				return v
+			}
+		}
+		return os.Getenv(name)
+	}
 }
 
 // dataFiles lists every Parquet file under the table's directory, live or not.
