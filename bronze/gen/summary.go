@@ -9,16 +9,19 @@ import (
 // Sent counts acknowledged events; Failed counts events the target did not
 // acknowledge (they may or may not have arrived).
 type Summary struct {
-	Target         string  `json:"target"`
-	Sent           int64   `json:"sent"`
-	UniqueEventIDs int64   `json:"unique_event_ids"`
-	Duplicates     int64   `json:"duplicates"`
-	Late           int64   `json:"late"`
-	Malformed      int64   `json:"malformed"`
-	Failed         int64   `json:"failed"`
-	Bytes          int64   `json:"bytes"`
-	Seconds        float64 `json:"seconds"`
-	EventsPerSec   float64 `json:"events_per_sec"`
+	Target         string `json:"target"`
+	Sent           int64  `json:"sent"`
+	UniqueEventIDs int64  `json:"unique_event_ids"`
+	Duplicates     int64  `json:"duplicates"`
+	Late           int64  `json:"late"`
+	Malformed      int64  `json:"malformed"`
+	Failed         int64  `json:"failed"`
+	// FirstError is why the first unacknowledged event failed, e.g. "HTTP 404: unknown
+	// stream"; empty when every event was acknowledged.
+	FirstError   string  `json:"first_error,omitempty"`
+	Bytes        int64   `json:"bytes"`
+	Seconds      float64 `json:"seconds"`
+	EventsPerSec float64 `json:"events_per_sec"`
 }
 
 // tally builds a Summary from acknowledgements, from any goroutine.
@@ -37,6 +40,9 @@ func (t *tally) ack(kind Kind, id uint64, size int, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil {
+		if t.s.Failed == 0 {
+			t.s.FirstError = err.Error()
+		}
 		t.s.Failed++
 		return
 	}

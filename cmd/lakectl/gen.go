@@ -45,7 +45,7 @@ not acknowledged.`,
 				return perr
 			}
 			if err == nil && sum.Failed > 0 {
-				err = hinted(fmt.Errorf("%d of %d events were not acknowledged", sum.Failed, sum.Failed+sum.Sent),
+				err = hinted(fmt.Errorf("%d of %d events were not acknowledged; the first: %s", sum.Failed, sum.Failed+sum.Sent, sum.FirstError),
 					"see the ingest service's log for why; HTTP ingest with a pipeline accepts only the streams of lakectl.yaml")
 			}
 			return err
