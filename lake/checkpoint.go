@@ -306,7 +306,9 @@ func (t *Table) Checkpoint(ctx context.Context, s *Snapshot) error {
 	if err := t.store.Put(ctx, key, bytes.NewReader(data), int64(len(data))); err != nil {
 		return fmt.Errorf("checkpoint %s v%d: %w", t, s.Version, err)
 	}
-	if lc, ok := t.readLastCheckpoint(ctx); ok && lc.Version >= s.Version {
+	if lc, ok, err := t.readLastCheckpoint(ctx); err != nil {
+		return fmt.Errorf("checkpoint %s v%d: %w", t, s.Version, err)
+	} else if ok && lc.Version >= s.Version {
 		return nil
 	}
 	hint, err := json.Marshal(lastCheckpoint{Version: s.Version, Size: size})

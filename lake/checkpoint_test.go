@@ -3,7 +3,9 @@ package lake_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"sort"
 	"strings"
@@ -262,4 +264,24 @@ func copyStore(t *testing.T, src *mem.Store) *mem.Store {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// TestUnreadableLastCheckpointFailsLoad: _last_checkpoint is optional, but a store that
+// answers its read with an error other than not-found (a missing bucket, rejected
+// credentials) fails the load with that error, rather than logging it and failing
+// the same way on the listing after it.
+func TestUnreadableLastCheckpointFailsLoad(t *testing.T) {
+	denied := errors.New("access denied")
+	store := &failingGet{Store: mem.New(), fail: "_last_checkpoint", err: denied}
+	tbl := lake.NewTable(store, "t")
+	if err := deltatest.Create(t.Context(), tbl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Latest(t.Context()); !errors.Is(err, denied) {
+		t.Errorf("Latest with _last_checkpoint unreadable: %v, want the store's error", err)
+	}
+	store.err = fs.ErrNotExist // absent: fine
+	if _, err := tbl.Latest(t.Context()); err != nil {
+		t.Errorf("Latest without _last_checkpoint: %v", err)
+	}
 }

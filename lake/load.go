@@ -34,7 +34,11 @@ func (t *Table) At(ctx context.Context, version int64) (*Snapshot, error) {
 // complete checkpoint at or below target, and replays the JSON commits after it.
 func (t *Table) load(ctx context.Context, target int64) (*Snapshot, error) {
 	from := int64(0)
-	if lc, ok := t.readLastCheckpoint(ctx); ok && (target < 0 || lc.Version <= target) {
+	lc, ok, err := t.readLastCheckpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", t, err)
+	}
+	if ok && (target < 0 || lc.Version <= target) {
 		from = lc.Version
 	}
 	l, err := t.listLog(ctx, from)

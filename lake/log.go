@@ -133,22 +133,24 @@ type lastCheckpoint struct {
 	Parts   *int64 `json:"parts,omitempty"`
 }
 
-// readLastCheckpoint returns the hint, ok false when there is none or it is unreadable
-// (the hint is an optimisation: a reader must work without it).
-func (t *Table) readLastCheckpoint(ctx context.Context) (lastCheckpoint, bool) {
+// readLastCheckpoint returns the hint, ok false when there is none or it does not
+// parse (the hint is an optimisation: a reader must work without it). A store that
+// cannot be read is an error: the listing that would follow fails the same way, after
+// as many retries again.
+func (t *Table) readLastCheckpoint(ctx context.Context) (lastCheckpoint, bool, error) {
 	data, err := ReadAll(ctx, t.store, t.Key(logDir+lastCheckpointName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return lastCheckpoint{}, false, nil
+	}
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			t.logger.Warn("read _last_checkpoint", "err", err)
-		}
-		return lastCheckpoint{}, false
+		return lastCheckpoint{}, false, err // the store's errors name the key
 	}
 	var lc lastCheckpoint
 	if err := json.Unmarshal(bytes.TrimSpace(data), &lc); err != nil || lc.Version < 0 {
 		t.logger.Warn("parse _last_checkpoint", "err", err)
-		return lastCheckpoint{}, false
+		return lastCheckpoint{}, false, nil
 	}
-	return lc, true
+	return lc, true, nil
 }
 
 // parseCommit decodes a JSON commit: one action per line.

@@ -50,8 +50,19 @@ const (
 // tmpPrefix marks downloads in progress; a new process deletes what a crash left.
 const tmpPrefix = ".tmp-"
 
+// staleTmpAge is how long a temporary file must have gone unwritten before a new
+// process takes it for a crash's leftover. Every command shares the default directory,
+// so a younger one may be another process's download in flight, which writes to it as
+// the bytes arrive.
+const staleTmpAge = time.Hour
+
 // Cache maps object keys of one store to local file paths. It is safe for concurrent
-// use by several goroutines; two processes must not share a directory.
+// use by several goroutines. Several processes may share a directory (every lakectl
+// command uses the default one): downloads are renamed into place whole, and a process
+// deletes only temporary files that have not been written for an hour. Pins are per
+// process, though: once the directory is full, one process may evict a file that
+// another has acquired but not yet opened, so processes that run at once over large
+// lakes should be given directories of their own.
 type Cache struct {
 	store    lake.Store
 	local    lake.LocalStore // set when store has its own local files
@@ -329,8 +340,8 @@ func (c *Cache) remove(names []string) {
 // loadIndex creates the directory and, once per Cache, indexes the files a previous
 // process left, least recently downloaded last. Hits are not written to disk (a
 // syscall per read for an ordering hint), so after a restart the LRU order is the
-// download order. Leftover temporary files are deleted: they are downloads that a crash
-// interrupted.
+// download order. Temporary files unwritten for staleTmpAge are deleted: downloads
+// that a crash interrupted.
 func (c *Cache) loadIndex() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -356,7 +367,9 @@ func (c *Cache) scanLocked() error {
 			continue
 		}
 		if strings.HasPrefix(de.Name(), tmpPrefix) {
-			os.Remove(filepath.Join(c.dir, de.Name()))
+			if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > staleTmpAge {
+				os.Remove(filepath.Join(c.dir, de.Name()))
+			}
 			continue
 		}
 		if !isFileName(de.Name()) {

@@ -283,6 +283,9 @@ func TestNewProcessRebuildsIndex(t *testing.T) {
 	if err := os.WriteFile(crashed, []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chtimes(crashed, old, old); err != nil {
+		t.Fatal(err)
+	}
 
 	// A new process with room for two: it keeps b and c, drops a and the leftover.
 	second := New(store, dir, 250)
@@ -356,3 +359,41 @@ func dirNames(t *testing.T, dir string) []string {
 
 // runtimeYield lets other goroutines run while a test polls a condition.
 func runtimeYield() { time.Sleep(time.Millisecond) }
+
+// TestSecondProcessKeepsDownloadsInFlight: two processes share the default cache
+// directory (every lakectl command of a user uses it). A process that starts and
+// indexes the directory must not delete the temporary file of a download another
+// process is writing, or that download fails at its rename.
+func TestSecondProcessKeepsDownloadsInFlight(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	slow := &countingStore{Store: mem.New(), failMid: true, midway: make(chan struct{})}
+	put(t, slow, "t/a.parquet", 1000)
+	first := New(slow, dir, 1<<20)
+	done := make(chan error)
+	go func() {
+		_, err := first.Path(ctx, "t/a.parquet")
+		done <- err
+	}()
+	for len(dirNames(t, dir)) == 0 { // the first process is half way through
+		runtimeYield()
+	}
+	other := &countingStore{Store: mem.New()}
+	put(t, other, "t/b.parquet", 100)
+	second := New(other, dir, 1<<20)
+	if _, err := second.Path(ctx, "t/b.parquet"); err != nil {
+		t.Fatal(err)
+	}
+	names := dirNames(t, dir)
+	inFlight := 0
+	for _, n := range names {
+		if strings.HasPrefix(n, tmpPrefix) {
+			inFlight++
+		}
+	}
+	close(slow.midway)
+	<-done // the half reader fails this download whatever happens; the file is what counts
+	if inFlight != 1 {
+		t.Errorf("after a second process indexed the directory: %v; want the first process's download still there", names)
+	}
+}

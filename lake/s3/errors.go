@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/minio/minio-go/v7"
@@ -51,6 +52,12 @@ func classify(ctx context.Context, op, key string, err error) error {
 	case resp.StatusCode == http.StatusConflict && op == opPutIfAbsent:
 		// Another conditional write to the key is in flight; its outcome decides ours.
 		return lake.Transient(wrapped)
+	case resp.Code == "NoSuchBucket":
+		return &configError{err: wrapped, hint: fmt.Sprintf("bucket %q does not exist at this endpoint: create it, or fix the bucket in the lake URL (s3://BUCKET/prefix) or %s", resp.BucketName, EnvEndpointS3)}
+	case credentialCodes[resp.Code]:
+		return &configError{err: wrapped, hint: fmt.Sprintf("the server rejected the credentials: check %s and %s (and %s if you use one)", EnvAccessKey, EnvSecretKey, EnvSessionToken)}
+	case resp.Code == "AccessDenied" || (resp.StatusCode == http.StatusForbidden && resp.Code == ""):
+		return &configError{err: wrapped, hint: fmt.Sprintf("check that the credentials in %s and %s may use this bucket and prefix", EnvAccessKey, EnvSecretKey)}
 	case transientCodes[resp.Code], resp.StatusCode >= 500, resp.StatusCode == http.StatusTooManyRequests,
 		resp.StatusCode == http.StatusRequestTimeout:
 		return lake.Transient(wrapped)
@@ -58,10 +65,41 @@ func classify(ctx context.Context, op, key string, err error) error {
 		return wrapped // an answer from the server that retrying will not change
 	case isTLSConfigError(err):
 		return wrapped
+	case isRefused(err):
+		// Still worth retrying (a server restarting), but a hint if it stays so.
+		return lake.Transient(&configError{err: wrapped, hint: fmt.Sprintf("nothing answers at the endpoint: check %s (or the endpoint in the lake URL) and that the server runs", EnvEndpointS3)})
 	case isNetworkError(err):
 		return lake.Transient(wrapped)
 	}
 	return wrapped
+}
+
+// credentialCodes are the answers to requests signed with a key the server does not
+// know, or with the wrong secret.
+var credentialCodes = map[string]bool{
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"TokenRefreshRequired":  true,
+}
+
+// configError is a failure that the user fixes in the configuration, not by trying
+// again: a missing bucket, rejected credentials, an endpoint where nothing listens.
+// cmd/lakectl prints its Hint under the error.
+type configError struct {
+	err  error
+	hint string
+}
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+func (e *configError) Hint() string  { return e.hint }
+
+// isRefused reports a connection refused or a host name that does not resolve.
+func isRefused(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &dnsErr) && dnsErr.IsNotFound)
 }
 
 // isNetworkError reports transport failures: refused or reset connections, timeouts,

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -69,5 +71,38 @@ func TestClassify(t *testing.T) {
 	}
 	if classify(t.Context(), "get", "k", nil) != nil {
 		t.Error("classify(nil) != nil")
+	}
+}
+
+// TestClassifyHints: the failures a user fixes in the configuration carry a hint
+// (which cmd/lakectl prints) naming what to fix; others carry none.
+func TestClassifyHints(t *testing.T) {
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/b/k", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	cases := []struct {
+		err  error
+		hint string // "" for none
+	}{
+		{minio.ErrorResponse{StatusCode: 404, Code: "NoSuchBucket", BucketName: "lake"}, `bucket "lake" does not exist`},
+		{minio.ErrorResponse{StatusCode: 403, Code: "SignatureDoesNotMatch"}, EnvSecretKey},
+		{minio.ErrorResponse{StatusCode: 403, Code: "InvalidAccessKeyId"}, EnvAccessKey},
+		{minio.ErrorResponse{StatusCode: 403, Code: "AccessDenied"}, EnvAccessKey},
+		{minio.ErrorResponse{StatusCode: 403}, EnvAccessKey}, // a HEAD answer has no code
+		{refused, EnvEndpointS3},
+		{minio.ErrorResponse{StatusCode: 404, Code: "NoSuchKey"}, ""},
+		{minio.ErrorResponse{StatusCode: 503, Code: "SlowDown"}, ""},
+	}
+	for _, c := range cases {
+		got := classify(t.Context(), "list", "k", c.err)
+		var h interface{ Hint() string }
+		hint := ""
+		if errors.As(got, &h) {
+			hint = h.Hint()
+		}
+		if (c.hint == "") != (hint == "") || !strings.Contains(hint, c.hint) {
+			t.Errorf("classify(%v): hint %q, want one containing %q", c.err, hint, c.hint)
+		}
+	}
+	if got := classify(t.Context(), "get", "k", refused); !lake.IsTransient(got) {
+		t.Errorf("connection refused: %v, want transient still", got)
 	}
 }

@@ -1,7 +1,9 @@
 // Package e2e proves the Silver job end to end through real processes: `lakectl
 // init`, `ref load`, `dev kafka`, `ingest`, `gen`, then `run silver --pending` (run
 // twice, run concurrently, killed with SIGKILL at named points and at random times),
-// checked with `lakectl query` and by reading every Silver version.
+// checked with `lakectl query` and by reading every Silver version. TestSilverOnS3
+// runs the same flow (ingest over HTTP) with the lake on MinIO and versitygw, and
+// TestS3ConfigErrors the errors of a wrong secret, a missing bucket and a dead endpoint.
 //
 // Sealing needs time to pass. The test does not wait for it and does not --force:
 // ingest runs with its hidden --clock-offset, so the events land in ingest hours
