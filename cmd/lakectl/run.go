@@ -63,7 +63,11 @@ func (f *pipelineFlags) open(ctx context.Context, readOnly bool) (*pipelineEnv, 
 	if err != nil {
 		return nil, err
 	}
-	return &pipelineEnv{p: p, store: store, cache: cache.New(store, p.Store.CacheDir, 0), log: log}, nil
+	dir := p.Store.CacheDir
+	if dir == "" {
+		dir = cache.DirFor(p.Store.OpenURL())
+	}
+	return &pipelineEnv{p: p, store: store, cache: cache.New(store, dir, 0), log: log}, nil
 }
 
 // job is the Silver job over the pipeline; hook is nil outside crash tests.

@@ -7,7 +7,7 @@
 //
 // Delta data files are immutable, so an object is downloaded once and never
 // invalidated: the cache is keyed by object key alone. One cache directory must
-// therefore serve one store. A download is written to a temporary file and renamed into
+// therefore serve one store: DirFor(storeURL) gives each store its own. A download is written to a temporary file and renamed into
 // place, so a crash never leaves a partial file under a final name. Concurrent requests
 // for the same key share one download. The total size is bounded, least recently used
 // objects are evicted first, and a new process rebuilds the index from the directory.
@@ -98,6 +98,22 @@ type Stats struct {
 	Bytes     int64 // bytes currently held
 }
 
+// DirFor returns the default cache directory of the store at storeURL: one directory
+// per store under DefaultDirName in the user's cache directory, because objects are
+// cached by key alone and two lakes may hold different objects under the same key.
+func DirFor(storeURL string) string {
+	sum := sha256.Sum256([]byte(storeURL))
+	return filepath.Join(defaultBase(), hex.EncodeToString(sum[:8]))
+}
+
+func defaultBase() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, DefaultDirName)
+}
+
 // Option configures a Cache.
 type Option func(*Cache)
 
@@ -119,11 +135,7 @@ func WithRegisterer(r prometheus.Registerer) Option {
 // indexed on first use.
 func New(store lake.Store, dir string, maxBytes int64, opts ...Option) *Cache {
 	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		dir = filepath.Join(base, DefaultDirName)
+		dir = defaultBase()
 	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes

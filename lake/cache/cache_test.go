@@ -397,3 +397,19 @@ func TestSecondProcessKeepsDownloadsInFlight(t *testing.T) {
 		t.Errorf("after a second process indexed the directory: %v; want the first process's download still there", names)
 	}
 }
+
+// TestDirForSeparatesStores: two lakes may hold different objects under one key, so
+// each store URL gets its own default directory, and the same URL always the same one.
+func TestDirForSeparatesStores(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	a, b := DirFor("s3://lake/prod"), DirFor("s3://lake/dev")
+	if a == b {
+		t.Errorf("DirFor gives %s for two stores", a)
+	}
+	if again := DirFor("s3://lake/prod"); again != a {
+		t.Errorf("DirFor is not stable: %s, then %s", a, again)
+	}
+	if want := filepath.Join(os.Getenv("XDG_CACHE_HOME"), DefaultDirName); filepath.Dir(a) != want {
+		t.Errorf("DirFor = %s, want a directory in %s", a, want)
+	}
+}
