@@ -2,6 +2,7 @@ package silver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,21 +96,39 @@ type RunOptions struct {
 
 // Summary says what a run did.
 type Summary struct {
-	Table         string
-	Hour          bronze.Hour
-	BronzeVersion int64
+	Table         string      `json:"table"`
+	Hour          bronze.Hour `json:"hour"`
+	BronzeVersion int64       `json:"bronze_version"`
 	// Skipped is set when an earlier run already processed this Bronze version.
-	Skipped     bool
-	RowsIn      int64 // Bronze rows of the hour
-	Valid       int64 // rows that passed the contract
-	Quarantined int64 // rows written to quarantine now (0 if an earlier attempt did)
-	Duplicates  int64 // valid rows dropped as duplicates, in the batch or against Silver
-	Late        int64 // rows written whose event time is before the ingest hour
-	Written     int64 // rows appended to Silver (new winners)
-	Partitions  []Partition
-	Rewritten   []Partition // partitions rewritten because a new row beat a stored one
-	Version     int64       // Silver version committed; -1 when nothing was committed
-	Duration    time.Duration
+	Skipped     bool        `json:"skipped"`
+	RowsIn      int64       `json:"rows_in"`     // Bronze rows of the hour
+	Valid       int64       `json:"valid"`       // rows that passed the contract
+	Quarantined int64       `json:"quarantined"` // rows written to quarantine now (0 if an earlier attempt did)
+	Duplicates  int64       `json:"duplicates"`  // valid rows dropped as duplicates, in the batch or against Silver
+	Late        int64       `json:"late"`        // rows written whose event time is before the ingest hour
+	Written     int64       `json:"written"`     // rows appended to Silver (new winners)
+	Partitions  []Partition `json:"partitions"`
+	Rewritten   []Partition `json:"rewritten"` // partitions rewritten because a new row beat a stored one
+	Version     int64       `json:"version"`   // Silver version committed; -1 when nothing was committed
+	Duration    Seconds     `json:"duration_seconds"`
+}
+
+// Seconds is a duration that reads as seconds in JSON, the unit a scheduler's log wants.
+type Seconds time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(s).Seconds())
+}
+
+// UnmarshalJSON reads a duration in seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*s = Seconds(f * float64(time.Second))
+	return nil
 }
 
 // RunHour processes ingest hour h of the Silver table called table.
@@ -121,7 +140,7 @@ func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts Run
 	}
 	sum, err := j.untilNoConflict(func() (Summary, error) { return j.runOnce(ctx, c, h, opts) },
 		"lost a commit race; re-reading", "table", table, "hour", h.String())
-	sum.Duration = j.cfg.Now().Sub(start)
+	sum.Duration = Seconds(j.cfg.Now().Sub(start))
 	if err != nil {
 		j.metrics.runs.WithLabelValues(table, "error").Inc()
 		return sum, fmt.Errorf("silver %s hour %s: %w", table, h, err)

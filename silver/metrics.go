@@ -1,6 +1,10 @@
 package silver
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Silver job's Prometheus metrics, registered on the Registerer given
 // in Config (none when it is nil).
@@ -39,7 +43,7 @@ func (m *Metrics) observe(s Summary) {
 		return
 	}
 	m.runs.WithLabelValues(s.Table, "done").Inc()
-	m.duration.WithLabelValues(s.Table).Observe(s.Duration.Seconds())
+	m.duration.WithLabelValues(s.Table).Observe(time.Duration(s.Duration).Seconds())
 	for fate, n := range map[string]int64{"in": s.RowsIn, "valid": s.Valid, "quarantined": s.Quarantined, "duplicate": s.Duplicates, "late": s.Late} {
 		m.rows.WithLabelValues(s.Table, fate).Add(float64(n))
 	}

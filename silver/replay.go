@@ -85,7 +85,7 @@ func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Sum
 	start := j.cfg.Now()
 	sum, err := j.untilNoConflict(func() (Summary, error) { return j.replayOnce(ctx, c, opts) },
 		"replay lost a commit race; re-reading", "table", table)
-	sum.Duration = j.cfg.Now().Sub(start)
+	sum.Duration = Seconds(j.cfg.Now().Sub(start))
 	if err != nil {
 		return sum, fmt.Errorf("replay quarantine.%s: %w", table, err)
 	}

@@ -75,8 +75,8 @@ func (e *UnsealedError) Error() string {
 
 // Hint tells the user what to do.
 func (e *UnsealedError) Hint() string {
-	return "wait until every partition has committed past the hour plus its grace (see `lakectl table show bronze/" +
-		e.Stream + "`), or pass --force to process what is there now"
+	return "an hour is sealed once every source has committed past its end plus the grace; " +
+		"lakectl status shows how far each is; --force processes what is there now"
 }
 
 // UnknownTableError names a Silver table that lakectl.yaml does not declare.

@@ -90,11 +90,6 @@ the range is open, since then it did nothing.`,
 						table, unsealed.Hour, unsealed.Done)
 					continue
 				}
-				if errors.As(err, &unsealed) {
-					// silver's own hint points at table show; status is where sealing is.
-					return hinted(err, "an hour is sealed once every source has committed past its end plus the grace; "+
-						"lakectl status shows how far each is; --force processes what is there now")
-				}
 				if err != nil {
 					return err
 				}
@@ -190,7 +185,7 @@ func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 	}
 	fmt.Fprintf(w, "%s %s: in %d, valid %d, quarantined %d, duplicates %d, late %d, written %d, partitions %d%s, rewritten %d, %s, silver v%d\n",
 		s.Table, s.Hour, s.RowsIn, s.Valid, s.Quarantined, s.Duplicates, s.Late, s.Written,
-		len(s.Partitions), parts, len(s.Rewritten), s.Duration.Round(time.Millisecond), s.Version)
+		len(s.Partitions), parts, len(s.Rewritten), time.Duration(s.Duration).Round(time.Millisecond), s.Version)
 }
 
 // progress draws a one-line bar on a terminal and nothing elsewhere (the job's log
