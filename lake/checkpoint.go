@@ -80,6 +80,10 @@ type cpProtocol struct {
 // checkpointRowGroup bounds the rows per row group of a checkpoint we write.
 const checkpointRowGroup = 64 << 10
 
+// errBadCheckpoint marks a checkpoint that was read but does not decode (torn, or
+// written by something else): a reader skips it, unlike one the store failed to deliver.
+var errBadCheckpoint = errors.New("checkpoint does not decode")
+
 // readCheckpoint reads the parts of a checkpoint into a fresh state.
 func (t *Table) readCheckpoint(ctx context.Context, parts []ObjectInfo) (*state, error) {
 	st := newState()
@@ -89,7 +93,7 @@ func (t *Table) readCheckpoint(ctx context.Context, parts []ObjectInfo) (*state,
 			return nil, fmt.Errorf("read checkpoint %s: %w", p.Key, err)
 		}
 		if err := readCheckpointFile(data, st); err != nil {
-			return nil, fmt.Errorf("read checkpoint %s: %w", p.Key, err)
+			return nil, fmt.Errorf("read checkpoint %s: %w: %w", p.Key, errBadCheckpoint, err)
 		}
 	}
 	return st, nil

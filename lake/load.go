@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -83,7 +84,13 @@ func (t *Table) build(ctx context.Context, l *logListing, target int64) (*Snapsh
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			// A torn or foreign checkpoint: an older one, or the JSON commits, still work.
+			if !errors.Is(err, errBadCheckpoint) && !errors.Is(err, fs.ErrNotExist) {
+				// The store failed to deliver it: falling back could call the version
+				// expired, an answer callers take as final, for what a retry fixes.
+				return nil, fmt.Errorf("load %s v%d: %w", t, target, err)
+			}
+			// A torn, foreign or vanished checkpoint: an older one, or the JSON
+			// commits, still work.
 			t.logger.Warn("skip unreadable checkpoint", "version", cp, "err", err)
 			continue
 		}

@@ -1,7 +1,9 @@
 package lake
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,7 +44,9 @@ type VacuumResult struct {
 //     (files and directories whose names start with '_' or '.' are never touched);
 //   - JSON commits and checkpoints older than the newest checkpoint that is itself
 //     older than Retain, so the log a reader needs (that checkpoint and every commit
-//     after it) stays, and _last_checkpoint is never touched.
+//     after it) stays. _last_checkpoint is never deleted; when it names a checkpoint
+//     that goes (two writers checkpointing at once can leave it naming the older
+//     one), it is first pointed at the checkpoint kept.
 //
 // It refuses tables that lakectl cannot write.
 func (t *Table) Vacuum(ctx context.Context, opts VacuumOptions) (VacuumResult, error) {
@@ -70,13 +74,18 @@ func (t *Table) Vacuum(ctx context.Context, opts VacuumOptions) (VacuumResult, e
 	if err != nil {
 		return res, err
 	}
-	logs, err := t.vacuumLog(ctx, cutoff)
+	logs, kept, err := t.vacuumLog(ctx, cutoff)
 	if err != nil {
 		return res, err
 	}
 	res = VacuumResult{Files: append(data, logs...), DataFiles: len(data), LogFiles: len(logs)}
 	if opts.DryRun {
 		return res, nil
+	}
+	if kept != nil {
+		if err := t.repointLastCheckpoint(ctx, *kept); err != nil {
+			return VacuumResult{}, fmt.Errorf("vacuum %s: %w", t, err)
+		}
 	}
 	for i, o := range res.Files {
 		if err := ctx.Err(); err != nil {
@@ -194,32 +203,39 @@ func hiddenPath(rel string) bool {
 }
 
 // vacuumLog returns the log files to delete: those of versions below the newest
-// readable checkpoint that is older than cutoff.
-func (t *Table) vacuumLog(ctx context.Context, cutoff time.Time) ([]ObjectInfo, error) {
+// readable checkpoint that is older than cutoff, and the _last_checkpoint content that
+// names that checkpoint (nil when nothing expires).
+func (t *Table) vacuumLog(ctx context.Context, cutoff time.Time) ([]ObjectInfo, *lastCheckpoint, error) {
 	l, err := t.listLog(ctx, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keepFrom := int64(-1)
+	var kept *lastCheckpoint
 	for _, cp := range l.checkpointsAtOrBelow(l.latest()) {
 		parts := l.checkpoints[cp]
 		if !parts[0].ModTime.Before(cutoff) {
 			continue
 		}
-		if _, err := t.readCheckpoint(ctx, parts); err != nil {
+		st, err := t.readCheckpoint(ctx, parts)
+		if err != nil {
 			t.logger.Warn("vacuum: checkpoint unreadable, not expiring the log before it", "version", cp, "err", err)
 			continue
 		}
 		keepFrom = cp
+		kept = &lastCheckpoint{Version: cp, Size: st.actions()}
+		if n := int64(len(parts)); n > 1 {
+			kept.Parts = &n
+		}
 		break
 	}
 	if keepFrom <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	prefix := t.Key(logDir)
 	objs, err := t.store.List(ctx, prefix, "")
 	if err != nil {
-		return nil, fmt.Errorf("vacuum %s: list log: %w", t, err)
+		return nil, nil, fmt.Errorf("vacuum %s: list log: %w", t, err)
 	}
 	var out []ObjectInfo
 	for _, o := range objs {
@@ -237,5 +253,28 @@ func (t *Table) vacuumLog(ctx context.Context, cutoff time.Time) ([]ObjectInfo, 
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+	return out, kept, nil
+}
+
+// repointLastCheckpoint writes kept as _last_checkpoint when the hint names an older
+// checkpoint, which vacuum is about to delete. An absent hint stays absent.
+func (t *Table) repointLastCheckpoint(ctx context.Context, kept lastCheckpoint) error {
+	lc, ok, err := t.readLastCheckpoint(ctx)
+	if err != nil || !ok || lc.Version >= kept.Version {
+		return err
+	}
+	hint, err := json.Marshal(kept)
+	if err != nil {
+		return err
+	}
+	if err := t.store.Put(ctx, t.Key(logDir+lastCheckpointName), bytes.NewReader(hint), int64(len(hint))); err != nil {
+		return fmt.Errorf("point _last_checkpoint at v%d: %w", kept.Version, err)
+	}
+	return nil
+}
+
+// actions returns how many actions a checkpoint of the state holds: protocol,
+// metadata, txns, files and tombstones.
+func (s *state) actions() int64 {
+	return 2 + int64(len(s.txns)+len(s.files)+len(s.tombstones))
 }

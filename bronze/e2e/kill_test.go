@@ -31,11 +31,7 @@ func versityLake(t *testing.T) lakeUnderTest { return s3Lake(t, s3server.Versity
 // s3Lake starts a real S3 server of the kind given (it fails in CI, and skips
 // elsewhere, when the binary is missing) and puts the lake under a fresh prefix.
 func s3Lake(t *testing.T, kind string) lakeUnderTest {
-	srv := s3server.Start(t, kind)
-	return lakeUnderTest{
-		url: srv.URL(s3server.UniquePrefix(t)),
-		env: []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey},
-	}
+	return s3LakeOn(t, s3server.Start(t, kind))
 }
 
 func TestKillNineLocalDisk(t *testing.T) { testKillNine(t, localLake(t)) }

@@ -16,11 +16,19 @@ import (
 // returns its address.
 func (b Binary) DevKafka(t testing.TB, topic string, partitions int) string {
 	t.Helper()
+	_, addr := b.DevKafkaProc(t, topic, partitions)
+	return addr
+}
+
+// DevKafkaProc is DevKafka for tests that also signal the broker (SIGSTOP it for
+// an outage): it returns the process too.
+func (b Binary) DevKafkaProc(t testing.TB, topic string, partitions int) (*Proc, string) {
+	t.Helper()
 	p := b.Start(t, "dev kafka", nil, "dev", "kafka", "--listen", "127.0.0.1:0", "--topic", fmt.Sprintf("%s:%d", topic, partitions))
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if line, _, ok := strings.Cut(p.Stdout.String(), "\n"); ok {
-			return strings.TrimSpace(line)
+			return p, strings.TrimSpace(line)
 		}
 		select {
 		case <-p.done:
@@ -29,7 +37,7 @@ func (b Binary) DevKafka(t testing.TB, topic string, partitions int) string {
 		}
 	}
 	t.Fatal("dev kafka printed no address")
-	return ""
+	return nil, ""
 }
 
 // GenSummary waits for a `lakectl gen` process and parses the JSON summary it

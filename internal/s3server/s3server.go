@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +55,15 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 	Bucket    string
+
+	// How to run the server again on the same address and data (see Restart), and
+	// the process that runs now.
+	argv    []string
+	env     []string
+	logPath string
+	mu      sync.Mutex
+	proc    *os.Process
+	exited  chan error
 }
 
 // Start starts a server of kind (VersityGW or MinIO) and stops it when t ends.
@@ -87,29 +97,14 @@ func Start(t testing.TB, kind string) *Server {
 	default:
 		t.Fatalf("s3server: unknown kind %q (want %q or %q)", kind, VersityGW, MinIO)
 	}
-	log, err := os.Create(filepath.Join(dir, kind+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close() // the child keeps its own descriptor
-	cmd.Stdout, cmd.Stderr = log, log
-	setProcAttr(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("s3server: start %s: %v", kind, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-
-	s := &Server{Kind: kind, Endpoint: "http://" + addr, AccessKey: testAccessKey, SecretKey: testSecretKey, Bucket: testBucket}
-	if err := s.waitReady(exited); err != nil {
-		t.Fatalf("s3server: %s did not start: %v\n%s", kind, err, tail(log.Name()))
+	s := &Server{Kind: kind, Endpoint: "http://" + addr, AccessKey: testAccessKey, SecretKey: testSecretKey, Bucket: testBucket,
+		argv: cmd.Args, env: cmd.Env, logPath: filepath.Join(dir, kind+".log")}
+	t.Cleanup(s.kill)
+	if err := s.launch(); err != nil {
+		t.Fatalf("s3server: %s did not start: %v\n%s", kind, err, tail(s.logPath))
 	}
 	if err := s.makeBucket(t.Context()); err != nil {
-		t.Fatalf("s3server: %s: create bucket %s: %v\n%s", kind, testBucket, err, tail(log.Name()))
+		t.Fatalf("s3server: %s: create bucket %s: %v\n%s", kind, testBucket, err, tail(s.logPath))
 	}
 	return s
 }
