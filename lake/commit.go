@@ -118,7 +118,7 @@ func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 		}
 		if err == nil {
 			tx.committed = true
-			t.afterCommit(ctx, version)
+			t.afterCommit(ctx, version, tx.readCheckpoint())
 			return version, nil
 		}
 		winner, err := t.readCommit(ctx, version)
@@ -128,7 +128,7 @@ func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 		if commitTxnID(winner) == tx.id {
 			// Written by an earlier Commit of this Tx whose outcome was unknown.
 			tx.committed = true
-			t.afterCommit(ctx, version)
+			t.afterCommit(ctx, version, tx.readCheckpoint())
 			return version, nil
 		}
 		if tx.read == nil {
@@ -317,10 +317,25 @@ func commitTxnID(actions []Action) string {
 	return ""
 }
 
-// afterCommit writes a checkpoint when the version calls for one. It is best effort:
-// the commit has landed, and a reader works without the checkpoint.
-func (t *Table) afterCommit(ctx context.Context, version int64) {
-	if t.checkpointInterval <= 0 || version == 0 || version%t.checkpointInterval != 0 {
+// readCheckpoint is the checkpoint version the transaction's snapshot was loaded
+// from, -1 for none.
+func (tx *Tx) readCheckpoint() int64 {
+	if tx.read == nil {
+		return -1
+	}
+	return tx.read.checkpoint
+}
+
+// afterCommit writes a checkpoint when the version calls for one: every interval-th
+// version, and any later version while the checkpoint newest at the read (base) is more
+// than an interval behind, so that a checkpoint that failed is written by the next
+// commit instead of ten commits later. It is best effort: the commit has landed, and
+// a reader works without the checkpoint.
+func (t *Table) afterCommit(ctx context.Context, version, base int64) {
+	if t.checkpointInterval <= 0 || version == 0 {
+		return
+	}
+	if version%t.checkpointInterval != 0 && version-base <= t.checkpointInterval {
 		return
 	}
 	snap, err := t.At(ctx, version)

@@ -163,7 +163,7 @@ func (t *Table) replay(ctx context.Context, l *logListing, st *state, cp, target
 			st.expireTxns(retention, ts)
 		}
 	}
-	return &Snapshot{Version: target, Timestamp: ts, Protocol: *st.protocol, Metadata: *st.metadata, state: st}, nil
+	return &Snapshot{Version: target, Timestamp: ts, Protocol: *st.protocol, Metadata: *st.metadata, state: st, checkpoint: cp}, nil
 }
 
 // versionTime returns the commit time of version target, reading its commit when the

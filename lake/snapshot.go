@@ -15,7 +15,8 @@ type Snapshot struct {
 	Protocol  Protocol
 	Metadata  Metadata
 
-	state *state
+	state      *state
+	checkpoint int64 // the checkpoint version this snapshot was built from, -1 for none
 }
 
 // Files returns the live data files sorted by path. Paths are as in the log
