@@ -36,8 +36,15 @@ type Config struct {
 	// MaxPollRecords bounds the records handled per poll. Default 10000.
 	MaxPollRecords int
 	// FetchMaxBytes bounds what the client buffers per fetch, and so memory
-	// (records are held decompressed, about three times this). Default 8 MiB.
+	// (records are held decompressed, about three times this). Default 8 MiB, or
+	// a 32nd of MemoryLimit when that is smaller (at least 1 MiB).
 	FetchMaxBytes int32
+	// MemoryLimit is the memory the process may use (`lakectl ingest
+	// --memory-limit`, the Go runtime's soft limit). It sizes the defaults of
+	// FetchMaxBytes and BufferBytes, so that what ingest buffers fits in the limit
+	// whatever the input rate: a soft limit alone only makes the GC work harder
+	// once the buffers outgrow it. Zero: no limit; the fixed defaults apply.
+	MemoryLimit int64
 	// KafkaOptions are extra franz-go options, applied last.
 	KafkaOptions []kgo.Opt
 
@@ -54,7 +61,8 @@ type Config struct {
 	// BufferBytes bounds the uncompressed bytes held in open row groups across all
 	// of a member's files: with many partitions each file cuts its row groups at
 	// BufferBytes / assigned partitions (never above Files.RowGroupBytes, never
-	// below 1 MiB). Default 64 MiB.
+	// below 1 MiB). Default 64 MiB, or an eighth of MemoryLimit when that is
+	// smaller (at least 4 MiB).
 	BufferBytes int64
 
 	// HTTPAddr is where /metrics, /healthz and, unless HTTPIngestOff, the HTTP
@@ -100,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FetchMaxBytes <= 0 {
 		c.FetchMaxBytes = 8 << 20
+		if c.MemoryLimit > 0 {
+			c.FetchMaxBytes = int32(min(max(c.MemoryLimit/32, 1<<20), 8<<20))
+		}
 	}
 	if c.FlushSize <= 0 {
 		c.FlushSize = 128 << 20
@@ -113,6 +124,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.Files = c.Files.withDefaults()
 	if c.BufferBytes <= 0 {
 		c.BufferBytes = 64 << 20
+		if c.MemoryLimit > 0 {
+			c.BufferBytes = min(max(c.MemoryLimit/8, 4<<20), 64<<20)
+		}
 	}
 	c.HTTP = c.HTTP.withDefaults()
 	c.Compact = c.Compact.withDefaults()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -66,6 +67,12 @@ Logs are JSON lines on stderr.`,
 				// keeps RSS near what ingest really holds (fetches and row groups).
 				debug.SetMemoryLimit(limit)
 			}
+			// The limit in force (the flag's or $GOMEMLIMIT) also sizes ingest's
+			// buffers, so that they fit in it.
+			memoryLimit := debug.SetMemoryLimit(-1)
+			if memoryLimit == math.MaxInt64 {
+				memoryLimit = 0 // GOMEMLIMIT=off
+			}
 			size, err := parseBytes(flushSize)
 			if err != nil {
 				return fmt.Errorf("--flush-size: %w", err)
@@ -112,7 +119,7 @@ Logs are JSON lines on stderr.`,
 			}
 			svc, err := bronze.New(bronze.Config{
 				Store: store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
-				InstanceID: instance, SessionTimeout: session,
+				InstanceID: instance, SessionTimeout: session, MemoryLimit: memoryLimit,
 				FlushSize: size, FlushInterval: flushInterval, Grace: grace,
 				Files:    bronze.FileOptions{SpoolDir: spool},
 				HTTPAddr: httpAddr,
@@ -148,7 +155,7 @@ Logs are JSON lines on stderr.`,
 	f.StringVar(&compactSize, "compact-size", "128MiB", "size of compacted files")
 	f.DurationVar(&compactEvery, "compact-interval", 5*time.Minute, "how often to look for newly sealed hours to compact")
 	f.StringVar(&spool, "spool-dir", "", "where files are encoded before upload (default: the temp dir)")
-	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit of the Go runtime ($GOMEMLIMIT wins)")
+	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit of the Go runtime ($GOMEMLIMIT wins); also sizes the fetch and row-group buffers to fit in it")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	for flag, variable := range map[string]string{
 		"brokers": "LAKECTL_BROKERS", "group": "LAKECTL_GROUP", "topic": "LAKECTL_TOPICS",
