@@ -7,7 +7,7 @@ LAKE  ?= .lake
 VERSITYGW_VERSION ?= v1.8.0
 MINIO_VERSION     ?= v0.0.0-20260212201848-7aac2a2c5b7c
 
-.PHONY: build run test bench deps clean
+.PHONY: build run test bench deps clean FORCE
 
 build:
 	$(GO) build -o bin/lakectl ./cmd/lakectl
@@ -24,16 +24,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 # versitygw and MinIO, the S3 servers the tests start on loopback. A stamp per version
-# makes a changed pin reinstall.
+# makes a changed pin reinstall, and a missing binary reinstalls whatever the stamp says;
+# otherwise `make deps` does nothing.
 deps: $(GOBIN)/.versitygw-$(VERSITYGW_VERSION) $(GOBIN)/.minio-$(MINIO_VERSION)
 
-$(GOBIN)/.versitygw-$(VERSITYGW_VERSION):
+$(GOBIN)/.versitygw-$(VERSITYGW_VERSION): $(if $(wildcard $(GOBIN)/versitygw),,FORCE)
 	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 	touch $@
 
-$(GOBIN)/.minio-$(MINIO_VERSION):
+$(GOBIN)/.minio-$(MINIO_VERSION): $(if $(wildcard $(GOBIN)/minio),,FORCE)
 	$(GO) install github.com/minio/minio@$(MINIO_VERSION)
 	touch $@
+
+FORCE:
 
 clean:
 	rm -rf bin $(LAKE)

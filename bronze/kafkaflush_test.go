@@ -54,6 +54,22 @@ func newTestIngest(t *testing.T, store lake.Store, now func() time.Time) *kafkaI
 	return k
 }
 
+// testClock is the clock of tests that move ingest across hours by hand. With a tick,
+// each reading advances it, as a real clock moves between two readings.
+type testClock struct {
+	us   atomic.Int64
+	tick time.Duration
+}
+
+func newTestClock(at time.Time, tick time.Duration) *testClock {
+	c := &testClock{tick: tick}
+	c.Set(at)
+	return c
+}
+
+func (c *testClock) Now() time.Time   { return time.UnixMicro(c.us.Add(c.tick.Microseconds())).UTC() }
+func (c *testClock) Set(at time.Time) { c.us.Store(at.UnixMicro()) }
+
 // flushNow flushes every open file of k, as its flush loop would for reason.
 func flushNow(t *testing.T, k *kafkaIngest, reason string) {
 	t.Helper()
@@ -86,12 +102,10 @@ func seedTable(t *testing.T, store lake.Store, stream string, at time.Time, txns
 // old position: appending them would commit a ledger that skips the re-seeked records.
 func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 	store := mem.New()
-	var clock atomic.Int64
 	t0 := time.Date(2026, 11, 20, 10, 50, 0, 0, time.UTC)
-	clock.Store(t0.UnixMicro())
-	now := func() time.Time { return time.UnixMicro(clock.Load()).UTC() }
+	clock := newTestClock(t0, 0)
 
-	k := newTestIngest(t, store, now)
+	k := newTestIngest(t, store, clock.Now)
 	// After this member read the ledger, another replica whose clock ran ahead
 	// moved the partition's mark to 11:20.
 	seedTable(t, store, "s", t0, map[string]int64{KafkaWatermarkAppID("t", 0): t0.Add(30 * time.Minute).UnixMilli()})
@@ -101,7 +115,7 @@ func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 	}
 	// Past the hour and the mark: the hour flush refuses 0..9 and re-seeks to 0,
 	// while this poll holds 10..19.
-	clock.Store(t0.Add(35 * time.Minute).UnixMicro())
+	clock.Set(t0.Add(35 * time.Minute))
 	if err := k.handle(ctx, fetchOf("t", 0, 10, 20)); err != nil {
 		t.Fatal(err)
 	}
@@ -128,16 +142,14 @@ func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 // poll and the flush, as real clocks do).
 func TestRecordsAfterHourFlushAreNotBeforeItsMark(t *testing.T) {
 	store := mem.New()
-	var clock atomic.Int64
 	t0 := time.Date(2026, 11, 20, 10, 59, 0, 0, time.UTC)
-	clock.Store(t0.UnixMicro())
-	now := func() time.Time { return time.UnixMicro(clock.Add(1000)).UTC() } // 1 ms per reading
-	k := newTestIngest(t, store, now)
+	clock := newTestClock(t0, time.Millisecond)
+	k := newTestIngest(t, store, clock.Now)
 	ctx := t.Context()
 	if err := k.handle(ctx, fetchOf("t", 0, 0, 10)); err != nil {
 		t.Fatal(err)
 	}
-	clock.Store(t0.Add(2 * time.Minute).UnixMicro())
+	clock.Set(t0.Add(2 * time.Minute))
 	if err := k.handle(ctx, fetchOf("t", 0, 10, 20)); err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +165,8 @@ func TestRecordsAfterHourFlushAreNotBeforeItsMark(t *testing.T) {
 // IsSealed only sees the marks that exist.
 func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 	store := mem.New()
-	var clock atomic.Int64
 	t0 := time.Date(2026, 11, 20, 10, 59, 0, 0, time.UTC)
-	clock.Store(t0.UnixMicro())
-	now := func() time.Time { return time.UnixMicro(clock.Load()).UTC() }
+	clock := newTestClock(t0, 0)
 
 	// Partition 0 is past 11:06: hour 10 is sealed with the default grace.
 	table := seedTable(t, store, "s", t0, map[string]int64{
@@ -170,7 +180,7 @@ func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 		t.Fatal("setup: hour 10 should be sealed")
 	}
 
-	k := newTestIngest(t, store, now)
+	k := newTestIngest(t, store, clock.Now)
 	if _, err := k.seekToLedger(t.Context(), map[string]map[int32]kgo.Offset{"t": {1: kgo.NewOffset()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +192,7 @@ func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 	}
 	flushNow(t, k, "age")
 	// Re-read later, as the client would after the re-seek.
-	clock.Store(t0.Add(9 * time.Minute).UnixMicro())
+	clock.Set(t0.Add(9 * time.Minute))
 	if err := k.handle(ctx, recs); err != nil {
 		t.Fatal(err)
 	}

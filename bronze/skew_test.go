@@ -1,7 +1,6 @@
 package bronze
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,17 +14,15 @@ import (
 // that hour are refused, re-read and stamped after the new mark.
 func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 	store := mem.New()
-	var clock atomic.Int64
 	t0 := time.Date(2026, 11, 20, 10, 50, 0, 0, time.UTC)
-	clock.Store(t0.UnixMicro())
-	now := func() time.Time { return time.UnixMicro(clock.Load()).UTC() }
+	clock := newTestClock(t0, 0)
 	tp := TopicPartition{"t", 0}
 
 	// The previous owner's clock ran 30 minutes ahead: the mark is at 11:20.
 	prevMark := t0.Add(30 * time.Minute)
 	table := seedTable(t, store, "s", t0, map[string]int64{KafkaAppID("t", 0): 0, KafkaWatermarkAppID("t", 0): prevMark.UnixMilli()})
 
-	k := newTestIngest(t, store, now)
+	k := newTestIngest(t, store, clock.Now)
 	ctx := t.Context()
 	if err := k.handle(ctx, fetchOf("t", 0, 0, 10)); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/deltatest"
 	"github.com/lakectl/lakectl/lake/mem"
+	"github.com/lakectl/lakectl/lake/storetest"
 )
 
 // writeHistory makes 25 commits on a new table: appends to two partitions (one with a
@@ -70,81 +69,48 @@ func wantLastCheckpoint(t *testing.T, store lake.Store, version int64) {
 	}
 }
 
-// replayJSON is an independent replay of the JSON commits 0..upTo, by generic JSON
-// decoding, to compare with the lake package's snapshots.
-type replayed struct {
-	Protocol map[string]any
-	Metadata map[string]any
-	Files    map[string]map[string]any // decoded path -> add
-	Txns     map[string]int64
-}
-
-func replayJSON(t *testing.T, store lake.Store, root string, upTo int64) replayed {
+// replayJSON is deltatest's independent replay of the JSON commits 0..upTo, to compare
+// with the lake package's snapshots.
+func replayJSON(t *testing.T, store lake.Store, root string, upTo int64) *deltatest.Replay {
 	t.Helper()
-	r := replayed{Files: map[string]map[string]any{}, Txns: map[string]int64{}}
-	for v := int64(0); v <= upTo; v++ {
-		data, err := lake.ReadAll(t.Context(), store, fmt.Sprintf("%s/_delta_log/%020d.json", root, v))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		for dec.More() {
-			var line map[string]map[string]any
-			if err := dec.Decode(&line); err != nil {
-				t.Fatal(err)
-			}
-			for kind, a := range line {
-				switch kind {
-				case "protocol":
-					r.Protocol = a
-				case "metaData":
-					r.Metadata = a
-				case "add":
-					r.Files[lake.Add{Path: a["path"].(string)}.DecodedPath()] = a
-				case "remove":
-					delete(r.Files, lake.Add{Path: a["path"].(string)}.DecodedPath())
-				case "txn":
-					n, _ := a["version"].(json.Number).Int64()
-					r.Txns[a["appId"].(string)] = n
-				}
-			}
-		}
+	r, err := deltatest.ReplayJSON(t.Context(), store, root, upTo)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
 
 // compareToReplay checks a snapshot against the independent replay.
-func compareToReplay(t *testing.T, s *lake.Snapshot, r replayed) {
+func compareToReplay(t *testing.T, s *lake.Snapshot, r *deltatest.Replay) {
 	t.Helper()
-	if fmt.Sprintf("%v/%v", s.Protocol.MinReaderVersion, s.Protocol.MinWriterVersion) != fmt.Sprintf("%v/%v", r.Protocol["minReaderVersion"], r.Protocol["minWriterVersion"]) {
-		t.Errorf("protocol = %+v, replay %v", s.Protocol, r.Protocol)
+	if got, want := deltatest.SnapshotDigest(s), r.Digest(); got != want {
+		t.Errorf("snapshot v%d differs from the replay:\n got:\n%s\nwant:\n%s", s.Version, got, want)
 	}
-	md := s.Metadata
-	if md.ID != r.Metadata["id"] || md.SchemaString != r.Metadata["schemaString"] || md.Description != str(r.Metadata["description"]) ||
-		fmt.Sprint(md.PartitionColumns) != fmt.Sprint(r.Metadata["partitionColumns"]) ||
-		fmt.Sprint(md.Configuration) != fmt.Sprint(r.Metadata["configuration"]) {
-		t.Errorf("metadata = %+v, replay %v", md, r.Metadata)
+}
+
+// checkHistoryCheckpoints checks a table that writeHistory wrote: its checkpoints at
+// v10 and v20, _last_checkpoint, and that the latest snapshot (checkpoint v20 and five
+// commits) and those at v10, v13 and v20 equal the independent replay of the JSON
+// commits. It returns the replay of all 25, which outlives the JSON commits.
+func checkHistoryCheckpoints(t *testing.T, store lake.Store, tbl *lake.Table) *deltatest.Replay {
+	t.Helper()
+	ctx := t.Context()
+	for _, v := range []int64{10, 20} {
+		if _, err := store.Stat(ctx, fmt.Sprintf("t/_delta_log/%020d.checkpoint.parquet", v)); err != nil {
+			t.Errorf("checkpoint v%d: %v", v, err)
+		}
 	}
-	if !reflect.DeepEqual(s.Txns(), r.Txns) {
-		t.Errorf("txns = %v, replay %v", s.Txns(), r.Txns)
+	wantLastCheckpoint(t, store, 20)
+	full := replayJSON(t, store, "t", 25)
+	compareToReplay(t, latest(t, tbl), full)
+	for _, v := range []int64{10, 13, 20} {
+		s, err := tbl.At(ctx, v)
+		if err != nil {
+			t.Fatalf("at v%d: %v", v, err)
+		}
+		compareToReplay(t, s, replayJSON(t, store, "t", v))
 	}
-	var got, want []string
-	for _, a := range s.Files() {
-		pv, _ := json.Marshal(a.PartitionValues)
-		tags, _ := json.Marshal(a.Tags)
-		got = append(got, fmt.Sprintf("%s size=%d pv=%s stats=%s tags=%s", a.DecodedPath(), a.Size, pv, a.Stats, tags))
-	}
-	for p, a := range r.Files {
-		pv, _ := json.Marshal(a["partitionValues"])
-		tags, _ := json.Marshal(a["tags"])
-		want = append(want, fmt.Sprintf("%s size=%s pv=%s stats=%s tags=%s", p, a["size"], pv, a["stats"], tags))
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("files differ from the replay:\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	return full
 }
 
 func TestCheckpointEveryTen(t *testing.T) {
@@ -152,11 +118,7 @@ func TestCheckpointEveryTen(t *testing.T) {
 	tbl := lake.NewTable(store, "t")
 	writeHistory(t, tbl)
 	ctx := t.Context()
-	for _, v := range []int64{10, 20} {
-		if _, err := store.Stat(ctx, fmt.Sprintf("t/_delta_log/%020d.checkpoint.parquet", v)); err != nil {
-			t.Errorf("checkpoint v%d: %v", v, err)
-		}
-	}
+	full := checkHistoryCheckpoints(t, store, tbl)
 	objs, _ := store.List(ctx, "t/_delta_log/", "")
 	n := 0
 	for _, o := range objs {
@@ -167,19 +129,11 @@ func TestCheckpointEveryTen(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d checkpoints, want 2 (v10, v20)", n)
 	}
-	wantLastCheckpoint(t, store, 20)
 
-	// The latest snapshot (checkpoint v20 + 5 commits), the checkpoint alone, and a
-	// replay without any checkpoint all equal the independent JSON replay.
-	compareToReplay(t, latest(t, tbl), replayJSON(t, store, "t", 25))
-	for _, v := range []int64{10, 13, 20} {
-		s, err := tbl.At(ctx, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareToReplay(t, s, replayJSON(t, store, "t", v))
-	}
-	onlyCheckpoints := copyStore(t, store)
+	// The checkpoint alone, and a replay without any checkpoint, also equal the
+	// independent JSON replay.
+	onlyCheckpoints := mem.New()
+	storetest.Copy(t, onlyCheckpoints, store)
 	for v := int64(0); v < 20; v++ {
 		onlyCheckpoints.Delete(ctx, fmt.Sprintf("t/_delta_log/%020d.json", v))
 	}
@@ -187,8 +141,9 @@ func TestCheckpointEveryTen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("latest from checkpoint v20 alone: %v", err)
 	}
-	compareToReplay(t, s, replayJSON(t, store, "t", 25))
-	noCheckpoints := copyStore(t, store)
+	compareToReplay(t, s, full)
+	noCheckpoints := mem.New()
+	storetest.Copy(t, noCheckpoints, store)
 	for _, v := range []int64{10, 20} {
 		noCheckpoints.Delete(ctx, fmt.Sprintf("t/_delta_log/%020d.checkpoint.parquet", v))
 	}
@@ -196,7 +151,7 @@ func TestCheckpointEveryTen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("latest without checkpoints (hint names a missing one): %v", err)
 	}
-	compareToReplay(t, s, replayJSON(t, store, "t", 25))
+	compareToReplay(t, s, full)
 }
 
 // The checkpoint has the protocol's columns, so other engines read it.
@@ -241,29 +196,6 @@ func TestCheckpointFailureKeepsCommit(t *testing.T) {
 	if s := latest(t, tbl); s.Version != 10 || s.NumFiles() != 10 {
 		t.Errorf("table at v%d with %d files, want v10 with 10", s.Version, s.NumFiles())
 	}
-}
-
-func copyStore(t *testing.T, src *mem.Store) *mem.Store {
-	t.Helper()
-	dst := mem.New()
-	objs, err := src.List(t.Context(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		data, err := lake.ReadAll(t.Context(), src, o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst.PutIfAbsent(t.Context(), o.Key, data)
-		dst.SetModTime(o.Key, o.ModTime)
-	}
-	return dst
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // TestUnreadableLastCheckpointFailsLoad: _last_checkpoint is optional, but a store that

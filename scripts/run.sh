@@ -38,11 +38,13 @@ run() {
 	"$@"
 }
 
-# free_port prints a loopback port that nothing listens on.
+# free_port prints a loopback port that nothing listens on. It picks below 32768, the
+# start of Linux's ephemeral range: a port there may be the local end of some open
+# connection, which makes bind fail although nothing listens on it.
 free_port() {
 	local port
 	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % 12768))
 		if ! (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -74,7 +76,7 @@ step_init() {
 		say "removing the previous demo in $PIPE"
 		rm -rf "$PIPE"
 	elif [[ -e $PIPE/lakectl.yaml ]]; then
-		echo "$PIPE holds a pipeline that this demo did not create; give another directory: scripts/run.sh DIR" >&2
+		echo "$PIPE holds a pipeline that this demo did not create; give another directory: make run LAKE=DIR" >&2
 		return 1
 	fi
 	say "pipeline: lakectl init $PIPE"

@@ -14,8 +14,6 @@ import (
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
-	"github.com/lakectl/lakectl/lake/fs"
-	"github.com/lakectl/lakectl/pipeline"
 )
 
 // BenchmarkSilverHour measures `run silver` on one ingest hour of N events (default
@@ -37,14 +35,6 @@ func BenchmarkSilverHour(b *testing.B) {
 	}
 	ctx := b.Context()
 	dir := b.TempDir()
-	store, err := fs.New(filepath.Join(dir, "lake"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := pipeline.Load("../testdata/pipeline", pipeline.Overrides{Store: "file://" + filepath.Join(dir, "lake")})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ecfg := engine.Config{MemoryLimit: "8GiB", Threads: 2, TempDir: filepath.Join(dir, "spill")}
 	if err := os.MkdirAll(ecfg.TempDir, 0o755); err != nil {
 		b.Fatal(err)
@@ -54,9 +44,7 @@ func BenchmarkSilverHour(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer gen.Close()
-	if _, err := LoadRef(ctx, store, gen, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
-		b.Fatal(err)
-	}
+	store, p := openExampleLake(b, filepath.Join(dir, "lake"), gen)
 	h1, h2 := hourAt("2026-11-21T08"), hourAt("2026-11-21T09")
 	benchBronze(b, gen, store, h1, n, 0)
 	benchBronze(b, gen, store, h2, n, n)
@@ -104,7 +92,6 @@ func BenchmarkSilverHour(b *testing.B) {
 // benchBronze writes n events into ingest hour h of bronze/events as one commit, with
 // every 20th a resend of the one before, and seals the hour. first offsets the ids.
 func benchBronze(b *testing.B, sess *engine.Session, store lake.Store, h bronze.Hour, n, first int64) {
-	ctx := b.Context()
 	query := fmt.Sprintf(`SELECT ('{"event_id":"evt-' || lpad(to_hex(id), 16, '0') || '","user_id":"u' || (id %% 10000) ||
   '","event_type":"' || (['page_view','click','add_to_cart','purchase','refund'])[1 + (id %% 5)::INTEGER] ||
   '","amount":' || ((id %% 10000) / 100.0) || ',"timestamp":"' || strftime(ts, '%%Y-%%m-%%dT%%H:%%M:%%S.%%gZ') || '"}')::BLOB AS payload,
@@ -114,26 +101,7 @@ func benchBronze(b *testing.B, sess *engine.Session, store lake.Store, h bronze.
   CAST($1::TIMESTAMPTZ AS DATE) AS ingest_date, CAST(hour($1::TIMESTAMPTZ) AS INTEGER) AS ingest_hour
 FROM (SELECT i, id, $1::TIMESTAMPTZ + to_microseconds((id - $3) * 3600000000 // $2) AS ts
       FROM (SELECT i, $3 + CASE WHEN i %% 20 = 19 THEN i - 1 ELSE i END AS id FROM range($2) r(i)))`)
-	bt := lake.NewTable(store, bronze.TableRoot("events"))
-	adds, err := sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, query, h.Time(), n, first)
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap, err := latestOrNil(ctx, bt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tx := bt.Begin(snap)
-	if snap == nil {
-		tx.SetMetadata(bronze.NewMetadata("", "events", time.Now()))
-	}
-	tx.Add(adds...)
-	for p := int32(0); p < 4; p++ {
-		tx.SetTxn(bronze.KafkaWatermarkAppID("events", p), h.End().Add(time.Hour).UnixMilli())
-	}
-	if _, err := tx.Commit(ctx); err != nil {
-		b.Fatal(err)
-	}
+	commitBronze(b, sess, store, 4, h.End().Add(time.Hour), query, h.Time(), n, first)
 }
 
 // benchRaw runs the hand-written equivalent of the job over the Bronze files of h and

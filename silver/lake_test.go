@@ -26,25 +26,32 @@ type testLake struct {
 
 func newTestLake(t *testing.T) *testLake {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := fs.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.Load("../testdata/pipeline", pipeline.Overrides{Store: "file://" + dir})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sess, err := engine.Open(t.Context(), engine.Config{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sess.Close() })
-	l := &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0)}
-	if _, err := LoadRef(t.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	store, p := openExampleLake(t, dir, sess)
+	return &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0)}
+}
+
+// openExampleLake opens a file lake in dir for the example pipeline and loads the
+// pipeline's users reference table into it through sess.
+func openExampleLake(tb testing.TB, dir string, sess *engine.Session) (lake.Store, *pipeline.Pipeline) {
+	tb.Helper()
+	store, err := fs.New(dir)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return l
+	p, err := pipeline.Load("../testdata/pipeline", pipeline.Overrides{Store: "file://" + dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := LoadRef(tb.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	return store, p
 }
 
 func (l *testLake) job() *Job {
@@ -79,28 +86,37 @@ func (l *testLake) ingest(recs []rec, sealed time.Time) {
 			t.Fatal(err)
 		}
 	}
-	bt := lake.NewTable(l.store, bronze.TableRoot("events"))
-	snap, err := latestOrNil(ctx, bt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adds, err := l.sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
+	commitBronze(t, l.sess, l.store, 3, sealed, `SELECT payload, NULL::BLOB AS key,
   []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, "partition", "offset",
   NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
   CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM recs`)
+}
+
+// commitBronze writes the rows of query (Bronze's columns, bound to args) into
+// bronze/events in one commit, creating the table if needed, and moves the sealing
+// mark of Kafka partitions 0..partitions-1 to sealed.
+func commitBronze(tb testing.TB, sess *engine.Session, store lake.Store, partitions int32, sealed time.Time, query string, args ...any) {
+	tb.Helper()
+	ctx := tb.Context()
+	bt := lake.NewTable(store, bronze.TableRoot("events"))
+	snap, err := latestOrNil(ctx, bt)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	adds, err := sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, query, args...)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	tx := bt.Begin(snap)
 	if snap == nil {
 		tx.SetMetadata(bronze.NewMetadata("", "events", time.Now()))
 	}
 	tx.Add(adds...)
-	for p := int32(0); p < 3; p++ {
+	for p := range partitions {
 		tx.SetTxn(bronze.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
 	}
 	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package e2e runs Bronze ingest end to end through real processes: the lakectl
-// binary as `dev kafka`, `gen`, `ingest` (killed with SIGKILL and restarted, or run as
-// several replicas) and `verify bronze`, against a local-disk lake and a real S3
-// server.
+// binary as `dev kafka`, `gen`, `ingest` (killed with SIGKILL and restarted, run as
+// several replicas, stopped with SIGTERM, or left running while MinIO or the broker is
+// frozen or restarted) and `verify bronze`, against a local-disk lake and real S3
+// servers (MinIO, versitygw), plus concurrent HTTP clients.
 package e2e
 
 import (

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
@@ -61,15 +62,11 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if err != nil {
 				return fmt.Errorf("--target-size: %w", err)
 			}
-			p, err := lf.pipeline(cmd, pipeline.Overrides{})
+			l, err := lf.open(cmd, pipeline.Overrides{}, stores.Options{})
 			if err != nil {
 				return err
 			}
-			lakeURL, err := lf.lakeURL(p)
-			if err != nil {
-				return err
-			}
-			if p != nil && fromFile(cmd.Flags(), "grace", "LAKECTL_GRACE") && len(p.Streams) > 0 {
+			if p := l.pipeline; p != nil && fromFile(cmd.Flags(), "grace", "LAKECTL_GRACE") && len(p.Streams) > 0 {
 				// One grace serves every stream here: the longest, so no hour is
 				// taken for sealed before its own stream's grace says so.
 				grace = 0
@@ -77,10 +74,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 					grace = max(grace, st.Grace)
 				}
 			}
-			store, err := stores.Open(ctx, lakeURL, stores.Options{})
-			if err != nil {
-				return err
-			}
+			store := l.store
 			if len(streams) == 0 {
 				if streams, err = bronze.Streams(ctx, store); err != nil {
 					return err
@@ -109,19 +103,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), results)
 			}
-			w := newTabWriter(cmd.OutOrStdout())
-			fmt.Fprintln(w, "STREAM\tHOUR\tVERSION\tFILES\tROWS\tBYTES")
-			for _, r := range results {
-				if r.Version < 0 {
-					fmt.Fprintf(w, "%s\t%s\t-\tnothing to compact\t\t\n", r.Stream, r.Hour)
-					continue
-				}
-				fmt.Fprintf(w, "%s\t%s\t%d\t%d -> %d\t%d\t%d -> %d\n", r.Stream, r.Hour, r.Version, r.Removed, r.Added, r.Rows, r.BytesIn, r.BytesOut)
-			}
-			if len(results) == 0 {
-				fmt.Fprintln(w, "(no sealed hour has files to compact)")
-			}
-			return w.Flush()
+			return writeCompactText(cmd.OutOrStdout(), results)
 		},
 	}
 	f := cmd.Flags()
@@ -137,4 +119,21 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 	bindEnv(f, "spool-dir", "LAKECTL_SPOOL_DIR")
 	f.BoolVar(&asJSON, "json", false, "print one JSON array of the hours compacted instead of a table")
 	return cmd
+}
+
+// writeCompactText prints one line per hour compacted, or why nothing was.
+func writeCompactText(out io.Writer, results []bronze.CompactResult) error {
+	w := newTabWriter(out)
+	fmt.Fprintln(w, "STREAM\tHOUR\tVERSION\tFILES\tROWS\tBYTES")
+	for _, r := range results {
+		if r.Version < 0 {
+			fmt.Fprintf(w, "%s\t%s\t-\tnothing to compact\t\t\n", r.Stream, r.Hour)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d -> %d\t%d\t%d -> %d\n", r.Stream, r.Hour, r.Version, r.Removed, r.Added, r.Rows, r.BytesIn, r.BytesOut)
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(w, "(no sealed hour has files to compact)")
+	}
+	return w.Flush()
 }

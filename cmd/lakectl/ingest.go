@@ -90,15 +90,14 @@ Logs are JSON lines on stderr.`,
 				topicMap[topic] = stream
 			}
 			fl := cmd.Flags()
-			p, err := lf.pipeline(cmd, pipeline.Overrides{KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)})
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			l, err := lf.open(cmd, pipeline.Overrides{KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)},
+				stores.Options{Logger: logger, Registerer: reg})
 			if err != nil {
 				return err
 			}
-			lakeURL, err := lf.lakeURL(p)
-			if err != nil {
-				return err
-			}
-			if p != nil {
+			if p := l.pipeline; p != nil {
 				s := ingestSettings{group: group, httpAddr: httpAddr, brokers: brokers,
 					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace}
 				applyPipeline(cmd, p, &s)
@@ -111,14 +110,8 @@ Logs are JSON lines on stderr.`,
 				now = func() time.Time { return time.Now().Add(clockOffset) }
 				logger.Warn("ingest clock shifted; ingest hours and sealing marks are not the wall clock", "offset", clockOffset)
 			}
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			store, err := stores.Open(ctx, lakeURL, stores.Options{Logger: logger, Registerer: reg})
-			if err != nil {
-				return err
-			}
 			svc, err := bronze.New(bronze.Config{
-				Store: store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
+				Store: l.store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
 				InstanceID: instance, SessionTimeout: session, MemoryLimit: memoryLimit,
 				FlushSize: size, FlushInterval: flushInterval, Grace: grace,
 				Files:    bronze.FileOptions{SpoolDir: spool},

@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -43,4 +45,29 @@ func (f *lakeFlags) lakeURL(p *pipeline.Pipeline) (string, error) {
 		return "", usageErrorf(noLakeHint, "no lake given")
 	}
 	return u, nil
+}
+
+// openedLake is the lake a command works on and the pipeline it came from, if any.
+type openedLake struct {
+	pipeline *pipeline.Pipeline // nil without a pipeline
+	url      string
+	store    lake.Store
+}
+
+// open finds the pipeline (see pipeline), the lake's URL (see lakeURL) and opens the
+// lake's store with opts.
+func (f *lakeFlags) open(cmd *cobra.Command, ov pipeline.Overrides, opts stores.Options) (openedLake, error) {
+	p, err := f.pipeline(cmd, ov)
+	if err != nil {
+		return openedLake{}, err
+	}
+	u, err := f.lakeURL(p)
+	if err != nil {
+		return openedLake{}, err
+	}
+	store, err := stores.Open(cmd.Context(), u, opts)
+	if err != nil {
+		return openedLake{}, err
+	}
+	return openedLake{pipeline: p, url: u, store: store}, nil
 }

@@ -1,6 +1,6 @@
 // Command lakectl is the medallion lakehouse toolkit: Delta tables in object storage,
-// exactly-once ingest into Bronze, hourly Silver jobs, daily Gold models and
-// materialized views.
+// exactly-once ingest into Bronze and hourly Silver jobs (Gold models and materialized
+// views are designed but not built yet).
 //
 //	lakectl table show ./lake/bronze/events --json
 //	lakectl vacuum s3://lake/silver/events --retain 168h --dry-run

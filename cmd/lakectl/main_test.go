@@ -70,7 +70,13 @@ func runLakectlEnv(t *testing.T, env []string, args ...string) cliResult {
 // mustLakectl runs the binary and fails the test unless it exits 0.
 func mustLakectl(t *testing.T, args ...string) string {
 	t.Helper()
-	res := runLakectl(t, args...)
+	return mustLakectlEnv(t, nil, args...)
+}
+
+// mustLakectlEnv is mustLakectl with variables ("NAME=value") added to the environment.
+func mustLakectlEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	res := runLakectlEnv(t, env, args...)
 	if res.exitCode != 0 {
 		t.Fatalf("lakectl %q: exit %d\nstderr: %s", args, res.exitCode, res.stderr)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
@@ -38,16 +39,12 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			fl := cmd.Flags()
-			p, err := lf.pipeline(cmd, pipeline.Overrides{})
-			if err != nil {
-				return err
-			}
-			lakeURL, err := lf.lakeURL(p)
+			l, err := lf.open(cmd, pipeline.Overrides{}, stores.Options{ReadOnly: true})
 			if err != nil {
 				return err
 			}
 			graceOf := func(string) time.Duration { return grace }
-			if p != nil {
+			if p := l.pipeline; p != nil {
 				if fromFile(fl, "grace", "LAKECTL_GRACE") {
 					graceOf = func(stream string) time.Duration {
 						if s := p.Stream(stream); s != nil {
@@ -57,10 +54,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 					}
 				}
 			}
-			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
-			if err != nil {
-				return err
-			}
+			store := l.store
 			discovered := len(streams) == 0
 			if discovered {
 				if streams, err = bronze.Streams(ctx, store); err != nil {
@@ -81,40 +75,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			w := newTabWriter(cmd.OutOrStdout())
-			fmt.Fprintln(w, "BRONZE\tVERSION\tFILES\tROWS\tLAST COMMIT\tSEALED THROUGH\tLAST SEALED HOUR")
-			for _, st := range out {
-				sealed, last := "-", "-"
-				if st.SealedThrough != nil {
-					sealed = st.SealedThrough.Format(time.RFC3339)
-				}
-				if st.LastSealed != "" {
-					last = st.LastSealed
-				}
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", st.Stream, st.Version, st.Files, st.Rows,
-					st.LastCommit.Format(time.RFC3339), sealed, last)
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			w = newTabWriter(cmd.OutOrStdout())
-			fmt.Fprintln(w, "\nSTREAM\tSOURCE\tNEXT OFFSET\tSEALED THROUGH (MARK)\tLAG")
-			for _, st := range out {
-				for _, p := range st.Partitions {
-					src, mark, lag := fmt.Sprintf("kafka %s/%d", p.Topic, p.Partition), "-", "-"
-					if p.Partition < 0 {
-						src = "http"
-					}
-					if p.Mark != nil {
-						mark = p.Mark.Format(time.RFC3339)
-					}
-					if p.Lag != nil {
-						lag = fmt.Sprint(*p.Lag)
-					}
-					fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", st.Stream, src, p.Next, mark, lag)
-				}
-			}
-			return w.Flush()
+			return writeStatusText(cmd.OutOrStdout(), out)
 		},
 	}
 	f := cmd.Flags()
@@ -126,4 +87,40 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 	bindEnv(f, "grace", "LAKECTL_GRACE")
 	f.BoolVar(&asJSON, "json", false, "print one JSON array of the Bronze tables instead of tables")
 	return cmd
+}
+
+// writeStatusText prints two tables: one line per Bronze table, then one per source
+// of each.
+func writeStatusText(out io.Writer, tables []bronze.StreamStatus) error {
+	w := newTabWriter(out)
+	fmt.Fprintln(w, "BRONZE\tVERSION\tFILES\tROWS\tLAST COMMIT\tSEALED THROUGH\tLAST SEALED HOUR")
+	for _, st := range tables {
+		sealed := "-"
+		if st.SealedThrough != nil {
+			sealed = st.SealedThrough.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\t%s\n", st.Stream, st.Version, st.Files, st.Rows,
+			st.LastCommit.Format(time.RFC3339), sealed, orDash(st.LastSealed))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	w = newTabWriter(out)
+	fmt.Fprintln(w, "\nSTREAM\tSOURCE\tNEXT OFFSET\tSEALED THROUGH (MARK)\tLAG")
+	for _, st := range tables {
+		for _, p := range st.Partitions {
+			src, mark, lag := fmt.Sprintf("kafka %s/%d", p.Topic, p.Partition), "-", "-"
+			if p.Partition < 0 {
+				src = "http"
+			}
+			if p.Mark != nil {
+				mark = p.Mark.Format(time.RFC3339)
+			}
+			if p.Lag != nil {
+				lag = fmt.Sprint(*p.Lag)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", st.Stream, src, p.Next, mark, lag)
+		}
+	}
+	return w.Flush()
 }

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/lakectl/lakectl/internal/s3server"
@@ -26,32 +25,16 @@ func TestTableCommandsOnS3(t *testing.T) {
 
 	for _, name := range tables {
 		t.Run("show "+name, func(t *testing.T) {
-			var want map[string]any
-			readJSONFile(t, filepath.Join(golden, name+".expected.json"), &want)
-			res := runLakectlEnv(t, env, "table", "show", srv.URL(prefix+"/"+name), "--json")
-			if res.exitCode != 0 {
-				t.Fatalf("exit %d: %s", res.exitCode, res.stderr)
-			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
-				t.Fatal(err)
-			}
-			for k, w := range want {
-				if !reflect.DeepEqual(got[k], w) {
-					t.Errorf("%s:\ngot  %s\nwant %s", k, mustJSON(t, got[k]), mustJSON(t, w))
-				}
-			}
+			out := mustLakectlEnv(t, env, "table", "show", srv.URL(prefix+"/"+name), "--json")
+			checkShowGolden(t, filepath.Join(golden, name+".expected.json"), out)
 		})
 	}
 
 	t.Run("history", func(t *testing.T) {
 		name := "simple_table_with_checkpoint"
-		res := runLakectlEnv(t, env, "table", "history", srv.URL(prefix+"/"+name), "--json")
-		if res.exitCode != 0 {
-			t.Fatalf("exit %d: %s", res.exitCode, res.stderr)
-		}
+		out := mustLakectlEnv(t, env, "table", "history", srv.URL(prefix+"/"+name), "--json")
 		var rows []historyRow
-		if err := json.Unmarshal([]byte(res.stdout), &rows); err != nil {
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
 			t.Fatal(err)
 		}
 		commits, err := filepath.Glob(filepath.Join(golden, name, "_delta_log", "*.json"))
@@ -65,11 +48,8 @@ func TestTableCommandsOnS3(t *testing.T) {
 
 	t.Run("vacuum dry run", func(t *testing.T) {
 		// Every file was uploaded just now, so nothing is old enough to delete.
-		res := runLakectlEnv(t, env, "vacuum", srv.URL(prefix+"/simple_table_with_checkpoint"), "--dry-run")
-		if res.exitCode != 0 {
-			t.Fatalf("exit %d: %s", res.exitCode, res.stderr)
-		}
-		checkTotal(t, res.stdout, "would delete", 0)
+		out := mustLakectlEnv(t, env, "vacuum", srv.URL(prefix+"/simple_table_with_checkpoint"), "--dry-run")
+		checkTotal(t, out, "would delete", 0)
 	})
 
 	t.Run("missing credentials", func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -30,24 +29,26 @@ func TestTableShowGolden(t *testing.T) {
 	for _, expPath := range expectations {
 		name := strings.TrimSuffix(filepath.Base(expPath), ".expected.json")
 		t.Run(name, func(t *testing.T) {
-			var want map[string]any
-			readJSONFile(t, expPath, &want)
 			out := mustLakectl(t, "table", "show", filepath.Join(golden, name), "--json")
-			var got map[string]any
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatalf("output is not one JSON object: %v\n%s", err, out)
-			}
-			keys := make([]string, 0, len(want))
-			for k := range want {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if !reflect.DeepEqual(got[k], want[k]) {
-					t.Errorf("%s:\ngot  %s\nwant %s", k, mustJSON(t, got[k]), mustJSON(t, want[k]))
-				}
-			}
+			checkShowGolden(t, expPath, out)
 		})
+	}
+}
+
+// checkShowGolden checks the output of `table show --json` against the golden
+// NAME.expected.json at expPath: each of its keys must have the same value.
+func checkShowGolden(t *testing.T, expPath, out string) {
+	t.Helper()
+	var want map[string]any
+	readJSONFile(t, expPath, &want)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s:\ngot  %s\nwant %s", k, mustJSON(t, got[k]), mustJSON(t, want[k]))
+		}
 	}
 }
 

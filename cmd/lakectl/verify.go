@@ -58,21 +58,13 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if stream == "" {
 				return usageErrorf("lakectl status lists the streams", "give --stream, the stream whose Bronze table to verify")
 			}
-			p, err := lf.pipeline(cmd, pipeline.Overrides{})
+			l, err := lf.open(cmd, pipeline.Overrides{}, stores.Options{ReadOnly: true})
 			if err != nil {
 				return err
 			}
-			lakeURL, err := lf.lakeURL(p)
-			if err != nil {
-				return err
-			}
-			store, err := stores.Open(ctx, lakeURL, stores.Options{ReadOnly: true})
-			if err != nil {
-				return err
-			}
-			rep, err := bronze.Verify(ctx, bronze.VerifyConfig{Store: store, Stream: stream, Brokers: brokers, Timeout: timeout})
+			rep, err := bronze.Verify(ctx, bronze.VerifyConfig{Store: l.store, Stream: stream, Brokers: brokers, Timeout: timeout})
 			if errors.Is(err, lake.ErrNoTable) {
-				return hinted(err, "lakectl status lists the streams that have a Bronze table in "+lakeURL)
+				return hinted(err, "lakectl status lists the streams that have a Bronze table in "+l.url)
 			}
 			if err != nil {
 				return err

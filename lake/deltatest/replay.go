@@ -141,7 +141,8 @@ func (r *Replay) Digest() string {
 	fmt.Fprintf(&b, "protocol %v/%v\n", r.Protocol["minReaderVersion"], r.Protocol["minWriterVersion"])
 	conf, _ := json.Marshal(r.Metadata["configuration"])
 	parts, _ := json.Marshal(r.Metadata["partitionColumns"])
-	fmt.Fprintf(&b, "metadata id=%v partitions=%s conf=%s\nschema %v\n", r.Metadata["id"], parts, conf, r.Metadata["schemaString"])
+	desc, _ := r.Metadata["description"].(string)
+	fmt.Fprintf(&b, "metadata id=%v partitions=%s conf=%s description=%q\nschema %v\n", r.Metadata["id"], parts, conf, desc, r.Metadata["schemaString"])
 	var lines []string
 	for id, v := range r.Txns {
 		lines = append(lines, fmt.Sprintf("txn %s=%d", id, v))
@@ -162,7 +163,7 @@ func SnapshotDigest(s *lake.Snapshot) string {
 	fmt.Fprintf(&b, "protocol %d/%d\n", s.Protocol.MinReaderVersion, s.Protocol.MinWriterVersion)
 	conf, _ := json.Marshal(s.Metadata.Configuration)
 	parts, _ := json.Marshal(s.Metadata.PartitionColumns)
-	fmt.Fprintf(&b, "metadata id=%s partitions=%s conf=%s\nschema %s\n", s.Metadata.ID, parts, conf, s.Metadata.SchemaString)
+	fmt.Fprintf(&b, "metadata id=%s partitions=%s conf=%s description=%q\nschema %s\n", s.Metadata.ID, parts, conf, s.Metadata.Description, s.Metadata.SchemaString)
 	var lines []string
 	for id, v := range s.Txns() {
 		lines = append(lines, fmt.Sprintf("txn %s=%d", id, v))

@@ -16,8 +16,8 @@ import (
 
 	"github.com/lakectl/lakectl/internal/e2e"
 	"github.com/lakectl/lakectl/internal/s3server"
-	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
+	"github.com/lakectl/lakectl/lake/storetest"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -296,19 +296,7 @@ func copyLake(t *testing.T, url string, env []string, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := src.List(t.Context(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		data, err := lake.ReadAll(t.Context(), src, o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := to.Put(t.Context(), o.Key, strings.NewReader(string(data)), int64(len(data))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.Copy(t, to, src)
 }
 
 // TestS3ConfigErrors: a wrong secret, a missing bucket or an endpoint where nothing
