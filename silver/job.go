@@ -149,7 +149,7 @@ func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts Run
 	j.log.Info("silver hour done", "table", table, "hour", h.String(), "bronze_version", sum.BronzeVersion,
 		"skipped", sum.Skipped, "rows_in", sum.RowsIn, "valid", sum.Valid, "quarantined", sum.Quarantined,
 		"duplicates", sum.Duplicates, "late", sum.Late, "partitions", len(sum.Partitions),
-		"rewritten", len(sum.Rewritten), "version", sum.Version, "duration", sum.Duration)
+		"rewritten", len(sum.Rewritten), "version", sum.Version, "duration", time.Duration(sum.Duration))
 	return sum, nil
 }
 

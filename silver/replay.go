@@ -90,7 +90,7 @@ func (j *Job) Replay(ctx context.Context, table string, opts ReplayOptions) (Sum
 		return sum, fmt.Errorf("replay quarantine.%s: %w", table, err)
 	}
 	j.log.Info("replay done", "table", table, "rows_in", sum.RowsIn, "valid", sum.Valid, "written", sum.Written,
-		"duplicates", sum.Duplicates, "version", sum.Version, "duration", sum.Duration)
+		"duplicates", sum.Duplicates, "version", sum.Version, "duration", time.Duration(sum.Duration))
 	return sum, nil
 }
 

@@ -55,7 +55,7 @@ prints one object: dryRun, files (key and size each), dataFiles, logFiles, bytes
 			}
 			res, err := t.Vacuum(cmd.Context(), lake.VacuumOptions{Retain: retention, DryRun: dryRun})
 			if err != nil {
-				return withTableHint(fmt.Errorf("vacuum %s: %w", args[0], err))
+				return withTableHint(err) // lake names the table and the operation
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), newVacuumView(res, dryRun))
