@@ -7,10 +7,20 @@
 //
 // Delta data files are immutable, so an object is downloaded once and never
 // invalidated: the cache is keyed by object key alone. One cache directory must
-// therefore serve one store: DirFor(storeURL) gives each store its own. A download is written to a temporary file and renamed into
-// place, so a crash never leaves a partial file under a final name. Concurrent requests
-// for the same key share one download. The total size is bounded, least recently used
-// objects are evicted first, and a new process rebuilds the index from the directory.
+// therefore serve one store: DirFor(storeURL) gives each store its own. A download is
+// written to a temporary file and linked into place, so a crash never leaves a partial
+// file under a final name. Concurrent requests for the same key share one download.
+// The total size is bounded, least recently used objects are evicted first, and a new
+// process rebuilds the index from the directory.
+//
+// Every lakectl process on a lake shares its directory. A file that one process has
+// acquired is held with a shared flock, and eviction in any process skips held files
+// (see lock.go; on platforms without flock, pins protect files only within their own
+// process). The size bound is best-effort across processes: each process counts the
+// files it found at start plus those it downloaded or adopted since, so files other
+// processes add meanwhile are not counted, two processes may both drop the same
+// evicted file from their counts, and files held elsewhere are not evicted. With n
+// processes at once the directory holds at most about n times the bound.
 //
 // For a lake.LocalStore the cache copies nothing: Path returns the store's own file.
 package cache
@@ -58,11 +68,9 @@ const staleTmpAge = time.Hour
 
 // Cache maps object keys of one store to local file paths. It is safe for concurrent
 // use by several goroutines. Several processes may share a directory (every lakectl
-// command uses the default one): downloads are renamed into place whole, and a process
-// deletes only temporary files that have not been written for an hour. Pins are per
-// process, though: once the directory is full, one process may evict a file that
-// another has acquired but not yet opened, so processes that run at once over large
-// lakes should be given directories of their own.
+// command uses the default one): downloads are linked into place whole, a process
+// deletes only temporary files that have not been written for an hour, and a file that
+// any process has acquired is not evicted by another until it is released.
 type Cache struct {
 	store    lake.Store
 	local    lake.LocalStore // set when store has its own local files
@@ -85,7 +93,8 @@ type Cache struct {
 type entry struct {
 	name  string // file name in dir
 	size  int64
-	pins  int // Acquire holders; a pinned entry is never evicted
+	pins  int      // Acquire holders; a pinned entry is never evicted
+	held  *os.File // open with a shared lock while pins > 0, so other processes keep it too
 	atime time.Time
 }
 
@@ -94,7 +103,7 @@ type Stats struct {
 	Hits      int64 // requests served from a file already in the cache
 	Misses    int64 // requests that needed a download (shared downloads count each request)
 	Downloads int64 // objects downloaded from the store
-	Evictions int64 // files removed to stay under the size bound
+	Evictions int64 // files removed to stay under the size bound (by this process)
 	Bytes     int64 // bytes currently held
 }
 
@@ -183,8 +192,8 @@ func (c *Cache) Path(ctx context.Context, key string) (string, error) {
 	return p, nil
 }
 
-// Acquire is Path with a pin: the file is not evicted until release is called. release
-// is idempotent.
+// Acquire is Path with a pin: the file is not evicted, by this process or another
+// sharing the directory, until release is called. release is idempotent.
 func (c *Cache) Acquire(ctx context.Context, key string) (path string, release func(), err error) {
 	if c.local != nil {
 		return c.local.LocalPath(key), func() {}, nil
@@ -193,7 +202,9 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 		return "", nil, err
 	}
 	name := fileName(key)
-	if e := c.pinIfPresent(name, true); e != nil {
+	if e, err := c.pinIfPresent(name, true); err != nil {
+		return "", nil, fmt.Errorf("cache %s: %w", key, err)
+	} else if e != nil {
 		return filepath.Join(c.dir, name), c.releaser(e), nil
 	}
 	// Downloads run detached from any one caller's context: a caller that gives up must
@@ -210,17 +221,21 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 		}
 	}
 	for range 3 {
-		if e := c.pinIfPresent(name, false); e != nil {
+		e, err := c.pinIfPresent(name, false)
+		if err != nil {
+			return "", nil, fmt.Errorf("cache %s: %w", key, err)
+		}
+		if e != nil {
 			// Room is made only now that the new file is pinned, so it cannot be the
 			// one evicted.
 			c.mu.Lock()
-			evicted := c.evictLocked()
+			c.evictLocked()
 			c.mu.Unlock()
-			c.remove(evicted)
 			return filepath.Join(c.dir, name), c.releaser(e), nil
 		}
-		// Evicted between the download and this pin: only possible when the cache is
-		// far too small for what its readers hold. Fetch it again.
+		// Evicted between the download and this pin, by this process (only when the
+		// cache is far too small for what its readers hold) or by another one before
+		// the pin's lock was taken. Fetch it again.
 		if _, err, _ := c.flight.Do(name, func() (any, error) { return c.download(ctx, key, name) }); err != nil {
 			return "", nil, err
 		}
@@ -228,17 +243,28 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 	return "", nil, fmt.Errorf("cache %s: evicted while being fetched; the cache (%d bytes) is too small for the files in use", key, c.maxBytes)
 }
 
-// pinIfPresent pins and touches the entry for name, counting a hit or a miss.
-func (c *Cache) pinIfPresent(name string, first bool) *entry {
+// pinIfPresent pins and touches the entry for name, counting a hit or a miss. An entry
+// whose file another process has evicted is dropped from the index and counts as
+// absent. The first pin of an entry takes its shared lock; the syscalls involved do not
+// wait, so they run under the mutex.
+func (c *Cache) pinIfPresent(name string, first bool) (*entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[name]
+	if ok {
+		if err := c.holdLocked(el.Value.(*entry)); errors.Is(err, fs.ErrNotExist) {
+			c.dropLocked(el)
+			ok = false
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	if !ok {
 		if first {
 			c.stats.Misses++
 			c.metrics.misses.Inc()
 		}
-		return nil
+		return nil, nil
 	}
 	if first {
 		c.stats.Hits++
@@ -248,7 +274,29 @@ func (c *Cache) pinIfPresent(name string, first bool) *entry {
 	e.pins++
 	e.atime = time.Now()
 	c.lru.MoveToFront(el)
-	return e
+	return e, nil
+}
+
+// holdLocked takes e's shared lock unless this process holds it already.
+func (c *Cache) holdLocked(e *entry) error {
+	if e.pins > 0 {
+		return nil
+	}
+	f, err := holdShared(filepath.Join(c.dir, e.name))
+	if err != nil {
+		return err
+	}
+	e.held = f
+	return nil
+}
+
+// dropLocked forgets an unpinned entry whose file is gone.
+func (c *Cache) dropLocked(el *list.Element) {
+	e := el.Value.(*entry)
+	c.lru.Remove(el)
+	delete(c.entries, e.name)
+	c.used -= e.size
+	c.metrics.bytes.Set(float64(c.used))
 }
 
 func (c *Cache) releaser(e *entry) func() {
@@ -258,8 +306,12 @@ func (c *Cache) releaser(e *entry) func() {
 		// so a path from Path stays valid at least until the next miss.
 		once.Do(func() {
 			c.mu.Lock()
+			defer c.mu.Unlock()
 			e.pins--
-			c.mu.Unlock()
+			if e.pins == 0 {
+				e.held.Close() // drops the shared lock: other processes may evict it now
+				e.held = nil
+			}
 		})
 	}
 }
@@ -270,6 +322,17 @@ func (c *Cache) download(ctx context.Context, key, name string) (any, error) {
 	_, ok := c.entries[name]
 	c.mu.Unlock()
 	if ok { // another flight finished it between our miss and this call
+		return nil, nil
+	}
+	final := filepath.Join(c.dir, name)
+	if fi, err := os.Stat(final); err == nil {
+		// Another process downloaded it since this one indexed the directory. Adopt
+		// its copy; the pin that follows checks, under its lock, that it is still there.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if _, ok := c.entries[name]; !ok {
+			c.insertLocked(&entry{name: name, size: fi.Size(), atime: time.Now()}, true)
+		}
 		return nil, nil
 	}
 	rc, err := c.store.Get(ctx, key)
@@ -289,10 +352,22 @@ func (c *Cache) download(ctx context.Context, key, name string) (any, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(c.dir, name))
+		// link, not rename: rename would replace a copy that another process
+		// downloaded meanwhile and may hold, leaving its lock on an unnamed inode
+		// while the name it handed to DuckDB points at an unlocked one. The copies
+		// are equal (objects are immutable), so losing the race is no error.
+		err = os.Link(tmp.Name(), final)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			err = nil
+		case err != nil:
+			// A file system without hard links: rename, which gives up only the
+			// guarantee above, for a race that also needs a second process.
+			err = os.Rename(tmp.Name(), final)
+		}
 	}
+	os.Remove(tmp.Name())
 	if err != nil {
-		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("cache download %s: %w", key, err)
 	}
 	c.metrics.downloaded.Add(float64(size))
@@ -320,33 +395,36 @@ func (c *Cache) insertLocked(e *entry, front bool) {
 	c.metrics.bytes.Set(float64(c.used))
 }
 
-// evictLocked drops unpinned entries from the back of the LRU list until the cache fits,
-// and returns the file names to delete once the lock is released.
-func (c *Cache) evictLocked() []string {
-	var names []string
+// evictLocked deletes unpinned files from the back of the LRU list until the cache
+// fits. Files that another process holds are skipped and moved to the front: they are
+// in use. Deleting runs under the mutex because none of its syscalls waits (the lock
+// is tried, not awaited), and so no goroutine of this process can pin a file while it
+// is being deleted.
+func (c *Cache) evictLocked() {
+	var inUse []*list.Element
 	for el := c.lru.Back(); el != nil && c.used > c.maxBytes; {
 		prev := el.Prev()
 		e := el.Value.(*entry)
 		if e.pins == 0 {
-			c.lru.Remove(el)
-			delete(c.entries, e.name)
-			c.used -= e.size
-			c.stats.Evictions++
-			c.metrics.evictions.Inc()
-			names = append(names, e.name)
+			switch res, err := removeUnheld(filepath.Join(c.dir, e.name)); {
+			case err != nil:
+				c.log.Warn("evict", "file", e.name, "err", err)
+			case res == held:
+				inUse = append(inUse, el)
+			case res == evicted:
+				c.stats.Evictions++
+				c.metrics.evictions.Inc()
+				fallthrough
+			default: // gone: another process evicted it, and its bytes are free
+				c.dropLocked(el)
+			}
 		}
 		el = prev
 	}
-	c.metrics.bytes.Set(float64(c.used))
-	return names
-}
-
-func (c *Cache) remove(names []string) {
-	for _, n := range names {
-		if err := os.Remove(filepath.Join(c.dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			c.log.Warn("evict", "file", n, "err", err)
-		}
+	for _, el := range inUse {
+		c.lru.MoveToFront(el)
 	}
+	c.metrics.bytes.Set(float64(c.used))
 }
 
 // loadIndex creates the directory and, once per Cache, indexes the files a previous
@@ -397,10 +475,7 @@ func (c *Cache) scanLocked() error {
 	for _, e := range found {
 		c.insertLocked(e, false)
 	}
-	names := c.evictLocked()
-	for _, n := range names {
-		os.Remove(filepath.Join(c.dir, n))
-	}
+	c.evictLocked()
 	c.log.Debug("index rebuilt", "dir", c.dir, "files", len(found), "bytes", c.used)
 	return nil
 }
