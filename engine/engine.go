@@ -34,7 +34,7 @@ import (
 type Config struct {
 	// MemoryLimit bounds DuckDB's memory, in DuckDB's syntax with binary units:
 	// "4GiB" (DuckDB reads "4GB" as 10^9 bytes). Past it DuckDB spills to TempDir.
-	// Default: DuckDB's own, 80% of physical memory.
+	// Default: DefaultMemoryLimit, half of the memory available to the process.
 	MemoryLimit string
 	// Threads is the number of DuckDB worker threads. Default: runtime.NumCPU().
 	Threads int
@@ -107,8 +107,12 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		// rather than hang on a network fetch. Bundled ones (parquet, json, icu) load.
 		{"autoinstall_known_extensions", "false"},
 	}
-	if cfg.MemoryLimit != "" {
-		settings = append(settings, struct{ name, value string }{"memory_limit", cfg.MemoryLimit})
+	memoryLimit := cfg.MemoryLimit
+	if memoryLimit == "" {
+		memoryLimit = DefaultMemoryLimit()
+	}
+	if memoryLimit != "" {
+		settings = append(settings, struct{ name, value string }{"memory_limit", memoryLimit})
 	}
 	for _, st := range settings {
 		if _, err := s.conn.ExecContext(ctx, "SET "+st.name+" = "+Literal(st.value)); err != nil {
@@ -116,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, fmt.Errorf("open engine: set %s=%s: %w", st.name, st.value, err)
 		}
 	}
-	s.log.Debug("session open", "threads", threads, "memory_limit", cfg.MemoryLimit, "temp_dir", s.tempDir)
+	s.log.Debug("session open", "threads", threads, "memory_limit", memoryLimit, "temp_dir", s.tempDir)
 	return s, nil
 }
 

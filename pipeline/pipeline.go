@@ -79,7 +79,7 @@ type HTTP struct {
 
 // DuckDB tunes every DuckDB session that lakectl opens.
 type DuckDB struct {
-	MemoryLimit string `yaml:"memory_limit"` // e.g. "4GiB"; default: DuckDB's (80% of RAM)
+	MemoryLimit string `yaml:"memory_limit"` // e.g. "4GiB"; default: half of the memory available (engine.DefaultMemoryLimit)
 	Threads     int    `yaml:"threads"`      // default: the number of CPUs
 	TempDir     string `yaml:"temp_dir"`     // where large jobs spill; default: DuckDB's
 }

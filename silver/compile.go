@@ -182,6 +182,12 @@ func (c *Contract) Query(src string, refs Refs) string {
 	b.line(0, "), ", ident("checked"), " AS (")
 	b.line(1, "SELECT *, ", c.reason(), " AS ", ident(colReason))
 	b.line(1, "FROM ", ident("enriched"))
+	b.line(0, "), ", ident("kept"), " AS (")
+	// The raw payload is dropped from valid rows here, below the ranking: the window
+	// holds every row it ranks, and a payload is most of a row's bytes.
+	b.line(1, "SELECT * EXCLUDE (", ident("_raw"), "), CASE WHEN ", ident(colReason), " IS NOT NULL THEN ",
+		ident("_raw"), " END AS ", ident(colPayload))
+	b.line(1, "FROM ", ident("checked"))
 	b.line(0, ")")
 	b.line(0, "SELECT")
 	for _, f := range c.fields {
@@ -197,7 +203,7 @@ func (c *Contract) Query(src string, refs Refs) string {
 	b.line(1, "CAST(", eventTime, " AT TIME ZONE 'UTC' AS DATE) AS ", ident(ColEventDate), ",")
 	b.line(1, "CAST(hour(", eventTime, " AT TIME ZONE 'UTC') AS INTEGER) AS ", ident(ColEventHour), ",")
 	b.line(1, ident(colReason), ",")
-	b.line(1, "CASE WHEN ", ident(colReason), " IS NOT NULL THEN ", ident("_raw"), " END AS ", ident(colPayload), ",")
+	b.line(1, ident(colPayload), ",")
 	var key, order []string
 	for _, k := range c.Table.Key {
 		key = append(key, c.value(c.field(k)))
@@ -213,7 +219,7 @@ func (c *Contract) Query(src string, refs Refs) string {
 	}
 	b.line(1, "row_number() OVER (PARTITION BY (", ident(colReason), " IS NULL), ", list(key),
 		" ORDER BY ", list(order), ") AS ", ident(colRank))
-	b.line(0, "FROM ", ident("checked"))
+	b.line(0, "FROM ", ident("kept"))
 	return b.String()
 }
 

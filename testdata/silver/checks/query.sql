@@ -32,6 +32,9 @@ WITH "decoded" AS (
     CASE WHEN "_v_timestamp" IS NOT NULL THEN NULL WHEN "_t_timestamp" IS NULL THEN 'timestamp: missing' ELSE 'timestamp: ' || CAST("_j"."timestamp" AS VARCHAR) || CASE WHEN "_t_timestamp" = 'VARCHAR' AND NOT (right("_j"."timestamp" ->> '$', 1) IN ('Z', 'z') OR (substr("_j"."timestamp" ->> '$', -6, 1) IN ('+', '-') AND substr("_j"."timestamp" ->> '$', -3, 1) = ':')) AND isfinite(TRY_CAST("_j"."timestamp" ->> '$' AS TIMESTAMPTZ)) THEN ' has no time zone' ELSE ' is not a timestamp' END END
   ), '') END AS "_reason"
   FROM "enriched"
+), "kept" AS (
+  SELECT * EXCLUDE ("_raw"), CASE WHEN "_reason" IS NOT NULL THEN "_raw" END AS "_payload"
+  FROM "checked"
 )
 SELECT
   "_v_event_id" AS "event_id",
@@ -45,6 +48,6 @@ SELECT
   CAST("_v_timestamp" AT TIME ZONE 'UTC' AS DATE) AS "event_date",
   CAST(hour("_v_timestamp" AT TIME ZONE 'UTC') AS INTEGER) AS "event_hour",
   "_reason",
-  CASE WHEN "_reason" IS NOT NULL THEN "_raw" END AS "_payload",
+  "_payload",
   row_number() OVER (PARTITION BY ("_reason" IS NULL), "_v_event_id" ORDER BY "_v_timestamp", "_ingested_at", coalesce("_topic", ''), "_partition", "_offset") AS "_rank"
-FROM "checked"
+FROM "kept"

@@ -31,6 +31,9 @@ WITH "decoded" AS (
     CASE WHEN "_v_account" IS NOT NULL AND NOT "_m0" THEN 'account: ' || CAST("_v_account" AS VARCHAR) || ' not found in reference table plans' END
   ), '') END AS "_reason"
   FROM "enriched"
+), "kept" AS (
+  SELECT * EXCLUDE ("_raw"), CASE WHEN "_reason" IS NOT NULL THEN "_raw" END AS "_payload"
+  FROM "checked"
 )
 SELECT
   "_v_id" AS "id",
@@ -42,6 +45,6 @@ SELECT
   CAST("_v_at" AT TIME ZONE 'UTC' AS DATE) AS "event_date",
   CAST(hour("_v_at" AT TIME ZONE 'UTC') AS INTEGER) AS "event_hour",
   "_reason",
-  CASE WHEN "_reason" IS NOT NULL THEN "_raw" END AS "_payload",
+  "_payload",
   row_number() OVER (PARTITION BY ("_reason" IS NULL), "_v_id" ORDER BY "_v_at", "_ingested_at", coalesce("_topic", ''), "_partition", "_offset") AS "_rank"
-FROM "checked"
+FROM "kept"
