@@ -134,6 +134,12 @@ func (c Config) withDefaults() (Config, error) {
 			c.BufferBytes = min(max(c.MemoryLimit/8, 4<<20), 64<<20)
 		}
 	}
+	for name, d := range map[string]time.Duration{"HeaderTimeout": c.HTTP.HeaderTimeout, "BodyTimeout": c.HTTP.BodyTimeout,
+		"StallTimeout": c.HTTP.StallTimeout, "IdleTimeout": c.HTTP.IdleTimeout} {
+		if d < 0 {
+			return c, fmt.Errorf("bronze: HTTP %s %s: want a positive duration, or 0 for the default", name, d)
+		}
+	}
 	c.HTTP = c.HTTP.withDefaults()
 	c.Compact = c.Compact.withDefaults()
 	if c.Logger == nil {
