@@ -133,7 +133,7 @@ type errorResponse struct {
 }
 
 // unknownStream is the stream label of requests to a stream that is neither
-// declared nor has taken events since the start.
+// declared nor has taken events since the start. No stream name starts with _.
 const unknownStream = "_unknown"
 
 func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +185,7 @@ func (s *Service) acceptsStream(stream string) error {
 }
 
 // authorized reports whether r carries the configured bearer token. The scheme is
-// case-insensitive (RFC 9110). The token is compared by its SHA-256 in constant
+// case-insensitive and may be followed by several spaces (RFC 9110 11.4). The token is compared by its SHA-256 in constant
 // time, so that the time to refuse a guess tells nothing of the token, its length
 // included.
 func authorized(r *http.Request, token string) bool {
@@ -193,7 +193,7 @@ func authorized(r *http.Request, token string) bool {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
-	want, have := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(got))
+	want, have := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(strings.TrimLeft(got, " ")))
 	return subtle.ConstantTimeCompare(want[:], have[:]) == 1
 }
 
