@@ -176,8 +176,8 @@ func TestHTTPEarlyAnswerToAnEndlessBody(t *testing.T) {
 func TestHTTPSlowButTimelyBodyIsStored(t *testing.T) {
 	store := mem.New()
 	s, _ := runService(t, Config{Store: store, HTTPAddr: "127.0.0.1:0", HTTP: HTTPConfig{
-		BodyTimeout: 400 * time.Millisecond, StallTimeout: 300 * time.Millisecond,
-		BatchDelay: time.Second, // the commit comes after the body's deadline
+		BodyTimeout: 2 * time.Second, StallTimeout: 2 * time.Second,
+		BatchDelay: 3 * time.Second, // the commit comes after the body's deadline
 	}})
 	c := dialRaw(t, s.Addr())
 	body := `{"a":1}` + "\n" + `{"a":2}` + "\n"
