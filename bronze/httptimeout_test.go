@@ -207,3 +207,18 @@ func TestHTTPIdleKeepAliveConnectionIsClosed(t *testing.T) {
 		t.Errorf("idle connection: read got %v, want EOF (closed by the server)", err)
 	}
 }
+
+// Headers that do not arrive in time leave no request to answer: the connection
+// is closed.
+func TestHTTPSlowHeadersCloseTheConnection(t *testing.T) {
+	store := mem.New()
+	s, _ := runService(t, Config{Store: store, HTTPAddr: "127.0.0.1:0", HTTP: HTTPConfig{HeaderTimeout: 200 * time.Millisecond}})
+	c := dialRaw(t, s.Addr())
+	io.WriteString(c.conn, "POST /v1/streams/web/events HTTP/1.1\r\nHost: lakectl\r\n")
+	if b, err := io.ReadAll(c.r); err != nil || len(b) != 0 {
+		t.Errorf("incomplete headers: read %q, %v; want the connection closed", b, err)
+	}
+	if got := tables(t, store); len(got) != 0 {
+		t.Errorf("Bronze tables: got %v, want none", got)
+	}
+}
