@@ -91,9 +91,15 @@ type Config struct {
 // DefaultGroup is the consumer group used when Config.Group is empty.
 const DefaultGroup = "lakectl-bronze"
 
-var streamName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
+// streamName is the pipeline's rule for names (pipeline.CheckName), bounded in
+// length: a stream names a Bronze table and becomes a SQL identifier, so ingest
+// creates no table that lakectl.yaml could not declare.
+var streamName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,127}$`)
 
-// ValidStream reports whether s may name a stream: lower-case letters, digits, _ and -.
+// StreamNameHint says what a stream name looks like.
+const StreamNameHint = "lower-case letters, digits and _, starting with a letter, at most 128 characters (e.g. events_eu)"
+
+// ValidStream reports whether s may name a stream: see StreamNameHint.
 func ValidStream(s string) bool { return streamName.MatchString(s) }
 
 func (c Config) withDefaults() (Config, error) {
@@ -128,6 +134,12 @@ func (c Config) withDefaults() (Config, error) {
 			c.BufferBytes = min(max(c.MemoryLimit/8, 4<<20), 64<<20)
 		}
 	}
+	for name, d := range map[string]time.Duration{"HeaderTimeout": c.HTTP.HeaderTimeout, "BodyTimeout": c.HTTP.BodyTimeout,
+		"StallTimeout": c.HTTP.StallTimeout, "IdleTimeout": c.HTTP.IdleTimeout} {
+		if d < 0 {
+			return c, fmt.Errorf("bronze: HTTP %s %s: want a positive duration, or 0 for the default", name, d)
+		}
+	}
 	c.HTTP = c.HTTP.withDefaults()
 	c.Compact = c.Compact.withDefaults()
 	if c.Logger == nil {
@@ -141,7 +153,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	for topic, stream := range c.Topics {
 		if !ValidStream(stream) {
-			return c, fmt.Errorf("bronze: topic %s: invalid stream name %q (want %s)", topic, stream, streamName)
+			return c, fmt.Errorf("bronze: topic %s: invalid stream name %q: want %s; map the topic to one (--topic %s=NAME)", topic, stream, StreamNameHint, topic)
+		}
+	}
+	for _, stream := range c.HTTP.Streams {
+		if !ValidStream(stream) {
+			return c, fmt.Errorf("bronze: HTTP stream %q: invalid stream name: want %s", stream, StreamNameHint)
 		}
 	}
 	if len(c.Brokers) == 0 && (c.HTTPAddr == "" || c.HTTPIngestOff) {

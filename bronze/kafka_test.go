@@ -51,13 +51,13 @@ func TestKafkaRowsAreExactlyAsReceived(t *testing.T) {
 	store := mem.New()
 	produce(t, b.Addr(), "raw", "x", 10)
 	_, stop := runService(t, Config{
-		Store: store, Brokers: []string{b.Addr()}, Topics: map[string]string{"raw": "raw-events"},
+		Store: store, Brokers: []string{b.Addr()}, Topics: map[string]string{"raw": "raw_events"},
 		FlushInterval: 100 * time.Millisecond,
 	})
-	waitFor(t, "10 rows", func() bool { return ledgerTotal(t, store, "raw-events") == 10 })
+	waitFor(t, "10 rows", func() bool { return ledgerTotal(t, store, "raw_events") == 10 })
 	stop()
 
-	table := lake.NewTable(store, TableRoot("raw-events"))
+	table := lake.NewTable(store, TableRoot("raw_events"))
 	snap, err := table.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func (s *Service) Run(ctx context.Context) error {
 		g.Go(func() error { return s.compactLoop(gctx) })
 	}
 	if s.ln != nil {
-		srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srv := s.httpServer()
 		g.Go(func() error {
 			if err := srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("serve HTTP on %s: %w", s.ln.Addr(), err)

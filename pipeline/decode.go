@@ -277,7 +277,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) error {
 		return d.errorf(n, path, "", "want a duration such as 5m, got %s", describe(n))
 	}
 	dur, err := time.ParseDuration(n.Value)
-	if err != nil {
+	if err != nil || dur < 0 {
 		return d.errorf(n, path, "", "want a duration such as 90s, 5m or 1h, got %q", n.Value)
 	}
 	v.SetInt(int64(dur))

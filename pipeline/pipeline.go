@@ -75,6 +75,12 @@ type Kafka struct {
 // HTTP configures the HTTP endpoints (ingest, views, status).
 type HTTP struct {
 	Listen string `yaml:"listen"` // default ":8080"
+	// Timeouts of HTTP ingest (bronze.HTTPConfig): headers, the whole body, a pause
+	// in a body, an idle keep-alive connection. Default 10s, 10s, 5s and 1m.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	BodyTimeout   time.Duration `yaml:"body_timeout"`
+	StallTimeout  time.Duration `yaml:"stall_timeout"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
 }
 
 // DuckDB tunes every DuckDB session that lakectl opens.

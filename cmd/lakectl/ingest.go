@@ -26,6 +26,7 @@ func newIngestCmd() *cobra.Command {
 		brokers, topics, httpStreams                      []string
 		flushSize, memLimit, compactSize                  string
 		flushInterval, grace, session, compactEvery       time.Duration
+		httpTimeouts                                      bronze.HTTPConfig
 		startAtEnd, compact                               bool
 	)
 	cmd := &cobra.Command{
@@ -42,7 +43,7 @@ HTTP: POST /v1/streams/{stream}/events with NDJSON; the answer comes after the c
 that holds the events. /metrics and /healthz are served on the same address.
 
 With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
-directory), the store, kafka (brokers, group, topics), http.listen and the streams
+directory), the store, kafka (brokers, group, topics), http (listen, timeouts) and the streams
 (their grace and flush interval; HTTP then accepts only declared streams) come from
 lakectl.yaml. The flags below name the LAKECTL_* variable that stands for each; a
 flag wins over its variable, a variable over the file. --brokers= turns off the
@@ -99,8 +100,9 @@ Logs are JSON lines on stderr.`,
 			}
 			if p := l.pipeline; p != nil {
 				s := ingestSettings{group: group, httpAddr: httpAddr, brokers: brokers,
-					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace}
+					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace, httpTimeouts: httpTimeouts}
 				applyPipeline(cmd, p, &s)
+				httpTimeouts = s.httpTimeouts
 				group, httpAddr, brokers = s.group, s.httpAddr, s.brokers
 				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
 			}
@@ -110,13 +112,15 @@ Logs are JSON lines on stderr.`,
 				now = func() time.Time { return time.Now().Add(clockOffset) }
 				logger.Warn("ingest clock shifted; ingest hours and sealing marks are not the wall clock", "offset", clockOffset)
 			}
+			httpCfg := httpTimeouts
+			httpCfg.Token, httpCfg.Streams = token, httpStreams
 			svc, err := bronze.New(bronze.Config{
 				Store: l.store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
 				InstanceID: instance, SessionTimeout: session, MemoryLimit: memoryLimit,
 				FlushSize: size, FlushInterval: flushInterval, Grace: grace,
 				Files:    bronze.FileOptions{SpoolDir: spool},
 				HTTPAddr: httpAddr,
-				HTTP:     bronze.HTTPConfig{Token: token, Streams: httpStreams},
+				HTTP:     httpCfg,
 				Compact:  bronze.CompactConfig{Off: !compact, TargetSize: target, Interval: compactEvery},
 				Logger:   logger, Registerer: reg, Now: now,
 			})
@@ -139,7 +143,11 @@ Logs are JSON lines on stderr.`,
 	f.DurationVar(&session, "session-timeout", 45*time.Second, "group session timeout")
 	f.BoolVar(&startAtEnd, "start-at-end", false, "partitions without a ledger entry start at their end, not their beginning")
 	f.StringVar(&httpAddr, "http", "", "address for HTTP ingest, /metrics and /healthz, e.g. :8080 (default: no HTTP)")
-	f.StringVar(&token, "token", "", "bearer token that HTTP ingest requires (default: none)")
+	f.StringVar(&token, "token", "", "bearer token that HTTP ingest requires; /metrics and /healthz stay open (default: none)")
+	f.DurationVar(&httpTimeouts.HeaderTimeout, "http-header-timeout", 10*time.Second, "HTTP: time to receive a request's headers")
+	f.DurationVar(&httpTimeouts.BodyTimeout, "http-body-timeout", 10*time.Second, "HTTP: time to receive a whole body after its headers (408 beyond, nothing stored)")
+	f.DurationVar(&httpTimeouts.StallTimeout, "http-stall-timeout", 5*time.Second, "HTTP: longest pause in a body (408 beyond, nothing stored)")
+	f.DurationVar(&httpTimeouts.IdleTimeout, "http-idle-timeout", time.Minute, "HTTP: close a keep-alive connection idle this long")
 	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default: the pipeline's streams, else any)")
 	f.StringVar(&flushSize, "flush-size", "128MiB", "flush a file at this many uncompressed bytes")
 	f.DurationVar(&flushInterval, "flush-interval", 10*time.Second, "flush files this old")
@@ -157,6 +165,8 @@ Logs are JSON lines on stderr.`,
 		"flush-interval": "LAKECTL_FLUSH_INTERVAL", "grace": "LAKECTL_GRACE", "compact": "LAKECTL_COMPACT",
 		"compact-size": "LAKECTL_COMPACT_SIZE", "compact-interval": "LAKECTL_COMPACT_INTERVAL",
 		"spool-dir": "LAKECTL_SPOOL_DIR", "log-level": "LAKECTL_LOG_LEVEL",
+		"http-header-timeout": "LAKECTL_HTTP_HEADER_TIMEOUT", "http-body-timeout": "LAKECTL_HTTP_BODY_TIMEOUT",
+		"http-stall-timeout": "LAKECTL_HTTP_STALL_TIMEOUT", "http-idle-timeout": "LAKECTL_HTTP_IDLE_TIMEOUT",
 	} {
 		bindEnv(f, flag, variable)
 	}

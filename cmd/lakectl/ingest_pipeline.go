@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -48,10 +49,11 @@ type ingestSettings struct {
 	brokers, httpStreams     []string
 	topics                   map[string]string
 	flushInterval, grace     time.Duration
+	httpTimeouts             bronze.HTTPConfig // the timeouts only
 }
 
 // applyPipeline overlays the pipeline's settings on s where no flag or variable gave
-// one: store, kafka (brokers, group, topics), http.listen, the streams (HTTP accepts
+// one: store, kafka (brokers, group, topics), http (listen, timeouts), the streams (HTTP accepts
 // only declared streams) and their grace and flush interval (with several streams,
 // the longest grace and the shortest flush interval, since one service serves all).
 // An empty --brokers (given as --brokers=) turns off the file's Kafka.
@@ -84,6 +86,20 @@ func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) 
 	}
 	if flush > 0 && fromFile(f, "flush-interval", "LAKECTL_FLUSH_INTERVAL") {
 		s.flushInterval = flush
+	}
+	for _, t := range []struct {
+		file           time.Duration
+		dst            *time.Duration
+		flag, variable string
+	}{
+		{p.HTTP.HeaderTimeout, &s.httpTimeouts.HeaderTimeout, "http-header-timeout", "LAKECTL_HTTP_HEADER_TIMEOUT"},
+		{p.HTTP.BodyTimeout, &s.httpTimeouts.BodyTimeout, "http-body-timeout", "LAKECTL_HTTP_BODY_TIMEOUT"},
+		{p.HTTP.StallTimeout, &s.httpTimeouts.StallTimeout, "http-stall-timeout", "LAKECTL_HTTP_STALL_TIMEOUT"},
+		{p.HTTP.IdleTimeout, &s.httpTimeouts.IdleTimeout, "http-idle-timeout", "LAKECTL_HTTP_IDLE_TIMEOUT"},
+	} {
+		if t.file > 0 && fromFile(f, t.flag, t.variable) {
+			*t.dst = t.file
+		}
 	}
 }
 
