@@ -38,9 +38,9 @@ type httpBatch struct {
 // ToHTTP sends every event of g in batches from concurrent clients. Each client is
 // an idempotent producer of lakectl's HTTP ingest: it sends one batch at a time
 // under its own random X-Lakectl-Producer id, numbered by X-Lakectl-Seq, so a batch
-// that gets 503 or no answer at all (its outcome unknown) is retried with the same
-// number, and the server acknowledges a retry of a batch it already committed
-// without writing it again. Other answers (4xx), and batches still unanswered
+// that gets 503 or 408 (nothing stored) or no answer at all (its outcome unknown) is
+// retried with the same number, and the server acknowledges a retry of a batch it
+// already committed without writing it again. Other answers (4xx), and batches still unanswered
 // after the retries, count their events as failed.
 func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
 	if t.Batch <= 0 {
@@ -93,7 +93,7 @@ func ToHTTP(ctx context.Context, g *Generator, t HTTPTarget) (Summary, error) {
 }
 
 // post sends one batch, retrying (with the same producer and seq) while the
-// server answers 503 or does not answer.
+// server answers 503 or 408 or does not answer.
 func post(ctx context.Context, t HTTPTarget, producer string, seq int64, body []byte) error {
 	delay := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
@@ -119,7 +119,7 @@ func post(ctx context.Context, t HTTPTarget, producer string, seq int64, body []
 			switch {
 			case resp.StatusCode == http.StatusOK:
 				return nil
-			case resp.StatusCode != http.StatusServiceUnavailable || attempt >= 20:
+			case !retryable(resp.StatusCode) || attempt >= 20:
 				return fmt.Errorf("post %s: %s: %s", t.URL, resp.Status, bytes.TrimSpace(msg))
 			}
 		}
@@ -128,4 +128,11 @@ func post(ctx context.Context, t HTTPTarget, producer string, seq int64, body []
 		}
 		delay = min(delay*2, 2*time.Second)
 	}
+}
+
+// retryable reports whether an answer leaves the batch worth sending again: 503 (not
+// committed, or outcome unknown) and 408 (the body arrived too slowly; nothing was
+// stored). Every other answer is final.
+func retryable(status int) bool {
+	return status == http.StatusServiceUnavailable || status == http.StatusRequestTimeout
 }
