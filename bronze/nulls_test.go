@@ -264,3 +264,117 @@ func TestKafkaNullsAreStoredAsNulls(t *testing.T) {
 		t.Errorf("verify: %v", rep.Problems)
 	}
 }
+
+// longSequence has a batch of set keys and headers and then nulls: a reader that
+// reuses its rows between batches must not carry a value into a null.
+func longSequence() []nullCase {
+	var seq []nullCase
+	for i := range 600 {
+		c := nullCase{key: fmt.Appendf(nil, "k%d", i), headers: []kgo.RecordHeader{{Key: "h", Value: []byte("v")}}}
+		if i >= batchRows {
+			c = nullCase{headers: []kgo.RecordHeader{{Key: "h"}}}
+			if i%2 == 0 {
+				c.headers = nil
+			}
+		}
+		seq = append(seq, c)
+	}
+	return seq
+}
+
+// commitNullCases commits one file of tp holding seq, and returns what each row
+// holds as duckRecords renders it.
+func (st *sealedTable) commitNullCases(t *testing.T, tp TopicPartition, seq []nullCase, at time.Time, want map[string]string) {
+	t.Helper()
+	from := st.next[tp]
+	f, err := newDataFile(st.pool, HourOf(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Discard)
+	for i, c := range seq {
+		o := from + int64(i)
+		r := Row{Payload: fmt.Appendf(nil, `{"o":%d}`, o), Key: c.key, Source: SourceKafka, Topic: tp.Topic,
+			Partition: tp.Partition, Offset: o, IngestedAt: at.UnixMicro() + o}
+		if o%2 == 0 {
+			r.SourceTimestamp = at.Add(-time.Minute).UnixMicro() + o
+		}
+		var hdrs []Header
+		for _, h := range c.headers {
+			hdrs = append(hdrs, Header{Key: h.Key, Value: h.Value})
+		}
+		if err := f.Append(r, hdrs); err != nil {
+			t.Fatal(err)
+		}
+		want[fmt.Sprintf("%s/%d@%d", tp.Topic, tp.Partition, o)] = c.describe()
+	}
+	if err := f.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(seq))
+	res, err := st.w.commitKafka(t.Context(), []partFlush{{TP: tp, Files: []*dataFile{f}, Expect: position{from, from > 0},
+		Next: from + n, MinIngest: at.UnixMicro() + from}}, at)
+	if err != nil || len(res.Committed) != 1 {
+		t.Fatalf("commit %s %d..%d: %+v, %v", tp, from, from+n, res, err)
+	}
+	st.next[tp] = from + n
+}
+
+// Compaction rewrites null and empty keys and header values exactly, its files'
+// stats count the nulls DuckDB counts, and every file it writes, not only its
+// first, names its columns.
+func TestCompactionKeepsNullsAndColumnPaths(t *testing.T) {
+	store := mem.New()
+	st := &sealedTable{
+		store: store,
+		w:     newTableWriter(store, "events", testLogger(t), NewMetrics(nil)),
+		pool:  &writerPool{opts: FileOptions{}.withDefaults()},
+		hour:  HourOf(time.Now().Add(-3 * time.Hour)),
+		next:  map[TopicPartition]int64{},
+	}
+	at := st.hour.Time().Add(10 * time.Minute)
+	want := map[string]string{}
+	for _, seq := range append([][]nullCase{longSequence()}, nullSequences...) {
+		st.commitNullCases(t, compactTPs[0], seq, at, want)
+	}
+	for _, tp := range compactTPs[1:] {
+		st.commitKafka(t, tp, 40, at)
+	}
+	st.commitHTTP(t, 15, at)
+	st.advanceMarks(t, time.Now())
+
+	c := NewCompactor(store, CompactOptions{TargetSize: 12 << 10, Logger: testLogger(t)})
+	results, err := c.Sealed(t.Context(), "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Added < 3 {
+		t.Fatalf("results: %+v, want one compaction that writes at least 3 files", results)
+	}
+	db := openDuck(t)
+	got := map[string]string{}
+	compacted := 0
+	for _, a := range st.snap(t).Files() {
+		if a.Tags[TagCompacted] != "true" {
+			continue
+		}
+		compacted++
+		file := localCopy(t, st.w.table, a)
+		for k, v := range duckRecords(t, db, file) {
+			if _, ours := want[k]; ours {
+				got[k] = v
+			}
+		}
+		checkStatsAgainstDuckDB(t, db, a, file)
+		checkColumnPaths(t, db, file)
+	}
+	if compacted != results[0].Added {
+		t.Errorf("compacted files: %d in the table, compaction reported %d", compacted, results[0].Added)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: compacted to %q, ingested %q", k, got[k], w)
+		}
+	}
+	verifyOK(t, store)
+}
