@@ -128,8 +128,8 @@ func rawConsume(ctx context.Context, addr string, events int64, keep bool) (floa
 // keeps, in batches, with the same options, to nowhere.
 func rawEncode(recs []*kgo.Record) (float64, error) {
 	pool := &writerPool{opts: FileOptions{}.withDefaults()}
-	writers := map[int32]*parquet.GenericWriter[Row]{}
-	batches := map[int32][]Row{}
+	writers := map[int32]*parquet.Writer{}
+	batches := map[int32][]parquet.Row{}
 	var hdrs []Header
 	now := time.Now().UnixMicro()
 	start := time.Now()
@@ -143,10 +143,17 @@ func rawEncode(recs []*kgo.Record) (float64, error) {
 		for _, h := range r.Headers {
 			hdrs = append(hdrs, Header{Key: h.Key, Value: h.Value})
 		}
-		batch := append(batches[r.Partition], Row{Payload: r.Value, Key: r.Key, Headers: hdrs, Source: SourceKafka,
-			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, SourceTimestamp: r.Timestamp.UnixMicro(), IngestedAt: now})
+		row := Row{Payload: r.Value, Key: r.Key, Headers: hdrs, Source: SourceKafka,
+			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, SourceTimestamp: r.Timestamp.UnixMicro(), IngestedAt: now}
+		batch := batches[r.Partition]
+		if n := len(batch); n < cap(batch) {
+			batch = batch[:n+1] // reuse the row's values from the last batch
+			batch[n] = appendRow(batch[n][:0], &row)
+		} else {
+			batch = append(batch, appendRow(nil, &row))
+		}
 		if len(batch) == batchRows {
-			if _, err := w.Write(batch); err != nil {
+			if _, err := w.WriteRows(batch); err != nil {
 				return 0, err
 			}
 			batch = batch[:0]
@@ -154,7 +161,7 @@ func rawEncode(recs []*kgo.Record) (float64, error) {
 		batches[r.Partition] = batch
 	}
 	for p, w := range writers {
-		if _, err := w.Write(batches[p]); err != nil {
+		if _, err := w.WriteRows(batches[p]); err != nil {
 			return 0, err
 		}
 		if err := w.Close(); err != nil {

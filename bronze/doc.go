@@ -79,10 +79,12 @@
 //
 // # Schema
 //
-// payload binary, key binary (null when absent), headers array<struct<key string,
-// value binary>>, source string (kafka|http), topic string, partition int, offset
-// long, source_timestamp timestamp, ingested_at timestamp; partitioned by ingest_date
-// (date) and ingest_hour (int), paths ingest_date=YYYY-MM-DD/ingest_hour=HH.
+// payload binary, key binary (null when the record's key is null, empty when it is
+// empty), headers array<struct<key string, value binary>> (empty when the record has
+// none; a value null or empty as sent), source string (kafka|http), topic string
+// (null for HTTP rows), partition int, offset long, source_timestamp timestamp,
+// ingested_at timestamp; partitioned by ingest_date (date) and ingest_hour (int),
+// paths ingest_date=YYYY-MM-DD/ingest_hour=HH.
 // Timestamps are Parquet INT64 TIMESTAMP(MICROS, UTC); source_timestamp is null
 // for Kafka records without a timestamp (-1). Each add's tags hold its
 // topic, partition and inclusive offset range (TagFirstOffset, TagLastOffset).

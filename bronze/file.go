@@ -45,31 +45,21 @@ const batchRows = 512
 // zstdCodec is shared by every writer; it pools its encoders.
 var zstdCodec = &zstd.Codec{Level: zstd.SpeedDefault}
 
-// writerPool recycles Parquet writers, whose column buffers are expensive to build.
+// writerPool makes the Parquet writers of data files. It does not recycle them:
+// parquet-go v0.32's Writer.Reset clears the column paths the writer shares with
+// its footer, so every file a reused writer wrote had an empty path_in_schema in
+// each column chunk. Page buffers, the costly part, are pooled by parquet-go.
 type writerPool struct {
 	opts FileOptions
-	free []*parquet.GenericWriter[Row]
 }
 
-func (p *writerPool) get(w io.Writer) *parquet.GenericWriter[Row] {
-	if n := len(p.free); n > 0 {
-		pw := p.free[n-1]
-		p.free = p.free[:n-1]
-		pw.Reset(w)
-		return pw
-	}
-	return parquet.NewGenericWriter[Row](w,
+func (p *writerPool) get(w io.Writer) *parquet.Writer {
+	return parquet.NewWriter(w, rowSchema,
 		parquet.Compression(zstdCodec),
 		parquet.MaxRowsPerRowGroup(p.opts.MaxRowsPerRowGroup),
 		parquet.CreatedBy("lakectl", "bronze", ""),
 		parquet.PageBufferSize(1<<20),
 	)
-}
-
-func (p *writerPool) put(pw *parquet.GenericWriter[Row]) {
-	if len(p.free) < 16 {
-		p.free = append(p.free, pw)
-	}
 }
 
 // dataFile is one Bronze data file being written: rows are batched, encoded into
@@ -79,13 +69,11 @@ type dataFile struct {
 	Path  string // relative to the table root
 	Stats fileStats
 
-	pool    *writerPool
 	spool   *os.File
 	buf     *bufio.Writer
 	out     countingWriter
-	pw      *parquet.GenericWriter[Row]
-	batch   []Row
-	headers []Header // backing store of the batch's headers, reused
+	pw      *parquet.Writer
+	batch   []parquet.Row // the values of each row, reused across batches
 	rgBytes int64
 	rgLimit int64 // cut a row group at this many buffered bytes
 	Bytes   int64 // uncompressed record bytes appended
@@ -102,9 +90,8 @@ func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
 		Hour:    hour,
 		Path:    path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
 		Stats:   newFileStats(),
-		pool:    pool,
 		spool:   spool,
-		batch:   make([]Row, 0, batchRows),
+		batch:   make([]parquet.Row, 0, batchRows),
 		rgLimit: pool.opts.RowGroupBytes,
 	}
 	f.buf = bufio.NewWriterSize(spool, 256<<10)
@@ -116,25 +103,22 @@ func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
 // Rows is the number of rows appended.
 func (f *dataFile) Rows() int64 { return f.Stats.Rows }
 
-// Append adds one row. The row's byte slices must stay unchanged until the next
-// write of the batch (Append or Finish), so callers may pass slices they do not own
-// for the duration of a poll.
+// Append adds one row with headers (r.Headers is ignored). The row's byte slices
+// must stay unchanged until the next write of the batch (Append or Finish), so
+// callers may pass slices they do not own for the duration of a poll.
 func (f *dataFile) Append(r Row, headers []Header) error {
-	if len(headers) > 0 {
-		start := len(f.headers)
-		f.headers = append(f.headers, headers...)
-		r.Headers = f.headers[start:len(f.headers):len(f.headers)]
-	} else {
-		r.Headers = nil
-	}
-	f.batch = append(f.batch, r)
-	n := int64(len(r.Payload) + len(r.Key))
+	r.Headers = headers
+	n := len(f.batch)
+	f.batch = f.batch[:n+1]
+	row := appendRow(f.batch[n][:0], &r)
+	f.batch[n] = row
+	size := int64(len(r.Payload) + len(r.Key))
 	for _, h := range headers {
-		n += int64(len(h.Key) + len(h.Value))
+		size += int64(len(h.Key) + len(h.Value))
 	}
-	f.Bytes += n
-	f.rgBytes += n
-	f.Stats.add(&r)
+	f.Bytes += size
+	f.rgBytes += size
+	f.Stats.add(row)
 	if len(f.batch) == cap(f.batch) {
 		return f.writeBatch()
 	}
@@ -145,13 +129,13 @@ func (f *dataFile) writeBatch() error {
 	if len(f.batch) == 0 {
 		return nil
 	}
-	if _, err := f.pw.Write(f.batch); err != nil {
+	if _, err := f.pw.WriteRows(f.batch); err != nil {
 		return fmt.Errorf("encode %s: %w", f.Path, err)
 	}
-	clear(f.batch)
+	for i := range f.batch {
+		clear(f.batch[i]) // drop the references to the callers' bytes
+	}
 	f.batch = f.batch[:0]
-	clear(f.headers)
-	f.headers = f.headers[:0]
 	if f.rgBytes >= f.rgLimit {
 		f.rgBytes = 0
 		if err := f.pw.Flush(); err != nil {
@@ -173,7 +157,6 @@ func (f *dataFile) Finish() error {
 	if err := f.pw.Close(); err != nil {
 		return fmt.Errorf("close parquet %s: %w", f.Path, err)
 	}
-	f.pool.put(f.pw)
 	f.pw = nil
 	if err := f.buf.Flush(); err != nil {
 		return fmt.Errorf("write spool %s: %w", f.spool.Name(), err)
@@ -196,15 +179,11 @@ func (f *dataFile) Discard() {
 	if f.spool == nil {
 		return
 	}
-	if f.pw != nil {
-		// The writer is mid-file; it cannot be reused safely.
-		f.pw = nil
-	}
+	f.pw = nil
 	f.spool.Close()
 	os.Remove(f.spool.Name())
 	f.spool = nil
 	f.batch = nil
-	f.headers = nil
 }
 
 type countingWriter struct {

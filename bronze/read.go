@@ -19,13 +19,15 @@ func ReadRows(ctx context.Context, t *lake.Table, a lake.Add) ([]Row, error) {
 }
 
 // ledgerRow is the projection verify reads: the columns that place a row in the
-// ledger, and the payload it compares with the broker's record.
+// ledger, and the payload, key and headers it compares with the broker's record.
 type ledgerRow struct {
-	Payload   []byte `parquet:"payload"`
-	Source    string `parquet:"source"`
-	Topic     string `parquet:"topic,optional"`
-	Partition int32  `parquet:"partition"`
-	Offset    int64  `parquet:"offset"`
+	Payload   []byte   `parquet:"payload"`
+	Key       []byte   `parquet:"key,optional"`
+	Headers   []Header `parquet:"headers,list"`
+	Source    string   `parquet:"source"`
+	Topic     string   `parquet:"topic,optional"`
+	Partition int32    `parquet:"partition"`
+	Offset    int64    `parquet:"offset"`
 }
 
 func readFile[T any](ctx context.Context, t *lake.Table, a lake.Add) ([]T, error) {

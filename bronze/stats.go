@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/lake"
+	"github.com/parquet-go/parquet-go"
 )
 
 // fileStats are the Delta statistics and offset range of one data file, gathered
@@ -35,37 +36,62 @@ func newFileStats() fileStats {
 	}
 }
 
-func (s *fileStats) add(r *Row) {
+// add counts one row from the Parquet values written for it, so that the stats
+// say what the file holds, nulls included.
+func (s *fileStats) add(row parquet.Row) {
 	s.Rows++
-	s.MinOffset = min(s.MinOffset, r.Offset)
-	s.MaxOffset = max(s.MaxOffset, r.Offset)
-	s.MinPart = min(s.MinPart, r.Partition)
-	s.MaxPart = max(s.MaxPart, r.Partition)
-	s.MinIngest = min(s.MinIngest, r.IngestedAt)
-	s.MaxIngest = max(s.MaxIngest, r.IngestedAt)
-	if r.SourceTimestamp == 0 {
-		s.NullSource++
-	} else {
-		s.MinSource = min(s.MinSource, r.SourceTimestamp)
-		s.MaxSource = max(s.MaxSource, r.SourceTimestamp)
+	for _, v := range row {
+		switch v.Column() {
+		case colKey:
+			if v.IsNull() {
+				s.NullKeys++
+			}
+		case colSource:
+			s.Sources[sourceIndex(v.ByteArray())] = true
+		case colTopic:
+			s.addTopic(v)
+		case colPartition:
+			s.MinPart = min(s.MinPart, v.Int32())
+			s.MaxPart = max(s.MaxPart, v.Int32())
+		case colOffset:
+			s.MinOffset = min(s.MinOffset, v.Int64())
+			s.MaxOffset = max(s.MaxOffset, v.Int64())
+		case colSourceTimestamp:
+			if v.IsNull() {
+				s.NullSource++
+			} else {
+				s.MinSource = min(s.MinSource, v.Int64())
+				s.MaxSource = max(s.MaxSource, v.Int64())
+			}
+		case colIngestedAt:
+			s.MinIngest = min(s.MinIngest, v.Int64())
+			s.MaxIngest = max(s.MaxIngest, v.Int64())
+		}
 	}
-	if r.Key == nil {
-		s.NullKeys++
-	}
-	switch {
-	case r.Topic == "":
+}
+
+func (s *fileStats) addTopic(v parquet.Value) {
+	if v.IsNull() {
 		s.NullTopics++
+		return
+	}
+	topic := v.ByteArray()
+	switch {
 	case s.Topic == "":
-		s.Topic, s.MinTopic, s.MaxTopic = r.Topic, r.Topic, r.Topic
-	case r.Topic != s.Topic:
+		s.Topic = string(topic)
+		s.MinTopic, s.MaxTopic = s.Topic, s.Topic
+	case string(topic) != s.Topic:
 		// Only a compacted file mixes topics; ingest files hold one partition.
-		s.MinTopic, s.MaxTopic = min(s.MinTopic, r.Topic), max(s.MaxTopic, r.Topic)
+		s.MinTopic, s.MaxTopic = min(s.MinTopic, string(topic)), max(s.MaxTopic, string(topic))
 	}
-	if r.Source == SourceHTTP {
-		s.Sources[1] = true
-	} else {
-		s.Sources[0] = true
+}
+
+// sourceIndex is the index of a source column value in fileStats.Sources.
+func sourceIndex(source []byte) int {
+	if string(source) == SourceHTTP {
+		return 1
 	}
+	return 0
 }
 
 // deltaJSON renders the statistics as the Delta add's stats string. Timestamps are

@@ -2,6 +2,7 @@ package bronze
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -40,14 +41,17 @@ type VerifyReport struct {
 }
 
 // PartitionReport checks one Kafka partition: every offset in [First, Next) that
-// the broker holds must be in Bronze exactly once, with the same payload.
+// the broker holds must be in Bronze exactly once, with the same payload, key and
+// headers (a null key or header value is null in Bronze, an empty one empty).
 type PartitionReport struct {
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`
 	RangeReport
-	BrokerRecords int64 `json:"broker_records"`
-	Mismatched    int64 `json:"payload_mismatches"`
-	NotOnBroker   int64 `json:"not_on_broker"`
+	BrokerRecords    int64 `json:"broker_records"`
+	Mismatched       int64 `json:"payload_mismatches"`
+	KeyMismatches    int64 `json:"key_mismatches"`
+	HeaderMismatches int64 `json:"header_mismatches"`
+	NotOnBroker      int64 `json:"not_on_broker"`
 }
 
 // RangeReport counts the rows of one ledger range [First, Next).
@@ -64,7 +68,7 @@ type RangeReport struct {
 type slot struct {
 	count    uint8
 	onBroker bool
-	hash     uint64
+	hash     recordHash
 }
 
 type rangeCheck struct {
@@ -76,7 +80,9 @@ type rangeCheck struct {
 	brokerPos     int64 // offset after the last broker record read
 	brokerSeen    int64
 	brokerMissing int64
-	mismatched    int64
+	mismatched    int64 // payloads
+	keys          int64 // keys that differ
+	headers       int64 // header lists that differ
 	notOnBroker   int64
 }
 
@@ -84,8 +90,8 @@ func newRangeCheck(first, next int64) *rangeCheck {
 	return &rangeCheck{first: first, next: next, slots: make([]slot, max(next-first, 0)), brokerPos: first}
 }
 
-// brokerRecord notes that the broker holds offset with a payload of hash h.
-func (c *rangeCheck) brokerRecord(offset int64, h uint64) {
+// brokerRecord notes that the broker holds offset with a record of hash h.
+func (c *rangeCheck) brokerRecord(offset int64, h recordHash) {
 	c.brokerPos = offset + 1
 	if offset < c.first || offset >= c.next {
 		return
@@ -93,8 +99,17 @@ func (c *rangeCheck) brokerRecord(offset int64, h uint64) {
 	c.brokerSeen++
 	s := &c.slots[offset-c.first]
 	s.onBroker = true
-	if s.count > 0 && s.hash != h {
+	if s.count == 0 {
+		return
+	}
+	if s.hash.payload != h.payload {
 		c.mismatched++
+	}
+	if s.hash.key != h.key {
+		c.keys++
+	}
+	if s.hash.headers != h.headers {
+		c.headers++
 	}
 }
 
@@ -110,7 +125,7 @@ func (c *rangeCheck) finishBroker() {
 	}
 }
 
-func (c *rangeCheck) add(offset int64, h uint64) {
+func (c *rangeCheck) add(offset int64, h recordHash) {
 	c.rows++
 	if offset < c.first || offset >= c.next {
 		c.outside++
@@ -126,7 +141,8 @@ func (c *rangeCheck) add(offset int64, h uint64) {
 // Verify proves that Bronze holds every ingested record exactly once: for each Kafka
 // partition in the ledger, it reads the broker from the first ingested offset up to
 // the ledger's version and checks that each record is in Bronze once with the same
-// payload; HTTP rows must carry each sequence number below the HTTP ledger once.
+// payload, key and headers; HTTP rows must carry each sequence number below the HTTP
+// ledger once.
 func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Minute
@@ -182,7 +198,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 		tags := newTagCheck(spans)
 		for _, r := range rows {
 			rep.Rows++
-			h := maphash.Bytes(seed, r.Payload)
+			h := hashRecord(seed, r.Payload, r.Key, r.Headers)
 			if tagged {
 				tags.row(TopicPartition{r.Topic, r.Partition}, r.Offset)
 			}
@@ -218,13 +234,14 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 		c := checks[tp]
 		pr := PartitionReport{Topic: tp.Topic, Partition: tp.Partition, RangeReport: c.report(len(cfg.Brokers) == 0)}
 		pr.BrokerRecords, pr.Mismatched, pr.NotOnBroker = c.brokerSeen, c.mismatched, c.notOnBroker
+		pr.KeyMismatches, pr.HeaderMismatches = c.keys, c.headers
 		if len(cfg.Brokers) > 0 {
 			pr.Missing = c.brokerMissing
 		}
 		rep.Partitions = append(rep.Partitions, pr)
-		if pr.Missing+pr.Duplicates+pr.Outside+pr.Mismatched+pr.NotOnBroker > 0 {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("partition %s: %d missing, %d duplicated, %d outside the ledger, %d payload mismatches, %d not on the broker",
-				tp, pr.Missing, pr.Duplicates, pr.Outside, pr.Mismatched, pr.NotOnBroker))
+		if pr.Missing+pr.Duplicates+pr.Outside+pr.Mismatched+pr.KeyMismatches+pr.HeaderMismatches+pr.NotOnBroker > 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("partition %s: %d missing, %d duplicated, %d outside the ledger, %d payload mismatches, %d key mismatches, %d header mismatches, %d not on the broker",
+				tp, pr.Missing, pr.Duplicates, pr.Outside, pr.Mismatched, pr.KeyMismatches, pr.HeaderMismatches, pr.NotOnBroker))
 		}
 	}
 	rep.HTTP = httpCheck.report(true)
@@ -279,6 +296,7 @@ func verifyAgainstBroker(ctx context.Context, cfg VerifyConfig, checks map[Topic
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	done := map[TopicPartition]bool{}
+	var hdrs []Header
 	for len(done) < remaining {
 		fetches := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -304,7 +322,11 @@ func verifyAgainstBroker(ctx context.Context, cfg VerifyConfig, checks map[Topic
 					c.brokerPos = r.Offset
 					break
 				}
-				c.brokerRecord(r.Offset, maphash.Bytes(seed, r.Value))
+				hdrs = hdrs[:0]
+				for _, h := range r.Headers {
+					hdrs = append(hdrs, Header{Key: h.Key, Value: h.Value})
+				}
+				c.brokerRecord(r.Offset, hashRecord(seed, r.Value, r.Key, hdrs))
 			}
 			if c.brokerPos >= c.next || c.brokerPos >= p.LastStableOffset {
 				done[tp] = true
@@ -313,4 +335,43 @@ func verifyAgainstBroker(ctx context.Context, cfg VerifyConfig, checks map[Topic
 		})
 	}
 	return nil
+}
+
+// recordHash is what verify compares of a record: its payload, and its key and
+// headers with their nullness.
+type recordHash struct{ payload, key, headers uint64 }
+
+// hashRecord hashes a record as Bronze stores it. A null key or header value
+// hashes differently from an empty one, and lengths are hashed with the bytes so
+// that no two different header lists hash alike by concatenation. A payload is
+// not nullable (a tombstone is stored empty), so only its bytes count.
+func hashRecord(seed maphash.Seed, payload, key []byte, headers []Header) recordHash {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	writeNullable(&h, key)
+	k := h.Sum64()
+	h.Reset()
+	writeLen(&h, len(headers))
+	for _, hd := range headers {
+		writeLen(&h, len(hd.Key))
+		h.WriteString(hd.Key)
+		writeNullable(&h, hd.Value)
+	}
+	return recordHash{payload: maphash.Bytes(seed, payload), key: k, headers: h.Sum64()}
+}
+
+func writeNullable(h *maphash.Hash, b []byte) {
+	if b == nil {
+		h.WriteByte(0)
+		return
+	}
+	h.WriteByte(1)
+	writeLen(h, len(b))
+	h.Write(b)
+}
+
+func writeLen(h *maphash.Hash, n int) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(n))
+	h.Write(b[:])
 }

@@ -41,12 +41,13 @@ func newVerifyBronzeCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bronze",
-		Short: "Check that every ingested Kafka offset is in Bronze exactly once",
+		Short: "Check that every ingested Kafka record is in Bronze exactly once, as received",
 		Long: `Read the offset ledger of a Bronze table and, for each Kafka partition, the
 broker's records from the first ingested offset to the ledger's version, and checks
-that each is in Bronze exactly once with the same payload (and that HTTP sequence
-numbers are gapless and unique). It prints a JSON report and exits non-zero on any
-gap, duplicate or mismatch.
+that each is in Bronze exactly once with the same payload, key and headers (a null
+key or header value must be null in Bronze, an empty one empty), and that HTTP
+sequence numbers are gapless and unique. It prints a JSON report and exits non-zero
+on any gap, duplicate or mismatch.
 
 With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
 directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is given.`,
