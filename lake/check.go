@@ -89,7 +89,11 @@ func (t *Table) checkFile(ctx context.Context, a Add) (*FileProblem, error) {
 	key := t.Key(a.DecodedPath())
 	info, err := t.store.Stat(ctx, key)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &FileProblem{File: a, Kind: ProblemMissing, Detail: "not in the store"}, nil
+		detail := fmt.Sprintf("not in the store (the log says %d bytes", a.Size)
+		if st, ok, err := a.ParseStats(); ok && err == nil {
+			detail += fmt.Sprintf(", %d rows", st.NumRecords)
+		}
+		return &FileProblem{File: a, Kind: ProblemMissing, Detail: detail + ")"}, nil
 	}
 	if err != nil {
 		return nil, err
