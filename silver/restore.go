@@ -72,13 +72,14 @@ func RestorePlan(snap *lake.Snapshot, history []lake.CommitSummary, removed []la
 	return r, true
 }
 
-// touchingHours returns the first and last ingest hour of the Silver runs in history
-// whose commits touched one of the partitions.
+// touchingHours returns the first and last ingest hour of the sealed Silver runs in
+// history whose commits touched one of the partitions. Forced runs of open hours are
+// left out: the sealed run of such an hour is still to come and writes its rows then.
 func touchingHours(history []lake.CommitSummary, partitions map[Partition]bool) (first, last bronze.Hour, ok bool) {
 	for _, c := range history {
 		s, _ := c.Info["ingestHour"].(string)
 		h, err := bronze.ParseHour(s)
-		if err != nil {
+		if sealed, _ := c.Info["sealed"].(bool); err != nil || !sealed {
 			continue
 		}
 		parts, _ := c.Info["partitions"].([]any)
