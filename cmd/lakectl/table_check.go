@@ -54,7 +54,7 @@ repair names the partitions whose rows went with the files and the run silver
 					return false, hinted(errors.New("repair needs confirmation and stdin is not a terminal"),
 						"check the list above, then add --yes")
 				}
-				return askYes(os.Stdin, cmd.ErrOrStderr(), fmt.Sprintf("remove %s from %s?", count(n, "file"), args[0]))
+				return askYes(os.Stdin, cmd.ErrOrStderr(), fmt.Sprintf("remove %s from %s?", count(n, "file"), args[0])), nil
 			}
 			return c.repair(cmd.Context(), removeCorrupt, confirm)
 		},
@@ -83,7 +83,11 @@ func (c *checkRun) check(ctx context.Context) error {
 	if err := c.print(rep, nil); err != nil {
 		return err
 	}
-	return problemsError(c.url, rep, "lakectl table check "+c.url+" --repair removes the missing files from the table")
+	hint := "restore the files in place, or remove them from the table with --repair --remove-corrupt"
+	if len(rep.Missing()) > 0 {
+		hint = "lakectl table check " + c.url + " --repair removes the missing files from the table"
+	}
+	return problemsError(c.url, rep, hint)
 }
 
 // repair checks, shows what it will remove, asks, removes in one commit, and says how
@@ -123,7 +127,7 @@ func (c *checkRun) repair(ctx context.Context, removeCorrupt bool, confirm func(
 	if err != nil {
 		return withTableHint(err)
 	}
-	view := &repairView{Version: res.Version, Removed: paths(res.Removed), Skipped: paths(res.Skipped)}
+	view := &repairView{Version: res.Version, Removed: decodedPaths(res.Removed), Skipped: decodedPaths(res.Skipped)}
 	if res.Version >= 0 {
 		history, err := t.History(ctx)
 		if err != nil {
@@ -173,18 +177,16 @@ func problemsError(url string, rep lake.CheckReport, hint string) error {
 	return hinted(fmt.Errorf("%s v%d: %d of %s not as the log says", url, rep.Version, len(rep.Problems), count(rep.Files, "live file")), hint)
 }
 
-// askYes asks question on w and reads the answer from in: only y or yes confirms.
-func askYes(in io.Reader, w io.Writer, question string) (bool, error) {
+// askYes asks question on w and reads the answer from in: only y or yes confirms; no
+// answer (end of input) is no.
+func askYes(in io.Reader, w io.Writer, question string) bool {
 	fmt.Fprintf(w, "%s [y/N] ", question)
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil // end of input: no answer is no
-	}
+	line, _ := bufio.NewReader(in).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
-		return true, nil
+		return true
 	}
-	return false, nil
+	return false
 }
 
 // count says "1 file", "2 files".
@@ -195,7 +197,7 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func paths(adds []lake.Add) []string {
+func decodedPaths(adds []lake.Add) []string {
 	out := make([]string, len(adds))
 	for i, a := range adds {
 		out[i] = a.DecodedPath()
