@@ -15,6 +15,18 @@ type Action struct {
 	CommitInfo *CommitInfo `json:"commitInfo,omitempty"`
 }
 
+// count returns how many of the actions lakectl knows are set: 1 for a valid line of
+// a known type, 0 for an action type lakectl does not read.
+func (a *Action) count() int {
+	n := 0
+	for _, set := range []bool{a.Add != nil, a.Remove != nil, a.Metadata != nil, a.Protocol != nil, a.Txn != nil, a.CommitInfo != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
 // Add makes a data file part of the table.
 type Add struct {
 	// Path is relative to the table root and URL-encoded as the protocol requires;

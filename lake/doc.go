@@ -19,6 +19,14 @@
 // the winning commits for logical conflicts and retrying at the next version. Every
 // 10th version gets a classic Parquet checkpoint and _last_checkpoint, best effort.
 //
+// A commit file that is empty or has a line that is not one JSON action is a
+// *CorruptCommitError (errors.Is ErrCorruptCommit) for every read that needs it, and
+// Vacuum deletes nothing while the log holds one. Check verifies the live files of a
+// snapshot against the store; Repair removes those the caller picks in one FSCK commit:
+//
+//	rep, err := t.Check(ctx, snap)
+//	res, err := t.Repair(ctx, snap, rep.Missing())
+//
 // Txn entries ({appId, version}, the idempotency and offset state of writers) are kept
 // forever unless the table expires some: delta.setTransactionRetentionDuration expires
 // every appId (so lakectl's own tables never set it), and lakectl.txnRetention.prefixes

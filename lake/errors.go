@@ -45,3 +45,26 @@ var ErrVersionExpired = errors.New("table version expired")
 // ErrVersionNotFound is returned when a table version does not exist yet, or when no
 // version was committed at or before a requested time.
 var ErrVersionNotFound = errors.New("table version not found")
+
+// ErrCorruptCommit matches every *CorruptCommitError.
+var ErrCorruptCommit = errors.New("corrupt commit file")
+
+// CorruptCommitError says that a JSON commit of the log is not a valid commit: the
+// file is empty, or a line is not a JSON action. What that version did is unknown, so
+// no snapshot that replays it can be built and vacuum deletes nothing from the table:
+// a lost add would make a live file look unreferenced.
+type CorruptCommitError struct {
+	Version int64
+	Path    string // relative to the table root, e.g. "_delta_log/00000000000000000005.json"
+	Line    int    // 1-based line at fault; 0 when the whole file is
+	Reason  string // e.g. "empty commit file"
+}
+
+func (e *CorruptCommitError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s line %d: %s", e.Path, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Reason)
+}
+
+func (e *CorruptCommitError) Is(target error) bool { return target == ErrCorruptCommit }

@@ -153,7 +153,9 @@ func (t *Table) readLastCheckpoint(ctx context.Context) (lastCheckpoint, bool, e
 	return lc, true, nil
 }
 
-// parseCommit decodes a JSON commit: one action per line.
+// parseCommit decodes a JSON commit: one action per line, blank lines skipped. A file
+// without an action, or with a line that is not one JSON action, is a
+// *CorruptCommitError (readCommit fills in which file).
 func parseCommit(data []byte) ([]Action, error) {
 	var actions []Action
 	for n, line := range bytes.Split(data, []byte{'\n'}) {
@@ -161,16 +163,58 @@ func parseCommit(data []byte) ([]Action, error) {
 		if len(line) == 0 {
 			continue
 		}
-		var a Action
-		if err := json.Unmarshal(line, &a); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n+1, err)
+		a, err := parseAction(line)
+		if err != nil {
+			return nil, &CorruptCommitError{Line: n + 1, Reason: err.Error()}
 		}
 		actions = append(actions, a)
+	}
+	switch {
+	case len(data) == 0:
+		return nil, &CorruptCommitError{Reason: "empty commit file"}
+	case len(actions) == 0:
+		return nil, &CorruptCommitError{Reason: "commit file holds no action"}
 	}
 	return actions, nil
 }
 
-// readCommit reads and decodes the JSON commit of version v.
+// parseAction decodes one line of a commit: a JSON object with one action in it. An
+// action type lakectl does not know (cdc, domainMetadata, ...) decodes to an empty
+// Action and is skipped by every reader, as the protocol asks; an object with no
+// action at all, or a null one, is refused.
+func parseAction(line []byte) (Action, error) {
+	var a Action
+	if line[0] != '{' {
+		return a, errors.New("not a JSON action: not a JSON object")
+	}
+	if err := json.Unmarshal(line, &a); err != nil {
+		return a, fmt.Errorf("not a JSON action: %w", err)
+	}
+	switch known := a.count(); {
+	case known > 1:
+		return a, errors.New("more than one action on one line")
+	case known == 0:
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(line, &obj); err != nil {
+			return a, fmt.Errorf("not a JSON action: %w", err)
+		}
+		if len(obj) == 0 {
+			return a, errors.New("not a JSON action: empty object")
+		}
+		for k, v := range obj {
+			if string(v) == "null" {
+				return a, fmt.Errorf("action %q is null", k)
+			}
+		}
+	}
+	if (a.Add != nil && a.Add.Path == "") || (a.Remove != nil && a.Remove.Path == "") {
+		return a, errors.New("add or remove without a path")
+	}
+	return a, nil
+}
+
+// readCommit reads and decodes the JSON commit of version v. A commit that is not a
+// valid one fails with a *CorruptCommitError naming the file.
 func (t *Table) readCommit(ctx context.Context, v int64) ([]Action, error) {
 	data, err := ReadAll(ctx, t.store, t.Key(logDir+commitName(v)))
 	if err != nil {
@@ -178,7 +222,11 @@ func (t *Table) readCommit(ctx context.Context, v int64) ([]Action, error) {
 	}
 	actions, err := parseCommit(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse commit %s v%d: %w", t, v, err)
+		var corrupt *CorruptCommitError
+		if errors.As(err, &corrupt) {
+			corrupt.Version, corrupt.Path = v, logDir+commitName(v)
+		}
+		return nil, err
 	}
 	return actions, nil
 }

@@ -11,10 +11,11 @@ import (
 	"github.com/lakectl/lakectl/lake/stores"
 )
 
-// TestDeltaOnS3 runs the Delta log's concurrency, conflict, idempotency and checkpoint
-// tests against real S3 servers (versitygw and MinIO on loopback), through stores opened
-// as lakectl opens them: by URL, with retries and the conditional-write check. Each
-// subtest works under a prefix of its own in one server per kind.
+// TestDeltaOnS3 runs the Delta log's concurrency, conflict, idempotency, checkpoint and
+// corrupt-commit tests against real S3 servers (versitygw and MinIO on loopback),
+// through stores opened as lakectl opens them: by URL, with retries and the
+// conditional-write check. Each subtest works under a prefix of its own in one server
+// per kind.
 func TestDeltaOnS3(t *testing.T) {
 	for _, kind := range []string{s3server.VersityGW, s3server.MinIO} {
 		t.Run(kind, func(t *testing.T) {
@@ -33,6 +34,7 @@ func TestDeltaOnS3(t *testing.T) {
 			t.Run("ConflictMatrix", func(t *testing.T) { conflictMatrix(t, newStore) })
 			t.Run("IdempotentRetry", func(t *testing.T) { idempotentRetry(t, newStore) })
 			t.Run("CheckpointReadBack", func(t *testing.T) { checkpointReadBack(t, newStore(t)) })
+			t.Run("CorruptCommit", func(t *testing.T) { corruptCommits(t, newStore) })
 		})
 	}
 }

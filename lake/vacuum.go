@@ -48,7 +48,10 @@ type VacuumResult struct {
 //     that goes (two writers checkpointing at once can leave it naming the older
 //     one), it is first pointed at the checkpoint kept.
 //
-// It refuses tables that lakectl cannot write.
+// It refuses tables that lakectl cannot write, and deletes nothing from a table whose
+// log holds a corrupt commit (ErrCorruptCommit), wherever in the log it is: it reads
+// every JSON commit before it deletes anything, since a commit whose adds or removes
+// are lost makes files look unreferenced that a version still needs.
 func (t *Table) Vacuum(ctx context.Context, opts VacuumOptions) (VacuumResult, error) {
 	var res VacuumResult
 	retain := opts.Retain
@@ -65,7 +68,7 @@ func (t *Table) Vacuum(ctx context.Context, opts VacuumOptions) (VacuumResult, e
 	cutoff := now.Add(-retain)
 	snap, err := t.Latest(ctx)
 	if err != nil {
-		return res, fmt.Errorf("vacuum %s: %w", t, err)
+		return res, t.vacuumError(err)
 	}
 	if err := checkWrite(snap.Protocol, &snap.Metadata); err != nil {
 		return res, fmt.Errorf("vacuum %s: %w", t, err)
@@ -145,7 +148,8 @@ func (t *Table) vacuumData(ctx context.Context, snap *Snapshot, cutoff time.Time
 
 // checkpointedRemoves returns the decoded paths of the files removed at or after
 // cutoff by the JSON commits up to the newest checkpoint at or below version: the
-// removes a snapshot loaded from that checkpoint may not know.
+// removes a snapshot loaded from that checkpoint may not know. Reading them is also
+// what checks, together with the load of version, that no commit of the log is corrupt.
 func (t *Table) checkpointedRemoves(ctx context.Context, version int64, cutoff time.Time) ([]string, error) {
 	l, err := t.listLog(ctx, 0)
 	if err != nil {
@@ -182,13 +186,21 @@ func (t *Table) checkpointedRemoves(ctx context.Context, version int64, cutoff t
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("vacuum %s: %w", t, err)
+		return nil, t.vacuumError(err)
 	}
 	var out []string
 	for _, ps := range found {
 		out = append(out, ps...)
 	}
 	return out, nil
+}
+
+// vacuumError names the table and, for a corrupt commit, says why nothing is deleted.
+func (t *Table) vacuumError(err error) error {
+	if errors.Is(err, ErrCorruptCommit) {
+		return fmt.Errorf("vacuum %s: refusing to delete anything while the log has a corrupt commit: %w", t, err)
+	}
+	return fmt.Errorf("vacuum %s: %w", t, err)
 }
 
 // hiddenPath reports whether any component of a path starts with '_' or '.': the log,

@@ -92,6 +92,10 @@ type RunOptions struct {
 	// Force processes an hour that is not sealed yet. The run is recorded as partial,
 	// so the hour is processed again (idempotently) once it is sealed.
 	Force bool
+	// Reprocess runs an hour that is already processed again, as if it were not: rows
+	// lost from Silver (files a repair removed) are written again, and the dedupe
+	// against the touched partitions keeps the rows still there from doubling.
+	Reprocess bool
 }
 
 // Summary says what a run did.
@@ -244,7 +248,7 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunO
 	if r.ssnap, err = latestOwned(ctx, r.silver); err != nil {
 		return r.sum, err
 	}
-	if r.done(r.ssnap) {
+	if !opts.Reprocess && r.done(r.ssnap) {
 		r.sum.Skipped = true
 		return r.sum, nil
 	}

@@ -19,6 +19,7 @@ func newRunSilverCmd() *cobra.Command {
 		pf             pipelineFlags
 		hour, from, to string
 		pending, force bool
+		reprocess      bool
 		jsonOut        bool
 	)
 	cmd := &cobra.Command{
@@ -33,7 +34,12 @@ done does nothing, so schedule it as often as you like. H is an ingest hour in U
 An hour that is not sealed yet is refused unless --force. A backfill (--from/--to)
 that reaches such an hour processes every hour before it, then stops with one line
 on stderr naming the open hour, and exits 0; it exits 1 only when the first hour of
-the range is open, since then it did nothing.`,
+the range is open, since then it did nothing.
+
+--reprocess runs hours that are already processed again (with --hour or --from/--to):
+after table check --repair removed lost Silver files, it writes their rows again,
+while the dedupe against the Silver partitions keeps the rows still there from
+doubling.`,
 		Example: `  lakectl run silver --hour 2026-11-21T08
   lakectl run silver events --pending --json
   lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23
@@ -43,6 +49,9 @@ the range is open, since then it did nothing.`,
 			hours, err := hourFlags(cmd, hour, from, to, pending)
 			if err != nil {
 				return err
+			}
+			if reprocess && pending {
+				return usageErrorf("give the hours with --hour or --from/--to", "--reprocess runs processed hours again; --pending picks only unprocessed ones")
 			}
 			env, err := pf.open(ctx, false)
 			if err != nil {
@@ -74,7 +83,7 @@ the range is open, since then it did nothing.`,
 					bar.show(0, len(todo), table+" "+todo[0].String())
 				}
 				done := 0
-				err := job.RunHours(ctx, table, todo, silver.RunOptions{Force: force}, func(sum silver.Summary) {
+				err := job.RunHours(ctx, table, todo, silver.RunOptions{Force: force, Reprocess: reprocess}, func(sum silver.Summary) {
 					bar.clear()
 					printSummary(out, sum, jsonOut)
 					if done++; done < len(todo) {
@@ -104,6 +113,7 @@ the range is open, since then it did nothing.`,
 	f.StringVar(&from, "from", "", "first ingest hour of a backfill")
 	f.StringVar(&to, "to", "", "last ingest hour of a backfill (inclusive)")
 	f.BoolVar(&force, "force", false, "process an hour that is not sealed yet (it is processed again once sealed)")
+	f.BoolVar(&reprocess, "reprocess", false, "run hours that are already processed again (after table check --repair)")
 	f.BoolVar(&jsonOut, "json", false, "print each hour's summary as one JSON object per line")
 	return cmd
 }
@@ -172,7 +182,7 @@ func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 		return
 	}
 	if s.Skipped {
-		fmt.Fprintf(w, "%s %s: already processed (bronze v%d)\n", s.Table, s.Hour, s.BronzeVersion)
+		fmt.Fprintf(w, "%s %s: already processed (bronze v%d; --reprocess runs it again)\n", s.Table, s.Hour, s.BronzeVersion)
 		return
 	}
 	// Late data can touch many partitions: name the range, --json lists them all.

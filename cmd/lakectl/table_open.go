@@ -70,6 +70,10 @@ func withTableHint(err error) error {
 			"use an engine that supports %s (Spark, delta-rs) for this table", unsupported.Feature))
 	case errors.Is(err, lake.ErrNoTable):
 		return hinted(err, "give the table's own directory or prefix: the one that holds _delta_log")
+	case errors.Is(err, lake.ErrCorruptCommit):
+		return hinted(err, "lakectl writes every commit in one atomic write, so the file was damaged or "+
+			"replaced outside lakectl: restore it from a backup or the bucket's object versions; "+
+			"until then the versions from it on cannot be read and vacuum deletes nothing")
 	case errors.Is(err, lake.ErrVersionNotFound):
 		return hinted(err, "lakectl table history URL lists the versions and their times")
 	}
