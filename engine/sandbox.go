@@ -149,8 +149,8 @@ func (s *Session) ParseUserSQL(ctx context.Context, sql string) (*UserSQL, error
 	switch {
 	case res.Error && res.ErrorType == "not implemented":
 		// DuckDB serializes SELECT statements only: this is the statement-type check.
-		return nil, &RefusedError{Reason: "only queries run here (SELECT, FROM, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE); " +
-			"COPY, ATTACH, INSTALL, LOAD, SET, RESET, PRAGMA, CALL, EXPLAIN, PIVOT statements, CREATE, INSERT, UPDATE, DELETE and EXPORT do not"}
+		return nil, &RefusedError{Reason: "only queries run here (SELECT, FROM, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE), " +
+			"not COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, RESET, PRAGMA, CALL, EXPLAIN, a PIVOT statement, CREATE, INSERT, UPDATE or DELETE"}
 	case res.Error:
 		return nil, fmt.Errorf("parse SQL: %s", res.Message)
 	case len(res.Statements) == 0:

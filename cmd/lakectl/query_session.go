@@ -172,7 +172,7 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 	uq, err := q.sess.ParseUserSQL(ctx, sql)
 	var refused *engine.RefusedError
 	if errors.As(err, &refused) {
-		return hinted(fmt.Errorf("query: %w", err), "lakectl query reads the lake's tables and writes nothing; --allow-local-files also reads local files")
+		return hinted(fmt.Errorf("query: %w", err), "lakectl query only reads; to save a result, print it with --format csv or json and redirect the output")
 	}
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
@@ -181,7 +181,10 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 		return err
 	}
 	rows, err := q.sess.QueryUser(ctx, uq)
-	if err != nil {
+	switch {
+	case err != nil && strings.Contains(err.Error(), "Permission Error") && !q.opts.AllowLocalFiles:
+		return hinted(fmt.Errorf("query: %w", err), "a query reads the tables of the lake only; --allow-local-files lets it read local files too")
+	case err != nil:
 		return q.withCatalogHint(ctx, fmt.Errorf("query: %w", err))
 	}
 	return printRows(rows, format, w)
