@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lakectl/lakectl/internal/s3server"
 )
 
 // TestQueryAsOfBeforeATableExisted: --as-of reads every table as it was then; a table
@@ -127,5 +129,55 @@ func TestQueryTouchesOnlyTheTablesItNames(t *testing.T) {
 	}
 	if out.String() != "n\n2\nn\n2\n" || !strings.Contains(errw.String(), strings.TrimPrefix(wantErr, "lakectl: ")) {
 		t.Errorf("prompt: stdout %q, stderr %q; want ref.users counted twice and the error about ref.plans", out.String(), errw.String())
+	}
+}
+
+// TestQueryOnS3DownloadsOnlyTheTablesItNames: on an S3 lake (versitygw) a query
+// fetches into the cache the files of the tables it names, not those of every table.
+func TestQueryOnS3DownloadsOnlyTheTablesItNames(t *testing.T) {
+	srv := s3server.Start(t, s3server.VersityGW)
+	dir := t.TempDir()
+	files := map[string]string{
+		"lakectl.yaml": "reference:\n  users: {file: users.csv}\n  plans: {file: plans.csv}\n",
+		"users.csv":    "user_id,country\nu1,DE\nu2,FR\n",
+		"plans.csv":    "plan\nfree\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cacheDir := t.TempDir()
+	env := []string{
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3=" + srv.Endpoint, "AWS_REGION=us-east-1", "AWS_S3_FORCE_PATH_STYLE=true",
+		"LAKECTL_PIPELINE=" + dir, "LAKECTL_LAKE=s3://" + srv.Bucket + "/" + s3server.UniquePrefix(t),
+		"XDG_CACHE_HOME=" + cacheDir,
+	}
+	mustLakectlEnv(t, env, "ref", "load", "users")
+	mustLakectlEnv(t, env, "ref", "load", "plans")
+	cached := func() int {
+		n := 0
+		filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(p, ".parquet") {
+				n++
+			}
+			return err
+		})
+		return n
+	}
+	for _, tt := range []struct {
+		sql    string
+		cached int
+	}{
+		{"SELECT count(*) AS n FROM ref.users", 1},
+		{"SELECT count(*) AS n FROM ref.users JOIN ref.plans ON true", 2},
+	} {
+		if out := mustLakectlEnv(t, env, "query", "--format", "csv", tt.sql); out != "n\n2\n" {
+			t.Errorf("%s: %q, want n=2", tt.sql, out)
+		}
+		if got := cached(); got != tt.cached {
+			t.Errorf("after %s: %d data files in the cache, want %d", tt.sql, got, tt.cached)
+		}
 	}
 }
