@@ -15,6 +15,15 @@
 // DuckDB here has no httpfs, so it only reads local files: a FileResolver gives each
 // data file a local path, the store's own for the file backend, a cached copy otherwise
 // (lake/cache).
+//
+// SQL that lakectl generates runs as above, with DuckDB's full file access. SQL that a
+// user writes (lakectl query, Gold models and views) runs only in a sealed session,
+// which reads the tables registered before Seal and writes nothing (sandbox.go):
+//
+//	q, err := sess.ParseUserSQL(ctx, userSQL) // refuses what is not a query; q.Tables
+//	// register the tables of q.Tables that the lake has, then:
+//	err = sess.Seal(ctx, engine.SealOptions{})
+//	rows, err := sess.QueryUser(ctx, q)
 package engine
 
 import (
