@@ -342,3 +342,22 @@ func TestRegisterMissingFile(t *testing.T) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 }
+
+// TestSealedSessionKeepsBundledExtensions: the seal stops extensions from loading, so
+// the bundled ones that queries use (json, icu time zones, parquet) must already work.
+func TestSealedSessionKeepsBundledExtensions(t *testing.T) {
+	s := openSession(t)
+	if err := s.Seal(t.Context(), SealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ sql, want string }{
+		{`SELECT '{"a": 7}'::JSON->>'a'`, "7"},
+		{"SELECT strftime(TIMESTAMPTZ '2026-11-21 08:00:00+00' AT TIME ZONE 'Europe/Berlin', '%H')", "09"},
+		{"SELECT count(*) > 0 FROM pg_timezone_names()", "true"},
+		{"SELECT date_trunc('day', TIMESTAMPTZ '2026-11-21 08:30:00+00')::VARCHAR", "2026-11-21 00:00:00+00"},
+	} {
+		if got, err := userQuery(t, s, tt.sql); err != nil || !slices.Equal(got, []string{tt.want}) {
+			t.Errorf("%s = %q, %v; want %s", tt.sql, got, err, tt.want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (c *lakeTables) register(ctx context.Context, sess *engine.Session, n engin
 	case errors.Is(err, lake.ErrVersionNotFound):
 		return hinted(fmt.Errorf("%s: %w", n, err), "the table has no such version: lakectl table history "+c.url(n)+" lists its versions and their times")
 	case err != nil:
-		return withCheckHint(fmt.Errorf("%s: %w", n, err), c.url(n))
+		return withTableHint(fmt.Errorf("%s: %w", n, err))
 	}
 	err = sess.RegisterTable(ctx, n.Schema, n.Name, snap, engine.TableFiles(lake.NewTable(c.env.store, c.roots[n]), c.env.cache))
 	if missing := (*engine.MissingFileError)(nil); errors.As(err, &missing) {
