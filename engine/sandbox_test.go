@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -359,5 +361,45 @@ func TestSealedSessionKeepsBundledExtensions(t *testing.T) {
 		if got, err := userQuery(t, s, tt.sql); err != nil || !slices.Equal(got, []string{tt.want}) {
 			t.Errorf("%s = %q, %v; want %s", tt.sql, got, err, tt.want)
 		}
+	}
+}
+
+// TestSealedSessionSpills: a sealed session may still write to its own temp
+// directory, so an aggregate larger than the memory limit spills there rather than
+// failing.
+func TestSealedSessionSpills(t *testing.T) {
+	s, err := Open(t.Context(), Config{MemoryLimit: "64MiB", Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Seal(t.Context(), SealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Watch the temp directory while the query runs: DuckDB removes its files after.
+	var spilled atomic.Bool
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			if e, _ := os.ReadDir(s.tempDir); len(e) > 0 {
+				spilled.Store(true)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	got, err := userQuery(t, s, "SELECT count(*) FROM (SELECT h, count(*) FROM (SELECT md5(CAST(i AS VARCHAR)) AS h FROM range(4000000) t(i)) GROUP BY h)")
+	close(done)
+	<-watched
+	if err != nil || !slices.Equal(got, []string{"4000000"}) {
+		t.Fatalf("an aggregate past the memory limit in a sealed session = %q, %v; want 4000000", got, err)
+	}
+	if !spilled.Load() {
+		t.Error("the aggregate never wrote to the session's temp directory; the test no longer spills")
 	}
 }
