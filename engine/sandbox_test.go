@@ -403,3 +403,31 @@ func TestSealedSessionSpills(t *testing.T) {
 		t.Error("the aggregate never wrote to the session's temp directory; the test no longer spills")
 	}
 }
+
+// TestSealedSessionWriteFiles: lakectl's own WriteFiles still works in a sealed
+// session (it writes into the session's temp directory, then uploads from Go), so a
+// Gold model, checked by ParseUserSQL, can be written from the sandbox.
+func TestSealedSessionWriteFiles(t *testing.T) {
+	l := newSandboxLake(t, SealOptions{})
+	ctx := t.Context()
+	q, err := l.sess.ParseUserSQL(ctx, "SELECT day, count(*) AS n FROM silver.events GROUP BY day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gold := createTable(t, openSession(t), l.events.Store(), "gold/daily", []string{"day"}, "SELECT DATE '2026-11-21' AS day, CAST(1 AS BIGINT) AS n")
+	adds, err := l.sess.WriteFiles(ctx, gold, []string{"day"}, q.String())
+	if err != nil {
+		t.Fatalf("WriteFiles in a sealed session: %v", err)
+	}
+	var rows int64
+	for _, a := range adds {
+		st, ok, err := a.ParseStats()
+		if err != nil || !ok {
+			t.Fatalf("stats of %s: %v (present: %v)", a.Path, err, ok)
+		}
+		rows += st.NumRecords
+	}
+	if len(adds) != 2 || rows != 2 {
+		t.Errorf("WriteFiles in a sealed session: %d files, %d rows; want 2 days, one row each", len(adds), rows)
+	}
+}
