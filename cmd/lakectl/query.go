@@ -59,9 +59,6 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 			if err != nil {
 				return err
 			}
-			if err := checkAsOf(at); err != nil {
-				return err
-			}
 			env, err := pf.open(ctx, true)
 			if err != nil {
 				return err
@@ -96,6 +93,11 @@ func parseQueryAsOf(s string) (snapshotSelector, error) {
 	t, err := parseAsOf(s)
 	if err != nil {
 		return snapshotSelector{}, usageErrorf("give a table version (42) or a time (2026-11-21T08:00:00Z)", "bad --as-of %q", s)
+	}
+	// The user's mistake for every table, whichever ones the SQL names: say so up front.
+	if t.After(time.Now()) {
+		return snapshotSelector{}, usageErrorf("give --as-of a time at or before now, or a version that the tables have",
+			"--as-of %s is in the future", t.UTC().Format(time.RFC3339))
 	}
 	return snapshotSelector{asOf: &t}, nil
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
@@ -239,14 +238,4 @@ func (q *querier) withCatalogHint(ctx context.Context, err error) error {
 		return hinted(err, "no table of the pipeline has been written yet")
 	}
 	return hinted(err, "the tables are "+strings.Join(tables, ", "))
-}
-
-// checkAsOf refuses a time in the future up front: it is the user's mistake for every
-// table, whichever ones the SQL names.
-func checkAsOf(at snapshotSelector) error {
-	if at.asOf != nil && at.asOf.After(time.Now()) {
-		return usageErrorf("give --as-of a time at or before now, or a version that the tables have",
-			"--as-of %s is in the future", at.asOf.UTC().Format(time.RFC3339))
-	}
-	return nil
 }
