@@ -137,6 +137,25 @@ func TestQuerySandboxEndToEnd(t *testing.T) {
 	if after := treeFiles(t, dir); !maps.EqualFunc(before, after, bytes.Equal) {
 		t.Errorf("files of the pipeline changed with --allow-local-files:\n%s", diffFiles(before, after))
 	}
+
+	// The audit's other finding on this lake: with one live Silver file deleted, Bronze
+	// still reads, and a query of Silver names the table, the file and the fix.
+	t.Run("a broken Silver table fails only the queries that use it", func(t *testing.T) {
+		if err := os.Remove(filepath.Join(dir, silverFile)); err != nil {
+			t.Fatal(err)
+		}
+		res := runQueryIn(t, dir, env, "SELECT count(*) AS n FROM bronze.events", "--format", "csv")
+		if res.exitCode != 0 || res.stdout != fmt.Sprintf("n\n%d\n", sum.Sent) {
+			t.Errorf("count of bronze.events with a Silver file missing: %+v, want %d", res, sum.Sent)
+		}
+		rel := strings.TrimPrefix(silverFile, "lake/silver/events/")
+		res = runQueryIn(t, dir, env, `SELECT count(*) FROM bronze.events b JOIN silver.events s ON s._offset = b."offset"`)
+		want := "lakectl: silver.events: data file " + rel + " is missing (listed in v" + fmt.Sprint(len(commits)-1) + ")\n" +
+			"hint: run lakectl table check " + filepath.Join(dir, "lake", "silver", "events") + "\n"
+		if res.exitCode != 1 || res.stderr != want {
+			t.Errorf("query of the broken silver.events: exit %d, stderr:\n%s\nwant exit 1 and\n%s", res.exitCode, res.stderr, want)
+		}
+	})
 }
 
 // runQueryIn runs `lakectl query SQL args...` with dir as the working directory, so
