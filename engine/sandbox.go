@@ -20,22 +20,22 @@ import (
 //	err = sess.Seal(ctx, engine.SealOptions{})
 //	rows, err := sess.QueryUser(ctx, q)
 //
-// Two layers hold the SQL in, each enough against the audit's escapes on its own for
-// all but one case:
+// Two layers hold the SQL in:
 //
 //   - DuckDB's own: enable_external_access off, with allowed_paths naming exactly the
 //     registered data files (and DuckDB always allowing the session's private temp
 //     directory), extensions neither installed nor loaded, and lock_configuration on, so
 //     no SET, RESET or PRAGMA can undo it. Views made before the seal keep reading
-//     their files, and nothing else on disk can be read or listed.
+//     their files, and nothing else on disk can be read, listed or written.
 //   - lakectl's: every statement must be a query (SELECT, FROM, WITH, VALUES, DESCRIBE,
 //     SHOW, SUMMARIZE; DuckDB's json_serialize_sql serializes nothing else), and may
 //     call no function that changes the session or runs SQL from a string. COPY,
 //     ATTACH, INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT and EXPORT never reach DuckDB.
 //
-// The one case only the second layer covers: DuckDB lets an allowed path be written
-// as well as read, so COPY ... TO a registered data file of a local lake would pass
-// the first. That is why QueryUser takes only SQL that ParseUserSQL has checked.
+// Neither is dropped: DuckDB lets an allowed path be written as well as read, so
+// COPY ... TO a registered data file of a local lake passes the first layer and only
+// the second stops it; and the second alone would let a query read any file. That is
+// why QueryUser takes only SQL that ParseUserSQL has checked.
 
 // ErrSealed is returned by a registration on a sealed session: its settings, and so
 // the files it may read, are locked.
