@@ -15,6 +15,15 @@
 // DuckDB here has no httpfs, so it only reads local files: a FileResolver gives each
 // data file a local path, the store's own for the file backend, a cached copy otherwise
 // (lake/cache).
+//
+// SQL that lakectl generates runs as above, with DuckDB's full file access. SQL that a
+// user writes (lakectl query, Gold models and views) runs only in a sealed session,
+// which reads the tables registered before Seal and writes nothing (sandbox.go):
+//
+//	q, err := sess.ParseUserSQL(ctx, userSQL) // refuses what is not a query; q.Tables
+//	// register the tables of q.Tables that the lake has, then:
+//	err = sess.Seal(ctx, engine.SealOptions{})
+//	rows, err := sess.QueryUser(ctx, q)
 package engine
 
 import (
@@ -38,8 +47,8 @@ type Config struct {
 	MemoryLimit string
 	// Threads is the number of DuckDB worker threads. Default: runtime.NumCPU().
 	Threads int
-	// TempDir is where DuckDB spills. Default: a new directory under os.TempDir(),
-	// removed by Close.
+	// TempDir is where DuckDB spills, in a new directory of the session's own under it
+	// (a sealed session may write there), removed by Close. Default: os.TempDir().
 	TempDir string
 	// Logger receives the session's events. Default: discard.
 	Logger *slog.Logger
@@ -53,15 +62,16 @@ type Session struct {
 	conn    *sql.Conn
 	log     *slog.Logger
 	tempDir string
-	ownTemp bool
 
-	mu   sync.Mutex
-	pins map[string]func() // view name -> release of the files it reads
+	mu     sync.Mutex
+	pins   map[string]func()   // view name -> release of the files it reads
+	files  map[string][]string // view name -> the files it reads
+	sealed bool                // see Seal
 }
 
 // Open starts a DuckDB database with cfg's settings.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
-	s := &Session{log: cfg.Logger, pins: map[string]func(){}}
+	s := &Session{log: cfg.Logger, pins: map[string]func(){}, files: map[string][]string{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,14 +80,13 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	s.tempDir = cfg.TempDir
-	if s.tempDir == "" {
-		dir, err := os.MkdirTemp("", "lakectl-duckdb-")
-		if err != nil {
-			return nil, fmt.Errorf("open engine: temp dir: %w", err)
-		}
-		s.tempDir, s.ownTemp = dir, true
+	// A directory of its own, even under a configured TempDir: DuckDB lets a sealed
+	// session write to its temp directory, which must then hold nothing else.
+	dir, err := os.MkdirTemp(cfg.TempDir, "lakectl-duckdb-")
+	if err != nil {
+		return nil, fmt.Errorf("open engine: temp dir: %w", err)
 	}
+	s.tempDir = dir
 
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
@@ -124,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	return s, nil
 }
 
-// Close releases the files the views pinned, closes DuckDB and removes the default
+// Close releases the files the views pinned, closes DuckDB and removes the session's
 // temp directory.
 func (s *Session) Close() error {
 	s.mu.Lock()
@@ -148,9 +157,7 @@ func (s *Session) Close() error {
 }
 
 func (s *Session) cleanup() {
-	if s.ownTemp {
-		os.RemoveAll(s.tempDir)
-	}
+	os.RemoveAll(s.tempDir)
 }
 
 // ExecContext runs a statement on the session's connection.

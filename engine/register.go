@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -38,10 +41,40 @@ func (r tableFiles) LocalFile(ctx context.Context, add lake.Add) (string, func()
 		if err != nil || u.Scheme != "file" {
 			return "", nil, &lake.UnsupportedError{Feature: "absolute data file path " + add.Path}
 		}
-		return u.Path, func() {}, nil
+		return existing(u.Path, func() {})
 	}
-	return r.cache.Acquire(ctx, r.table.Key(add.DecodedPath()))
+	path, release, err := r.cache.Acquire(ctx, r.table.Key(add.DecodedPath()))
+	if err != nil {
+		return "", nil, err
+	}
+	return existing(path, release)
 }
+
+// existing checks that path is there: the cache hands over a local store's own paths
+// unopened, and a file missing there would otherwise surface as DuckDB's error about
+// a file it cannot open, at the first query.
+func existing(path string, release func()) (string, func(), error) {
+	if _, err := os.Stat(path); err != nil {
+		release()
+		return "", nil, err
+	}
+	return path, release, nil
+}
+
+// MissingFileError is a data file that a snapshot lists as live and the store does
+// not hold: the table is broken until the add is removed (or the file restored).
+// errors.Is(err, fs.ErrNotExist) is true for it.
+type MissingFileError struct {
+	Path    string // as the log has it, relative to the table root
+	Version int64  // the snapshot that lists it
+	Err     error
+}
+
+func (e *MissingFileError) Error() string {
+	return fmt.Sprintf("data file %s is missing (listed in v%d)", e.Path, e.Version)
+}
+
+func (e *MissingFileError) Unwrap() error { return e.Err }
 
 // resolveConcurrency bounds how many data files are fetched into the cache at once.
 const resolveConcurrency = 8
@@ -72,6 +105,12 @@ func (s *Session) RegisterFiles(ctx context.Context, schema, name string, snap *
 }
 
 func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *lake.Snapshot, adds []lake.Add, files FileResolver) error {
+	s.mu.Lock()
+	sealed := s.sealed
+	s.mu.Unlock()
+	if sealed {
+		return ErrSealed
+	}
 	tschema, err := snap.Schema()
 	if err != nil {
 		return err
@@ -81,6 +120,10 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 		return err
 	}
 	paths, release, err := resolveAll(ctx, adds, files)
+	if missing := (*MissingFileError)(nil); errors.As(err, &missing) {
+		missing.Version = snap.Version
+		return missing
+	}
 	if err != nil {
 		return err
 	}
@@ -109,6 +152,7 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 	key := schema + "\x00" + name
 	old := s.pins[key]
 	s.pins[key] = release
+	s.files[key] = paths
 	s.mu.Unlock()
 	if old != nil {
 		old()
@@ -158,6 +202,9 @@ func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver) ([]str
 	for i, a := range adds {
 		g.Go(func() error {
 			p, rel, err := files.LocalFile(gctx, a)
+			if errors.Is(err, fs.ErrNotExist) {
+				return &MissingFileError{Path: a.Path, Err: err}
+			}
 			if err != nil {
 				return fmt.Errorf("data file %s: %w", a.Path, err)
 			}

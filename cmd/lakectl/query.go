@@ -3,13 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,27 +17,31 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/silver"
 )
 
 func newQueryCmd() *cobra.Command {
 	var (
-		pf     pipelineFlags
-		format string
-		asOf   string
+		pf              pipelineFlags
+		format          string
+		asOf            string
+		allowLocalFiles bool
 	)
 	cmd := &cobra.Command{
 		Use:   `query ["SQL"]`,
-		Short: "Run SQL over every table of the lake in DuckDB",
-		Long: `Run SQL in DuckDB with every table of the pipeline registered as a view over its
-current snapshot (or --as-of a version or time): bronze.<stream>, silver.<table>,
+		Short: "Run read-only SQL over the tables of the lake in DuckDB",
+		Long: `Run SQL in DuckDB over the tables of the pipeline, each a view over its current
+snapshot (or --as-of a version or time): bronze.<stream>, silver.<table>,
 quarantine.<table>, ref.<name>, gold.<model> (models/*.sql) and views.<name>
-(views/*.sql). The SQL is the argument, or else read from stdin when stdin is not a
-terminal; on a terminal, without SQL, an interactive prompt: end statements with ;,
-.tables lists the tables, .quit (or Ctrl-D) leaves.
+(views/*.sql). A statement reads only the tables it names, so a broken table fails
+only the queries that use it. The SQL is the argument, or else read from stdin when
+stdin is not a terminal; on a terminal, without SQL, an interactive prompt: end
+statements with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.
+
+The SQL runs in a sandbox: only queries (SELECT, FROM, WITH, VALUES, DESCRIBE, SHOW,
+SUMMARIZE), which read only the tables they name and write nothing. COPY, ATTACH,
+INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT and EXPORT are refused, and so is any
+read of a local file (read_csv, read_text, glob, ...) unless --allow-local-files.
 
 --format table aligns columns for reading; csv has a header line; json prints one
 object per row and line, with decimals as exact JSON numbers and times in RFC 3339.`,
@@ -60,27 +63,21 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 			if err != nil {
 				return err
 			}
-			sess, err := env.session(ctx)
-			if err != nil {
-				return err
-			}
-			defer sess.Close()
-			tables, err := registerLake(ctx, sess, env, at, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
+			q := &querier{tables: newLakeTables(env, at), opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
+			defer q.Close()
 			if len(args) == 0 && isTerminal(os.Stdin) {
-				return prompt(ctx, sess, tables, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				return prompt(ctx, q, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
 			query, err := querySQL(args, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
-			return withCatalogHint(runQuery(ctx, sess, query, format, cmd.OutOrStdout()), tables)
+			return q.run(ctx, query, format, cmd.OutOrStdout())
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
+	cmd.Flags().BoolVar(&allowLocalFiles, "allow-local-files", false, "let the SQL also read local files that lakectl can read (read_csv('my.csv')); it still writes nothing")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339, or a date meaning its midnight UTC) (default: the latest)")
 	return cmd
 }
@@ -97,65 +94,12 @@ func parseQueryAsOf(s string) (snapshotSelector, error) {
 	if err != nil {
 		return snapshotSelector{}, usageErrorf("give a table version (42) or a time (2026-11-21T08:00:00Z)", "bad --as-of %q", s)
 	}
+	// The user's mistake for every table, whichever ones the SQL names: say so up front.
+	if t.After(time.Now()) {
+		return snapshotSelector{}, usageErrorf("give --as-of a time at or before now, or a version that the tables have",
+			"--as-of %s is in the future", t.UTC().Format(time.RFC3339))
+	}
 	return snapshotSelector{asOf: &t}, nil
-}
-
-// registerLake registers every table the pipeline knows of that exists in the lake,
-// and returns their names. With --as-of, a table that has no such version (it was
-// created later, or has fewer versions) is left out with a note on warn: a query of
-// the other tables still runs.
-func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, at snapshotSelector, warn io.Writer) ([]string, error) {
-	type entry struct{ schema, name, root string }
-	var entries []entry
-	for _, s := range env.p.Streams {
-		entries = append(entries, entry{"bronze", s.Name, bronze.TableRoot(s.Name)})
-	}
-	for _, t := range env.p.Silver {
-		entries = append(entries, entry{"silver", t.Name, silver.Root(t.Name)}, entry{"quarantine", t.Name, silver.QuarantineRoot(t.Name)})
-	}
-	for _, r := range env.p.Reference {
-		entries = append(entries, entry{"ref", r.Name, silver.RefRoot(r.Name)})
-	}
-	for _, layer := range []struct{ schema, dir string }{{"gold", "models"}, {"views", "views"}} {
-		files, _ := filepath.Glob(filepath.Join(env.p.Dir, layer.dir, "*.sql"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".sql")
-			entries = append(entries, entry{layer.schema, name, layer.schema + "/" + name})
-		}
-	}
-	var names []string
-	for _, e := range entries {
-		t := lake.NewTable(env.store, e.root)
-		var snap *lake.Snapshot
-		var err error
-		switch {
-		case at.version != nil:
-			snap, err = t.At(ctx, *at.version)
-		case at.asOf != nil:
-			snap, err = t.AsOf(ctx, *at.asOf)
-		default:
-			snap, err = t.Latest(ctx)
-		}
-		if errors.Is(err, lake.ErrNoTable) {
-			continue
-		}
-		// A time in the future is the user's mistake for every table: say so once.
-		if errors.Is(err, lake.ErrVersionNotFound) && (at.asOf == nil || !at.asOf.After(time.Now())) {
-			fmt.Fprintf(warn, "note: %s.%s left out: %v\n", e.schema, e.name, err)
-			continue
-		}
-		if errors.Is(err, lake.ErrVersionNotFound) {
-			return nil, hinted(err, "give --as-of a time at or before now, or a version that the tables have")
-		}
-		if err != nil {
-			return nil, withTableHint(err)
-		}
-		if err := sess.RegisterTable(ctx, e.schema, e.name, snap, engine.TableFiles(t, env.cache)); err != nil {
-			return nil, err
-		}
-		names = append(names, fmt.Sprintf("%s.%s (v%d)", e.schema, e.name, snap.Version))
-	}
-	return names, nil
 }
 
 // querySQL is the SQL to run: the argument, or all of stdin.
@@ -173,25 +117,8 @@ func querySQL(args []string, stdin io.Reader) (string, error) {
 	return string(b), nil
 }
 
-// withCatalogHint lists the registered tables under an error about a table DuckDB
-// does not know: the usual cause is a name that is not in the pipeline, or a table
-// that nothing has written yet.
-func withCatalogHint(err error, tables []string) error {
-	if err == nil || !strings.Contains(err.Error(), "Catalog Error") {
-		return err
-	}
-	if len(tables) == 0 {
-		return hinted(err, "no table of the pipeline has been written yet")
-	}
-	return hinted(err, "the tables are "+strings.Join(tables, ", "))
-}
-
-// runQuery runs user SQL as written and prints its result.
-func runQuery(ctx context.Context, sess *engine.Session, query, format string, w io.Writer) error {
-	rows, err := sess.QueryContext(ctx, query)
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
-	}
+// printRows prints a query's result and closes rows.
+func printRows(rows *sql.Rows, format string, w io.Writer) error {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
@@ -321,8 +248,8 @@ func jsonValue(v any) []byte {
 }
 
 // prompt reads statements ending in ; from in and runs them, until EOF or .quit.
-func prompt(ctx context.Context, sess *engine.Session, tables []string, format string, in io.Reader, out, errw io.Writer) error {
-	fmt.Fprintf(errw, "%d tables; .tables lists them, .quit leaves\n", len(tables))
+func prompt(ctx context.Context, q *querier, format string, in io.Reader, out, errw io.Writer) error {
+	fmt.Fprintln(errw, ".tables lists the tables, .quit leaves")
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var stmt strings.Builder
@@ -341,7 +268,7 @@ func prompt(ctx context.Context, sess *engine.Session, tables []string, format s
 		case stmt.Len() == 0 && (line == ".quit" || line == ".exit"):
 			return nil
 		case stmt.Len() == 0 && line == ".tables":
-			fmt.Fprintln(out, strings.Join(tables, "\n"))
+			fmt.Fprintln(out, strings.Join(q.tables.list(ctx), "\n"))
 			continue
 		}
 		stmt.WriteString(line)
@@ -349,7 +276,7 @@ func prompt(ctx context.Context, sess *engine.Session, tables []string, format s
 		if !strings.HasSuffix(line, ";") {
 			continue
 		}
-		if err := runQuery(ctx, sess, stmt.String(), format, out); err != nil {
+		if err := q.run(ctx, stmt.String(), format, out); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
