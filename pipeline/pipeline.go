@@ -87,7 +87,7 @@ type HTTP struct {
 type DuckDB struct {
 	MemoryLimit string `yaml:"memory_limit"` // e.g. "4GiB"; default: half of the memory available (engine.DefaultMemoryLimit)
 	Threads     int    `yaml:"threads"`      // default: the number of CPUs
-	TempDir     string `yaml:"temp_dir"`     // where large jobs spill; default: DuckDB's
+	TempDir     string `yaml:"temp_dir"`     // where large jobs spill (each session in a directory of its own under it); default: the system temp directory
 }
 
 // Stream is one Bronze table, bronze/<name>.
