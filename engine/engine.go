@@ -120,6 +120,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, fmt.Errorf("open engine: set %s=%s: %w", st.name, st.value, err)
 		}
 	}
+	if err := RegisterFunctions(s.conn); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	s.log.Debug("session open", "threads", threads, "memory_limit", memoryLimit, "temp_dir", s.tempDir)
 	return s, nil
 }
