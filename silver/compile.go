@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -153,13 +154,19 @@ func (c *Contract) Query(src string, refs Refs) string {
 		ident("offset"), " AS ", ident(ColOffset), ", ",
 		ident("ingested_at"), " AS ", ident(ColIngestedAt))
 	b.line(1, "FROM ", src)
+	b.line(0, "), ", ident("strict"), " AS (")
+	// DuckDB's JSON reader takes trailing commas and NaN, and reads a repeated key as
+	// its first value; the strict check refuses them and says why (see
+	// engine.JSONProblemFunc).
+	b.line(1, "SELECT *, ", engine.JSONProblemFunc, "(", ident("_text"), ") AS ", ident("_problem"))
+	b.line(1, "FROM ", ident("decoded"))
 	b.line(0, "), ", ident("parsed"), " AS (")
-	// json_valid guards json_transform, which fails the whole query on malformed
+	// The strict check guards json_transform, which fails the whole query on malformed
 	// input; TRY() would catch that too but falls back to row-at-a-time evaluation for
 	// every chunk that holds one bad row, which costs ten times more.
-	b.line(1, "SELECT *, CASE WHEN json_valid(", ident("_text"), ") THEN json_transform(",
+	b.line(1, "SELECT *, CASE WHEN ", ident("_problem"), " IS NULL THEN json_transform(",
 		ident("_text"), ", ", str(c.structType()), ") END AS ", ident("_j"))
-	b.line(1, "FROM ", ident("decoded"))
+	b.line(1, "FROM ", ident("strict"))
 	b.line(0, "), ", ident("typed"), " AS (")
 	types := []string{"*"}
 	for _, f := range c.fields {
@@ -278,14 +285,23 @@ func (c *Contract) reason() string {
 			continue
 		}
 		v := c.value(c.field(e.On))
-		problems = append(problems, fmt.Sprintf("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || CAST(%s AS VARCHAR) || %s END",
-			v, ident(fmt.Sprintf("_m%d", i)), str(e.On+": "), v, str(" not found in reference table "+e.Ref)))
+		problems = append(problems, fmt.Sprintf("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || %s || %s END",
+			v, ident(fmt.Sprintf("_m%d", i)), str(e.On+": "), shown(c.field(e.On), v), str(" not found in reference table "+e.Ref)))
 	}
 	// One problem per line, so the generated SQL reads field by field.
-	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",
+	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NOT NULL THEN %s || %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",
 		ident("_text"), str("payload: not valid UTF-8"),
-		ident("_j"), str("payload: not valid JSON"),
+		ident("_problem"), str("payload: "), ident("_problem"),
 		strings.Join(problems, ",\n    "))
+}
+
+// shown is a field's typed value v as a reason shows it: strings JSON-quoted, so that
+// an empty string or a trailing space can be seen.
+func shown(f compiledField, v string) string {
+	if f.Type == "string" {
+		return "CAST(to_json(" + v + ") AS VARCHAR)"
+	}
+	return "CAST(" + v + " AS VARCHAR)"
 }
 
 // fieldReason checks one field: a converted value runs the checks; an absent or null
@@ -305,7 +321,7 @@ func (c *Contract) fieldReason(f compiledField) string {
 
 // checks returns a CASE that names the first check v fails, or "" if f has none.
 func (c *Contract) checks(f compiledField, v string) string {
-	shown := fmt.Sprintf("%s || CAST(%s AS VARCHAR)", str(f.Name+": "), v)
+	shown := str(f.Name+": ") + " || " + shown(f, v)
 	var whens []string
 	if f.Min != nil {
 		whens = append(whens, fmt.Sprintf("WHEN %s < %s THEN %s || %s", v, num(*f.Min), shown, str(" is below the minimum "+num(*f.Min))))
@@ -314,16 +330,18 @@ func (c *Contract) checks(f compiledField, v string) string {
 		whens = append(whens, fmt.Sprintf("WHEN %s > %s THEN %s || %s", v, num(*f.Max), shown, str(" is above the maximum "+num(*f.Max))))
 	}
 	if len(f.In) > 0 {
-		allowed := make([]string, len(f.In))
+		allowed, quoted := make([]string, len(f.In)), make([]string, len(f.In))
 		for i, a := range f.In {
 			if f.Type == "int" {
 				allowed[i] = a // validated as an integer by the loader
+				quoted[i] = a
 			} else {
 				allowed[i] = str(a)
+				quoted[i] = engine.QuoteJSON(a)
 			}
 		}
 		whens = append(whens, fmt.Sprintf("WHEN %s NOT IN (%s) THEN %s || %s", v, list(allowed), shown,
-			str(" is not one of "+strings.Join(f.In, ", "))))
+			str(" is not one of "+strings.Join(quoted, ", "))))
 	}
 	if f.Pattern != "" {
 		whens = append(whens, fmt.Sprintf("WHEN NOT regexp_matches(%s, %s) THEN %s || %s", v, str(f.Pattern), shown,

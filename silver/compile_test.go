@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -70,6 +71,14 @@ func openDuckDB(t *testing.T) *sql.DB {
 	}
 	db.SetMaxOpenConns(1) // one connection, so session settings and temp tables hold
 	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.RegisterFunctions(conn); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
 	mustExec(t, db, "SET TimeZone = 'UTC'")
 	return db
 }

@@ -23,13 +23,19 @@ import (
 //	              a double, which the JSON reader holds numbers in, carries exactly),
 //	              or a string holding a plain decimal number ("1234567890.12", no
 //	              exponent) with at most s places and at most p-s integer digits
-//	timestamp     an RFC 3339 string with a zone: Z or ±hh:mm
+//	timestamp     an RFC 3339 string with a zone: YYYY-MM-DDThh:mm:ss, a fraction of
+//	              a second, then Z or ±hh:mm (t, z and a space for T also)
 //	date          a string YYYY-MM-DD
 //
 // Nothing else converts: a number is not a string, "12" is not an int, 1 is not a
 // boolean, an epoch number is not a timestamp (seconds, milliseconds or
 // microseconds? the contract cannot tell) and a timestamp without a zone is not one.
 // JSON null counts as absent.
+//
+// Exact means the value is the same, not the spelling: trailing zeros after the point
+// change nothing, so 12.300 (number or string) is the decimal(18,2) 12.30, 12.0 is the
+// int 12 and .123456000Z is a whole microsecond; .123456789Z is not, it would lose
+// nanoseconds, and 12.345 would lose a cent.
 
 // maxExactInt is 2^53: every whole double up to it is exactly one integer.
 const maxExactInt = 1 << 53
@@ -67,8 +73,11 @@ func (c *Contract) converted(f compiledField) string {
 	case "boolean":
 		return fmt.Sprintf("CASE WHEN %s = 'BOOLEAN' THEN CAST(%s AS BOOLEAN) END", jt, j)
 	case "timestamp":
-		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND %s AND isfinite(TRY_CAST(%s AS TIMESTAMPTZ)) THEN TRY_CAST(%s AS TIMESTAMPTZ) END",
-			jt, hasZone(s), s, s)
+		// DuckDB reads t and z only in upper case; after the match they are the only
+		// letters.
+		ts := "TRY_CAST(upper(" + s + ") AS TIMESTAMPTZ)"
+		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND regexp_full_match(%s, %s) AND isfinite(%s) THEN %s END",
+			jt, s, str(rfc3339Micros), ts, ts)
 	case "date":
 		return fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND length(%s) = 10 AND isfinite(TRY_CAST(%s AS DATE)) THEN TRY_CAST(%s AS DATE) END",
 			jt, s, s, s)
@@ -101,8 +110,15 @@ func (c *Contract) problem(f compiledField) string {
 	case "double":
 		why = fmt.Sprintf("CASE WHEN %s IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN %s ELSE %s END", jt, outOfRange, notA)
 	case "timestamp":
-		why = fmt.Sprintf("CASE WHEN %s = 'VARCHAR' AND NOT %s AND isfinite(TRY_CAST(%s AS TIMESTAMPTZ)) THEN %s ELSE %s END",
-			jt, hasZone(s), s, str(" has no time zone"), notA)
+		why = fmt.Sprintf("CASE WHEN %[1]s <> 'VARCHAR' THEN %[2]s "+
+			"WHEN regexp_full_match(%[3]s, %[4]s) THEN %[5]s "+
+			"WHEN regexp_full_match(%[3]s, %[6]s) THEN %[7]s "+
+			"WHEN regexp_full_match(%[3]s, %[8]s) THEN %[9]s "+
+			"ELSE %[2]s END",
+			jt, notA,
+			s, str(rfc3339Date+rfc3339Time+`\.[0-9]{6}0*[1-9][0-9]*`+rfc3339Zone), str(" is more precise than a microsecond"),
+			str(rfc3339Date+rfc3339Time+rfc3339Fraction), str(" has no time zone"),
+			str(rfc3339Date+rfc3339Time+rfc3339Fraction+`[+-][0-9]{2}(:?[0-9]{2})?`), str(" has a zone offset that is not ±hh:mm"))
 	case "string", "boolean", "date":
 		why = notA
 	default:
@@ -121,19 +137,27 @@ func (c *Contract) problem(f compiledField) string {
 	return shown + why
 }
 
-// hasZone says whether a timestamp string ends in a zone: Z or ±hh:mm.
-func hasZone(s string) string {
-	return fmt.Sprintf("(right(%[1]s, 1) IN ('Z', 'z') OR (substr(%[1]s, -6, 1) IN ('+', '-') AND substr(%[1]s, -3, 1) = ':'))", s)
-}
+// RFC 3339 date-time in pieces (section 5.6; a space for T as its note allows).
+// DuckDB's own parser is looser (single-digit fields, hour 24, a missing zone, a zone
+// name), so a timestamp must match this before DuckDB reads it. rfc3339Micros takes a
+// fraction with digits past the sixth only if they are zeros: those lose nothing.
+const (
+	rfc3339Date     = `[0-9]{4}-[0-9]{2}-[0-9]{2}`
+	rfc3339Time     = `[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]`
+	rfc3339Fraction = `(\.[0-9]+)?`
+	rfc3339Zone     = `([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])`
+	rfc3339Micros   = rfc3339Date + rfc3339Time + `(\.[0-9]{1,6}0*)?` + rfc3339Zone
+)
 
 // plainDecimal says whether a string is a decimal number without exponent.
 func plainDecimal(s string) string {
 	return "regexp_full_match(" + s + `, '[+-]?[0-9]+(\.[0-9]+)?')`
 }
 
-// decimalPlaces counts the digits after the point of a plain decimal string.
+// decimalPlaces counts the digits after the point of a plain decimal string, less
+// trailing zeros, which do not change the value.
 func decimalPlaces(s string) string {
-	return fmt.Sprintf("CASE WHEN strpos(%[1]s, '.') > 0 THEN length(%[1]s) - strpos(%[1]s, '.') ELSE 0 END", s)
+	return fmt.Sprintf("CASE WHEN strpos(%[1]s, '.') > 0 THEN length(rtrim(%[1]s, '0')) - strpos(%[1]s, '.') ELSE 0 END", s)
 }
 
 // exactLimit is the magnitude below which a double tells every value of the scale
