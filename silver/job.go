@@ -216,6 +216,7 @@ type run struct {
 	// skipEmpty leaves out the Silver commit when there is nothing to write (a
 	// replay); an hourly run always commits, its txn marks the hour done.
 	skipEmpty bool
+	refSnaps  map[string]*lake.Snapshot // the reference tables registered, by name
 }
 
 func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {
@@ -338,21 +339,15 @@ func (r *run) parse(ctx context.Context) error {
 func (r *run) materialize(ctx context.Context, src string) error {
 	refs := map[string]string{}
 	for _, e := range r.c.Table.Enrich {
-		if _, ok := refs[e.Ref]; ok {
-			continue
+		if _, ok := refs[e.Ref]; !ok {
+			if err := r.registerRef(ctx, e.Ref); err != nil {
+				return err
+			}
+			refs[e.Ref] = qualified("ref", e.Ref)
 		}
-		rt := lake.NewTable(r.j.cfg.Store, RefRoot(e.Ref))
-		snap, err := rt.Latest(ctx)
-		if errors.Is(err, lake.ErrNoTable) {
-			return &MissingRefError{Name: e.Ref}
-		} else if err != nil {
-			return fmt.Errorf("read ref/%s: %w", e.Ref, err)
-		}
-		if err := r.sess.RegisterTable(ctx, "ref", e.Ref, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
+		if err := checkRefColumns(r.c.Table, e, r.refSnaps[e.Ref]); err != nil {
 			return err
 		}
-		refs[e.Ref] = qualified("ref", e.Ref)
-		r.inputs[RefRoot(e.Ref)] = snap.Version
 	}
 	query := r.c.Query(src, func(name string) string { return refs[name] })
 	if _, err := r.sess.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE batch AS "+query); err != nil {
@@ -364,6 +359,26 @@ func (r *run) materialize(ctx context.Context, src string) error {
 	if err := row.Scan(&r.sum.RowsIn, &r.sum.Valid, &r.sum.Duplicates); err != nil {
 		return fmt.Errorf("count batch: %w", err)
 	}
+	return nil
+}
+
+// registerRef registers the latest version of reference table name as ref.<name>.
+func (r *run) registerRef(ctx context.Context, name string) error {
+	rt := lake.NewTable(r.j.cfg.Store, RefRoot(name))
+	snap, err := rt.Latest(ctx)
+	if errors.Is(err, lake.ErrNoTable) {
+		return &MissingRefError{Name: name}
+	} else if err != nil {
+		return fmt.Errorf("read ref/%s: %w", name, err)
+	}
+	if err := r.sess.RegisterTable(ctx, "ref", name, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
+		return err
+	}
+	if r.refSnaps == nil {
+		r.refSnaps = map[string]*lake.Snapshot{}
+	}
+	r.refSnaps[name] = snap
+	r.inputs[RefRoot(name)] = snap.Version
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,4 +96,29 @@ func LoadRef(ctx context.Context, store lake.Store, sess *engine.Session, name, 
 		return res, fmt.Errorf("load ref %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// checkRefColumns makes sure the reference table snap has every column that
+// enrichment e of table t reads, before any SQL names them: DuckDB's error for a
+// missing column in the join's window would not say which.
+func checkRefColumns(t pipeline.Table, e pipeline.Enrich, snap *lake.Snapshot) error {
+	schema, err := snap.Schema()
+	if err != nil {
+		return fmt.Errorf("read ref/%s: %w", e.Ref, err)
+	}
+	var have []string
+	for _, f := range schema.Fields {
+		have = append(have, f.Name)
+	}
+	var missing []string
+	for _, col := range append([]string{e.RefKey}, e.Columns...) {
+		// DuckDB matches column names without regard to case.
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, col) }) {
+			missing = append(missing, col)
+		}
+	}
+	if len(missing) > 0 {
+		return &RefColumnsError{Table: t.Name, Ref: e.Ref, Missing: missing, Have: have}
+	}
+	return nil
 }
