@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pipeline"
 )
@@ -32,17 +33,17 @@ func LoadRef(ctx context.Context, store lake.Store, sess *engine.Session, name, 
 	if err := pipeline.CheckName("reference table", name); err != nil {
 		return res, err
 	}
-	var reader string
+	var reader sqlfrag.SQL
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".csv":
-		reader = "read_csv(" + str(file) + ", header = true)"
+		reader = sqlfrag.Fmt("read_csv(%s, header = true)", sqlfrag.Str(file))
 	case ".parquet":
-		reader = "read_parquet(" + str(file) + ")"
+		reader = sqlfrag.Fmt("read_parquet(%s)", sqlfrag.Str(file))
 	default:
 		return res, fmt.Errorf("load ref %s: %s: want a .csv or .parquet file", name, file)
 	}
-	query := "SELECT * FROM " + reader
-	if err := sess.QueryRowContext(ctx, "SELECT count(*) FROM "+reader).Scan(&res.Rows); err != nil {
+	query := sqlfrag.Fmt("SELECT * FROM %s", reader).String()
+	if err := sess.QueryRowContext(ctx, sqlfrag.Fmt("SELECT count(*) FROM %s", reader).String()).Scan(&res.Rows); err != nil {
 		return res, fmt.Errorf("load ref %s: read %s: %w", name, file, err)
 	}
 	t := lake.NewTable(store, RefRoot(name))

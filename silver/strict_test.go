@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -125,7 +126,7 @@ func TestStrictConversion(t *testing.T) {
 		mustExec(t, db, "INSERT INTO src VALUES (?, 'strict', 0, ?, ?)", []byte(`{"id":"r","at":`+tc.value+`}`), len(wants), ingested)
 		wants = append(wants, want{tc.name, "at", tc.reason, tc.stored})
 	}
-	mustExec(t, db, "CREATE TABLE out AS "+c.Query(ident("src"), nil))
+	mustExec(t, db, "CREATE TABLE out AS "+c.Query(sqlfrag.Ident("src"), nil).String())
 	for i, w := range wants {
 		var reason, stored string
 		if err := db.QueryRow(`SELECT coalesce(`+ident(colReason)+`, ''), coalesce(CAST(`+ident(w.field)+` AS VARCHAR), '') FROM out WHERE `+
