@@ -74,7 +74,7 @@ func Qualified(schema, name string) SQL {
 	return SQL{Ident(schema).text + "." + Ident(name).text}
 }
 
-// Str quotes a string constant: 'it”s' for it's.
+// Str quotes a string constant, doubling the single quotes in it.
 func Str(s string) SQL {
 	return SQL{"'" + strings.ReplaceAll(s, "'", "''") + "'"}
 }
