@@ -15,6 +15,10 @@ var jsonCases = []struct{ text, problem string }{
 	{`{"a":1e400}`, ""}, // valid JSON; a field that reads it says it is out of range
 	{`{"a":{"a":1},"b":{"a":2}}`, ""},
 	{`{"a":1,"b":[{"c":1,"c":2}]}`, ""}, // only top-level names are checked
+	{`{"a":"\u0000","b":-0,"c":0e0,"d":1E+2,"e":-1.5e-999999999,"f":123456789012345678901234567890}`, ""},
+	{`{"a":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, ""},
+	{`{"a":` + strings.Repeat(`{"b":`, 5000) + `1` + strings.Repeat("}", 5000) + `}`, ""},
+	{"{\"a\":\"\u00e9\u4e2d\U0001F600\"}", ""},
 	{`{"a":1,}`, problemNotJSON},
 	{`{"a":[1,2,]}`, problemNotJSON},
 	{`{"a":1,"b":NaN}`, problemNotJSON},
