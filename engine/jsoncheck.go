@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -64,26 +63,45 @@ func (jsonProblemUDF) Executor() duckdb.ScalarFuncExecutor {
 // JSONProblem is JSONProblemFunc in Go: "" when s is one JSON object (RFC 8259) whose
 // top-level member names are all distinct, else the problem.
 func JSONProblem(s string) string {
-	sc := scanners.Get().(*jsonScanner)
-	sc.s, sc.i, sc.stack, sc.keys = s, 0, sc.stack[:0], sc.keys[:0]
-	p := sc.document()
-	sc.s = ""
-	clear(sc.keys)
-	scanners.Put(sc)
-	return p
+	sc := jsonScanner{s: s}
+	return sc.document()
 }
 
-// scanners are reused: the check runs once per payload, and its lists would
-// otherwise be two allocations each time.
-var scanners = sync.Pool{New: func() any { return &jsonScanner{} }}
-
-// jsonScanner checks JSON text in one pass, without recursion (nesting depth costs
-// one byte of stack each), and remembers the top-level member names.
+// jsonScanner checks JSON text in one pass, without recursion, and remembers the
+// top-level member names. Its lists live in fixed arrays as long as they fit (64
+// levels of nesting, 16 top-level members), so that checking a typical payload
+// allocates nothing.
 type jsonScanner struct {
-	s     string
-	i     int
-	stack []byte   // '{' or '[' for each open container
-	keys  []string // the top-level object's member names, unescaped
+	s      string
+	i      int
+	depth  int
+	kinds  uint64 // bit d: the container at depth d+1 is an object, for the first 64
+	deeper []bool // the same beyond 64 levels
+	nkeys  int
+	keys   [16]string // the top-level object's member names, unescaped
+	more   []string   // and those past the 16th
+}
+
+func (sc *jsonScanner) push(object bool) {
+	if sc.depth < 64 {
+		if object {
+			sc.kinds |= 1 << sc.depth
+		} else {
+			sc.kinds &^= 1 << sc.depth
+		}
+	} else {
+		sc.deeper = append(sc.deeper[:sc.depth-64], object)
+	}
+	sc.depth++
+}
+
+// inObject says whether the innermost open container is an object.
+func (sc *jsonScanner) inObject() bool {
+	d := sc.depth - 1
+	if d < 64 {
+		return sc.kinds&(1<<d) != 0
+	}
+	return sc.deeper[d-64]
 }
 
 func (sc *jsonScanner) document() string {
@@ -99,7 +117,7 @@ func (sc *jsonScanner) document() string {
 		}
 		switch c := sc.s[sc.i]; {
 		case c == '{' || c == '[':
-			sc.stack = append(sc.stack, c)
+			sc.push(c == '{')
 			sc.i++
 			sc.ws()
 			close := byte(']')
@@ -108,7 +126,7 @@ func (sc *jsonScanner) document() string {
 			}
 			if sc.i < len(sc.s) && sc.s[sc.i] == close {
 				sc.i++
-				sc.stack = sc.stack[:len(sc.stack)-1]
+				sc.depth--
 				break
 			}
 			if c == '{' {
@@ -143,7 +161,7 @@ func (sc *jsonScanner) document() string {
 		// A value ended: close containers, or go on after a comma.
 		for {
 			sc.ws()
-			if len(sc.stack) == 0 {
+			if sc.depth == 0 {
 				if sc.i != len(sc.s) {
 					return problemNotJSON
 				}
@@ -155,20 +173,20 @@ func (sc *jsonScanner) document() string {
 			if sc.i >= len(sc.s) {
 				return problemNotJSON
 			}
-			top, c := sc.stack[len(sc.stack)-1], sc.s[sc.i]
+			inObject, c := sc.inObject(), sc.s[sc.i]
 			if c == ',' {
 				sc.i++
 				sc.ws()
-				if top == '{' {
+				if inObject {
 					if p := sc.member(); p != "" {
 						return p
 					}
 				}
 				break
 			}
-			if top == '{' && c == '}' || top == '[' && c == ']' {
+			if inObject && c == '}' || !inObject && c == ']' {
 				sc.i++
-				sc.stack = sc.stack[:len(sc.stack)-1]
+				sc.depth--
 				continue
 			}
 			return problemNotJSON
@@ -185,8 +203,13 @@ func (sc *jsonScanner) member() string {
 	if !ok {
 		return problemNotJSON
 	}
-	if len(sc.stack) == 1 {
-		sc.keys = append(sc.keys, name)
+	if sc.depth == 1 {
+		if sc.nkeys < len(sc.keys) {
+			sc.keys[sc.nkeys] = name
+		} else {
+			sc.more = append(sc.more, name)
+		}
+		sc.nkeys++
 	}
 	sc.ws()
 	if sc.i >= len(sc.s) || sc.s[sc.i] != ':' {
@@ -199,9 +222,10 @@ func (sc *jsonScanner) member() string {
 
 // duplicate names the first top-level member name that was given before.
 func (sc *jsonScanner) duplicate() string {
-	if len(sc.keys) <= 16 {
-		for i, k := range sc.keys {
-			for _, earlier := range sc.keys[:i] {
+	if sc.nkeys <= len(sc.keys) {
+		keys := sc.keys[:sc.nkeys]
+		for i, k := range keys {
+			for _, earlier := range keys[:i] {
 				if k == earlier {
 					return "duplicate key " + QuoteJSON(k)
 				}
@@ -209,8 +233,8 @@ func (sc *jsonScanner) duplicate() string {
 		}
 		return ""
 	}
-	seen := make(map[string]bool, len(sc.keys))
-	for _, k := range sc.keys {
+	seen := make(map[string]bool, sc.nkeys)
+	for _, k := range append(sc.keys[:], sc.more...) {
 		if seen[k] {
 			return "duplicate key " + QuoteJSON(k)
 		}
