@@ -76,13 +76,6 @@ func (c *Contract) rankRow(alias sqlfrag.SQL) sqlfrag.SQL {
 	return sqlfrag.Fmt("(%s)", sqlfrag.List(pieces...))
 }
 
-// Aliases of the merge's queries.
-var (
-	aliasBatch    = sqlfrag.Const("b")
-	aliasExisting = sqlfrag.Const("e")
-	aliasHit      = sqlfrag.Const("h")
-)
-
 // merge writes the batch's winners into Silver: it finds the touched partitions, ranks
 // the batch's keys against the rows stored there, appends the new winners, rewrites the
 // partitions where a stored row lost, and commits once with the run's txn.

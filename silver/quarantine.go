@@ -28,12 +28,6 @@ const (
 // like Bronze, so a run touches one partition and a re-run finds its rows there.
 var quarantinePartitions = []string{bronze.ColIngestDate, bronze.ColIngestHour}
 
-// Aliases of the quarantine's queries: a quarantine row, a batch row, a new row.
-var (
-	aliasQuarantine = sqlfrag.Const("q")
-	aliasNew        = sqlfrag.Const("n")
-)
-
 // sourcePosition matches two quarantine rows of the same Bronze record.
 func sourcePosition(a, b sqlfrag.SQL) sqlfrag.SQL {
 	return sqlfrag.Fmt("%[1]s.%[3]s IS NOT DISTINCT FROM %[2]s.%[3]s AND %[1]s.%[4]s = %[2]s.%[4]s AND %[1]s.%[5]s = %[2]s.%[5]s",

@@ -16,3 +16,13 @@ const (
 
 // rel is a relation's name as SQL.
 func rel(name string) sqlfrag.SQL { return sqlfrag.Ident(name) }
+
+// Table aliases that helpers (keyJoin, rankRow, batchPosition, sourcePosition) are
+// given to qualify columns with.
+var (
+	aliasBatch      = sqlfrag.Const("b") // a row of the batch or of winners
+	aliasExisting   = sqlfrag.Const("e") // a row stored in Silver
+	aliasHit        = sqlfrag.Const("h") // a row of hits
+	aliasQuarantine = sqlfrag.Const("q") // a row stored in the quarantine
+	aliasNew        = sqlfrag.Const("n") // a row about to be quarantined
+)
