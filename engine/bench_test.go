@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	lakefs "github.com/lakectl/lakectl/lake/fs"
@@ -63,7 +64,7 @@ func BenchmarkRegisteredView(b *testing.B) {
 	for i, a := range adds {
 		paths[i] = store.LocalPath(table.Key(a.DecodedPath()))
 	}
-	raw := "read_parquet(" + ListLiteral(paths) + ", hive_partitioning = true, hive_types = {'hour': INTEGER})"
+	raw := sqlfrag.Fmt("read_parquet(%s, hive_partitioning = true, hive_types = {'hour': INTEGER})", sqlfrag.StrList(paths)).String()
 	const agg = `SELECT count(*), sum(v), count(DISTINCT u), max(ts), sum(hour) FROM `
 	viewQ, rawQ := agg+"silver.bench", agg+raw
 

@@ -37,6 +37,8 @@ import (
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // Config sets up a Session. Zero values take the documented defaults.
@@ -124,10 +126,14 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		settings = append(settings, struct{ name, value string }{"memory_limit", memoryLimit})
 	}
 	for _, st := range settings {
-		if _, err := s.conn.ExecContext(ctx, "SET "+st.name+" = "+Literal(st.value)); err != nil {
+		if _, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("SET %s = %s", sqlfrag.Ident(st.name), sqlfrag.Str(st.value)).String()); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open engine: set %s=%s: %w", st.name, st.value, err)
 		}
+	}
+	if err := RegisterFunctions(s.conn); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	s.log.Debug("session open", "threads", threads, "memory_limit", memoryLimit, "temp_dir", s.tempDir)
 	return s, nil

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 )
@@ -96,7 +97,7 @@ func (s *Session) RegisterTable(ctx context.Context, schema, name string, snap *
 // RegisterFiles is RegisterTable over a subset of snap's files, e.g. only the partitions
 // a job needs.
 func (s *Session) RegisterFiles(ctx context.Context, schema, name string, snap *lake.Snapshot, adds []lake.Add, files FileResolver) error {
-	view := QualifiedName(schema, name)
+	view := sqlfrag.Qualified(schema, name)
 	if err := s.registerFiles(ctx, schema, name, snap, adds, files); err != nil {
 		return fmt.Errorf("register %s v%d: %w", view, snap.Version, err)
 	}
@@ -127,7 +128,7 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 	if err != nil {
 		return err
 	}
-	var body string
+	var body sqlfrag.SQL
 	if len(paths) == 0 {
 		body = emptySelect(cols)
 	} else {
@@ -138,12 +139,12 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 		}
 		body = filesSelect(cols, paths, adds, present)
 	}
-	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + Ident(schema),
-		"CREATE OR REPLACE VIEW " + QualifiedName(schema, name) + " AS " + body,
+	stmts := []sqlfrag.SQL{
+		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(schema)),
+		sqlfrag.Fmt("CREATE OR REPLACE VIEW %s AS %s", sqlfrag.Qualified(schema, name), body),
 	}
 	for _, st := range stmts {
-		if _, err := s.conn.ExecContext(ctx, st); err != nil {
+		if _, err := s.conn.ExecContext(ctx, st.String()); err != nil {
 			release()
 			return err
 		}
@@ -163,7 +164,7 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 // viewColumn is one column of a registered view.
 type viewColumn struct {
 	name      string
-	duckType  string
+	duckType  sqlfrag.SQL
 	partition bool
 }
 
@@ -231,14 +232,14 @@ func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver) ([]str
 
 // readParquet is the scan of all files, by column name, with no Hive partitioning:
 // partition values come from the log, not from directory names.
-func readParquet(paths []string) string {
-	return "read_parquet(" + ListLiteral(paths) + ", union_by_name = true, hive_partitioning = false)"
+func readParquet(paths []string) sqlfrag.SQL {
+	return sqlfrag.Fmt("read_parquet(%s, union_by_name = true, hive_partitioning = false)", sqlfrag.StrList(paths))
 }
 
 // fileColumns returns the columns that the files hold (the union over all of them), by
 // lower-case name, with their DuckDB types.
 func (s *Session) fileColumns(ctx context.Context, paths []string) (map[string]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "DESCRIBE SELECT * FROM "+readParquet(paths))
+	rows, err := s.conn.QueryContext(ctx, sqlfrag.Fmt("DESCRIBE SELECT * FROM %s", readParquet(paths)).String())
 	if err != nil {
 		return nil, fmt.Errorf("read file schemas: %w", err)
 	}
@@ -256,68 +257,62 @@ func (s *Session) fileColumns(ctx context.Context, paths []string) (map[string]s
 }
 
 // emptySelect is a view with the schema's columns and no rows.
-func emptySelect(cols []viewColumn) string {
-	parts := make([]string, len(cols))
+func emptySelect(cols []viewColumn) sqlfrag.SQL {
+	parts := make([]sqlfrag.SQL, len(cols))
 	for i, c := range cols {
-		parts[i] = Cast("NULL", c.duckType) + " AS " + Ident(c.name)
+		parts[i] = sqlfrag.Fmt("CAST(NULL AS %s) AS %s", c.duckType, sqlfrag.Ident(c.name))
 	}
-	return "SELECT " + strings.Join(parts, ", ") + " WHERE false"
+	return sqlfrag.Fmt("SELECT %s WHERE false", sqlfrag.List(parts...))
 }
 
 // filesSelect reads the data files and, for a partitioned table, joins each row to its
 // file's partition values by the scan's file_index: a small hash join against one row
 // per file, instead of one scan per partition.
-func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) string {
-	var sel []string
+func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) sqlfrag.SQL {
+	var sel []sqlfrag.SQL
 	var parts []viewColumn
 	for _, c := range cols {
+		name := sqlfrag.Ident(c.name)
 		switch fileType, ok := present[strings.ToLower(c.name)]; {
 		case c.partition:
 			parts = append(parts, c)
-			sel = append(sel, "p."+Ident(c.name))
+			sel = append(sel, sqlfrag.Fmt("p.%s", name))
 		case !ok:
-			sel = append(sel, Cast("NULL", c.duckType)+" AS "+Ident(c.name))
-		case sameType(fileType, c.duckType):
-			sel = append(sel, "d."+Ident(c.name))
+			sel = append(sel, sqlfrag.Fmt("CAST(NULL AS %s) AS %s", c.duckType, name))
+		case sameType(fileType, c.duckType.String()):
+			sel = append(sel, sqlfrag.Fmt("d.%s", name))
 		default:
-			sel = append(sel, Cast("d."+Ident(c.name), c.duckType)+" AS "+Ident(c.name))
+			sel = append(sel, sqlfrag.Fmt("CAST(d.%[1]s AS %[2]s) AS %[1]s", name, c.duckType))
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + readParquet(paths) + " AS d"
+	q := sqlfrag.Fmt("SELECT %s FROM %s AS d", sqlfrag.List(sel...), readParquet(paths))
 	if len(parts) == 0 {
 		return q
 	}
-	return q + " JOIN (" + partitionValues(parts, adds) + ") AS p ON d.file_index = p." + Ident(fileIndexCol)
+	return sqlfrag.Fmt("%s JOIN (%s) AS p ON d.file_index = p.%s", q, partitionValues(parts, adds), sqlfrag.Ident(fileIndexCol))
 }
 
 // partitionValues is a VALUES table of (file index, typed partition values...).
-func partitionValues(parts []viewColumn, adds []lake.Add) string {
-	var b strings.Builder
-	b.WriteString("SELECT * FROM (VALUES ")
+func partitionValues(parts []viewColumn, adds []lake.Add) sqlfrag.SQL {
+	rows := make([]sqlfrag.SQL, len(adds))
 	for i, a := range adds {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(CAST(%d AS UBIGINT)", i)
+		row := []sqlfrag.SQL{sqlfrag.Fmt("(CAST(%s AS UBIGINT)", sqlfrag.Int(int64(i)))}
 		for _, c := range parts {
-			b.WriteString(", ")
 			v := a.PartitionValues[c.name]
 			// The protocol: a missing value, null, or an empty string is a null partition.
 			if v == nil || *v == "" {
-				b.WriteString(Cast("NULL", c.duckType))
+				row = append(row, sqlfrag.Fmt("CAST(NULL AS %s)", c.duckType))
 			} else {
-				b.WriteString(Cast(Literal(*v), c.duckType))
+				row = append(row, sqlfrag.Fmt("CAST(%s AS %s)", sqlfrag.Str(*v), c.duckType))
 			}
 		}
-		b.WriteByte(')')
+		rows[i] = sqlfrag.Fmt("%s)", sqlfrag.List(row...))
 	}
-	b.WriteString(") AS v(")
-	b.WriteString(Ident(fileIndexCol))
+	names := []sqlfrag.SQL{sqlfrag.Ident(fileIndexCol)}
 	for _, c := range parts {
-		b.WriteString(", " + Ident(c.name))
+		names = append(names, sqlfrag.Ident(c.name))
 	}
-	b.WriteString(")")
-	return b.String()
+	return sqlfrag.Fmt("SELECT * FROM (VALUES %s) AS v(%s)", sqlfrag.List(rows...), sqlfrag.List(names...))
 }
 
 // sameType reports whether a file column already has the view's type, so the view

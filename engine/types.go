@@ -4,72 +4,73 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
 // DuckType returns the DuckDB type that holds values of a Delta type. Delta timestamps
 // are UTC instants, so they are TIMESTAMPTZ (microseconds); timestamp_ntz is refused, as
 // lakectl refuses tables that need it.
-func DuckType(t lake.DataType) (string, error) {
+func DuckType(t lake.DataType) (sqlfrag.SQL, error) {
 	switch t.Name {
 	case "long":
-		return "BIGINT", nil
+		return sqlfrag.Const("BIGINT"), nil
 	case "integer":
-		return "INTEGER", nil
+		return sqlfrag.Const("INTEGER"), nil
 	case "short":
-		return "SMALLINT", nil
+		return sqlfrag.Const("SMALLINT"), nil
 	case "byte":
-		return "TINYINT", nil
+		return sqlfrag.Const("TINYINT"), nil
 	case "float":
-		return "FLOAT", nil
+		return sqlfrag.Const("FLOAT"), nil
 	case "double":
-		return "DOUBLE", nil
+		return sqlfrag.Const("DOUBLE"), nil
 	case "boolean":
-		return "BOOLEAN", nil
+		return sqlfrag.Const("BOOLEAN"), nil
 	case "string":
-		return "VARCHAR", nil
+		return sqlfrag.Const("VARCHAR"), nil
 	case "binary":
-		return "BLOB", nil
+		return sqlfrag.Const("BLOB"), nil
 	case "date":
-		return "DATE", nil
+		return sqlfrag.Const("DATE"), nil
 	case "timestamp":
-		return "TIMESTAMPTZ", nil
+		return sqlfrag.Const("TIMESTAMPTZ"), nil
 	case "timestamp_ntz":
-		return "", &lake.UnsupportedError{Feature: "timestamp_ntz"}
+		return sqlfrag.SQL{}, &lake.UnsupportedError{Feature: "timestamp_ntz"}
 	case "struct":
-		parts := make([]string, len(t.Fields))
+		parts := make([]sqlfrag.SQL, len(t.Fields))
 		for i, f := range t.Fields {
 			ft, err := DuckType(f.DataType)
 			if err != nil {
-				return "", fmt.Errorf("field %s: %w", f.Name, err)
+				return sqlfrag.SQL{}, fmt.Errorf("field %s: %w", f.Name, err)
 			}
-			parts[i] = Ident(f.Name) + " " + ft
+			parts[i] = sqlfrag.Fmt("%s %s", sqlfrag.Ident(f.Name), ft)
 		}
-		return "STRUCT(" + strings.Join(parts, ", ") + ")", nil
+		return sqlfrag.Fmt("STRUCT(%s)", sqlfrag.List(parts...)), nil
 	case "array":
 		et, err := DuckType(*t.Element)
 		if err != nil {
-			return "", fmt.Errorf("array element: %w", err)
+			return sqlfrag.SQL{}, fmt.Errorf("array element: %w", err)
 		}
-		return et + "[]", nil
+		return sqlfrag.Fmt("%s[]", et), nil
 	case "map":
 		kt, err := DuckType(*t.Key)
 		if err != nil {
-			return "", fmt.Errorf("map key: %w", err)
+			return sqlfrag.SQL{}, fmt.Errorf("map key: %w", err)
 		}
 		vt, err := DuckType(*t.Value)
 		if err != nil {
-			return "", fmt.Errorf("map value: %w", err)
+			return sqlfrag.SQL{}, fmt.Errorf("map value: %w", err)
 		}
-		return "MAP(" + kt + ", " + vt + ")", nil
+		return sqlfrag.Fmt("MAP(%s, %s)", kt, vt), nil
 	}
 	if p, s, ok := t.DecimalParams(); ok {
 		if p < 1 || p > 38 || s < 0 || s > p {
-			return "", fmt.Errorf("decimal(%d,%d) out of range", p, s)
+			return sqlfrag.SQL{}, fmt.Errorf("decimal(%d,%d) out of range", p, s)
 		}
-		return fmt.Sprintf("DECIMAL(%d,%d)", p, s), nil
+		return sqlfrag.Decimal(p, s), nil
 	}
-	return "", fmt.Errorf("delta type %q has no DuckDB type", t.Name)
+	return sqlfrag.SQL{}, fmt.Errorf("delta type %q has no DuckDB type", t.Name)
 }
 
 // DeltaType returns the Delta type for a DuckDB column type as database/sql reports it

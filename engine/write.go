@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/parquetstats"
 )
@@ -133,24 +134,24 @@ type writtenFile struct {
 
 // copyTo writes the result under dir with DuckDB's COPY and lists the files it wrote.
 func (s *Session) copyTo(ctx context.Context, dir string, cols []resultColumn, partitionCols []string, query string, args []any) ([]writtenFile, error) {
-	opts := []string{
-		"FORMAT parquet",
-		"COMPRESSION zstd",
-		fmt.Sprintf("ROW_GROUP_SIZE %d", RowGroupRows),
-		"FILENAME_PATTERN 'part-{uuid}'",
-		"RETURN_STATS true",
+	opts := []sqlfrag.SQL{
+		sqlfrag.Const("FORMAT parquet"),
+		sqlfrag.Const("COMPRESSION zstd"),
+		sqlfrag.Fmt("ROW_GROUP_SIZE %s", sqlfrag.Int(RowGroupRows)),
+		sqlfrag.Const("FILENAME_PATTERN 'part-{uuid}'"),
+		sqlfrag.Const("RETURN_STATS true"),
 	}
 	if len(partitionCols) > 0 {
-		quoted := make([]string, len(partitionCols))
+		quoted := make([]sqlfrag.SQL, len(partitionCols))
 		for i, p := range partitionCols {
-			quoted[i] = Ident(p)
+			quoted[i] = sqlfrag.Ident(p)
 		}
-		opts = append(opts, "PARTITION_BY ("+strings.Join(quoted, ", ")+")")
+		opts = append(opts, sqlfrag.Fmt("PARTITION_BY (%s)", sqlfrag.List(quoted...)))
 	} else {
-		opts = append(opts, fmt.Sprintf("FILE_SIZE_BYTES %d", MaxFileBytes))
+		opts = append(opts, sqlfrag.Fmt("FILE_SIZE_BYTES %s", sqlfrag.Int(MaxFileBytes)))
 	}
-	stmt := "COPY (" + utcSelect(cols, query) + ") TO " + Literal(dir) + " (" + strings.Join(opts, ", ") + ")"
-	rows, err := s.conn.QueryContext(ctx, stmt, args...)
+	stmt := sqlfrag.Fmt("COPY (%s) TO %s (%s)", utcSelect(cols, query), sqlfrag.Str(dir), sqlfrag.List(opts...))
+	rows, err := s.conn.QueryContext(ctx, stmt.String(), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -193,24 +194,24 @@ func (s *Session) copyTo(ctx context.Context, dir string, cols []resultColumn, p
 // maps, becomes TIMESTAMPTZ, which DuckDB writes as INT64 TIMESTAMP(MICROS,
 // isAdjustedToUTC): Delta's timestamp. A naive TIMESTAMP is read as UTC (the session's
 // zone).
-func utcSelect(cols []resultColumn, query string) string {
-	var replace []string
+func utcSelect(cols []resultColumn, query string) sqlfrag.SQL {
+	var replace []sqlfrag.SQL
 	for _, c := range cols {
 		if !hasNaiveTimestamp(c.duckType) {
 			continue
 		}
-		target := "TIMESTAMPTZ"
+		target := sqlfrag.Const("TIMESTAMPTZ")
 		if dt, err := DeltaType(c.duckType); err == nil {
 			if t, err := DuckType(dt); err == nil {
 				target = t // the same shape, every timestamp in it TIMESTAMPTZ
 			}
 		}
-		replace = append(replace, Cast("q."+Ident(c.name), target)+" AS "+Ident(c.name))
+		replace = append(replace, sqlfrag.Fmt("CAST(q.%[1]s AS %[2]s) AS %[1]s", sqlfrag.Ident(c.name), target))
 	}
 	if len(replace) == 0 {
-		return "SELECT * FROM (" + query + ") AS q"
+		return sqlfrag.Fmt("SELECT * FROM %s AS q", sqlfrag.Query(query))
 	}
-	return "SELECT * REPLACE (" + strings.Join(replace, ", ") + ") FROM (" + query + ") AS q"
+	return sqlfrag.Fmt("SELECT * REPLACE (%s) FROM %s AS q", sqlfrag.List(replace...), sqlfrag.Query(query))
 }
 
 // hasNaiveTimestamp reports whether a DuckDB type is or holds a timestamp without time

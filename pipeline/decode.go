@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -258,6 +259,11 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) error {
 		f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
 		if err != nil {
 			return d.errorf(n, path, "", "want a number, got %q", s)
+		}
+		// ParseFloat reads NaN and Inf, which YAML means as strings here and no bound
+		// or setting can use: NaN compares false with everything.
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return d.errorf(n, path, "", "want a finite number, got %q", s)
 		}
 		v.SetFloat(f)
 	case reflect.Interface:

@@ -27,14 +27,22 @@ func DuckDBType(t string) (string, bool) {
 	if d, ok := Types[t]; ok {
 		return d, true
 	}
-	if m := decimalType.FindStringSubmatch(t); m != nil {
-		p, _ := strconv.Atoi(m[1])
-		s, _ := strconv.Atoi(m[2])
-		if p >= 1 && p <= 38 && s <= p {
-			return fmt.Sprintf("DECIMAL(%d,%d)", p, s), true
-		}
+	if p, s, ok := DecimalParams(t); ok {
+		return fmt.Sprintf("DECIMAL(%d,%d)", p, s), true
 	}
 	return "", false
+}
+
+// DecimalParams reads precision and scale from a contract type decimal(P,S); ok is
+// false for any other type and for P and S out of range.
+func DecimalParams(t string) (precision, scale int, ok bool) {
+	m := decimalType.FindStringSubmatch(t)
+	if m == nil {
+		return 0, 0, false
+	}
+	precision, _ = strconv.Atoi(m[1])
+	scale, _ = strconv.Atoi(m[2])
+	return precision, scale, precision >= 1 && precision <= 38 && scale <= precision
 }
 
 // IsNumeric says whether min and max apply to the type.

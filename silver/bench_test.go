@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 )
@@ -163,7 +164,7 @@ WHERE c.event_id IS NOT NULL AND c.user_id IS NOT NULL AND isfinite(c.ts)
   AND (c.amount_type IS NULL OR c.amount BETWEEN 0 AND 100000)
 QUALIFY row_number() OVER (PARTITION BY c.event_id ORDER BY c.ts, ingested_at, topic, "partition", "offset") = 1
 ) TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date, event_hour))`,
-		engine.ListLiteral(files), engine.Literal(users+"/*.parquet"), engine.Literal(out))
+		sqlfrag.StrList(files), sqlfrag.Str(users+"/*.parquet"), sqlfrag.Str(out))
 	start := time.Now()
 	res, err := sess.ExecContext(ctx, query)
 	if err != nil {

@@ -3,8 +3,11 @@ package silver
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -44,7 +47,10 @@ type Contract struct {
 
 type compiledField struct {
 	pipeline.Field
-	duck string // DuckDB type
+	duck     sqlfrag.SQL // DuckDB type
+	scale    int         // decimal places of a decimal
+	min, max sqlfrag.SQL // the bounds, when set
+	in       []sqlfrag.SQL
 }
 
 // Compile checks a Silver table declaration (already validated by the pipeline
@@ -52,14 +58,12 @@ type compiledField struct {
 func Compile(t pipeline.Table) (*Contract, error) {
 	c := &Contract{Table: t}
 	for _, f := range t.Fields {
-		duck, ok := pipeline.DuckDBType(f.Type)
-		if !ok {
-			return nil, fmt.Errorf("compile silver.%s: field %s: unknown type %q", t.Name, f.Name, f.Type)
+		cf, err := compileField(f)
+		if err != nil {
+			return nil, fmt.Errorf("compile silver.%s: field %s: %w", t.Name, f.Name, err)
 		}
-		if strings.ContainsAny(f.JSONKey(), "\"\\") {
-			return nil, fmt.Errorf("compile silver.%s: field %s: JSON key %q may not hold quotes or backslashes", t.Name, f.Name, f.JSONKey())
-		}
-		c.fields = append(c.fields, compiledField{Field: f, duck: duck})
+		duck, _ := pipeline.DuckDBType(f.Type) // compileField checked it
+		c.fields = append(c.fields, cf)
 		c.Columns = append(c.Columns, Column{Name: f.Name, DuckDB: duck, Delta: deltaType(f.Type), Nullable: !f.Required})
 	}
 	for _, e := range t.Enrich {
@@ -80,16 +84,68 @@ func Compile(t pipeline.Table) (*Contract, error) {
 	return c, nil
 }
 
+// compileField turns a field's type, bounds and allowed values into SQL fragments,
+// refusing what has no exact SQL form (a NaN bound).
+func compileField(f pipeline.Field) (compiledField, error) {
+	cf := compiledField{Field: f}
+	switch f.Type {
+	case "string":
+		cf.duck = sqlfrag.Const("VARCHAR")
+	case "int":
+		cf.duck = sqlfrag.Const("BIGINT")
+	case "double":
+		cf.duck = sqlfrag.Const("DOUBLE")
+	case "boolean":
+		cf.duck = sqlfrag.Const("BOOLEAN")
+	case "timestamp":
+		cf.duck = sqlfrag.Const("TIMESTAMPTZ")
+	case "date":
+		cf.duck = sqlfrag.Const("DATE")
+	default:
+		p, s, ok := pipeline.DecimalParams(f.Type)
+		if !ok {
+			return cf, fmt.Errorf("unknown type %q", f.Type)
+		}
+		cf.duck, cf.scale = sqlfrag.Decimal(p, s), s
+	}
+	if strings.ContainsAny(f.JSONKey(), "\"\\") {
+		return cf, fmt.Errorf("JSON key %q may not hold quotes or backslashes", f.JSONKey())
+	}
+	var err error
+	if f.Min != nil {
+		if cf.min, err = sqlfrag.Float(*f.Min); err != nil {
+			return cf, fmt.Errorf("min: %w", err)
+		}
+	}
+	if f.Max != nil {
+		if cf.max, err = sqlfrag.Float(*f.Max); err != nil {
+			return cf, fmt.Errorf("max: %w", err)
+		}
+	}
+	for _, a := range f.In {
+		if f.Type != "int" {
+			cf.in = append(cf.in, sqlfrag.Str(a))
+			continue
+		}
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return cf, fmt.Errorf("allowed value %q is not an integer", a)
+		}
+		cf.in = append(cf.in, sqlfrag.Int(n))
+	}
+	return cf, nil
+}
+
 // PartitionColumns are the Silver table's partition columns, in path order.
 func (c *Contract) PartitionColumns() []string { return []string{ColEventDate, ColEventHour} }
 
 // Key returns the key fields.
 func (c *Contract) Key() []string { return c.Table.Key }
 
-// OrderBy is the ranking of duplicates: the first row wins. It uses only stored
+// orderBy is the ranking of duplicates: the first row wins. It uses only stored
 // columns, so the same ranking applies to rows already in Silver.
-func (c *Contract) OrderBy() []string {
-	return []string{ident(c.Table.EventTime), ident(ColIngestedAt), ident(ColTopic), ident(ColPartition), ident(ColOffset)}
+func (c *Contract) orderBy() []string {
+	return []string{c.Table.EventTime, ColIngestedAt, ColTopic, ColPartition, ColOffset}
 }
 
 func deltaType(t string) string {
@@ -114,7 +170,7 @@ func deltaType(t string) string {
 // structType is the json_transform type of the payload: every field at its JSON key,
 // as JSON, so that one parse keeps each value's JSON type for the strict conversion
 // (see convert.go). It is JSON, so keys are escaped by encoding/json.
-func (c *Contract) structType() string {
+func (c *Contract) structType() sqlfrag.SQL {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, f := range c.fields {
@@ -126,11 +182,11 @@ func (c *Contract) structType() string {
 		b.WriteString(`:"JSON"`)
 	}
 	b.WriteByte('}')
-	return b.String()
+	return sqlfrag.Str(b.String())
 }
 
 // Refs names the relation that holds each reference table in the session.
-type Refs func(name string) string
+type Refs func(name string) sqlfrag.SQL
 
 // Query returns the one query that turns Bronze rows into Silver rows: it decodes each
 // payload once with json_transform into a struct of JSON values, converts each field
@@ -143,84 +199,108 @@ type Refs func(name string) string
 // is valid), _payload (the raw payload of rejected rows) and _rank (1 for the winner
 // of each key among valid rows). Nothing is filtered out: the caller splits valid rows
 // from rejected ones, so no row is lost silently.
-func (c *Contract) Query(src string, refs Refs) string {
-	var b sqlBuilder
-	b.line(0, "WITH ", ident("decoded"), " AS (")
-	b.line(1, "SELECT TRY(decode(", ident("payload"), ")) AS ", ident("_text"), ", ",
-		ident("payload"), " AS ", ident("_raw"), ", ",
-		ident("topic"), " AS ", ident(ColTopic), ", ",
-		ident("partition"), " AS ", ident(ColPartition), ", ",
-		ident("offset"), " AS ", ident(ColOffset), ", ",
-		ident("ingested_at"), " AS ", ident(ColIngestedAt))
-	b.line(1, "FROM ", src)
-	b.line(0, "), ", ident("parsed"), " AS (")
-	// json_valid guards json_transform, which fails the whole query on malformed
+func (c *Contract) Query(src sqlfrag.SQL, refs Refs) sqlfrag.SQL {
+	var b sqlfrag.Builder
+	id, k := sqlfrag.Ident, sqlfrag.Const
+	b.Line(0, k("WITH "), id("decoded"), k(" AS ("))
+	b.Line(1, k("SELECT TRY(decode("), id("payload"), k(")) AS "), colText, k(", "),
+		id("payload"), k(" AS "), colRaw, k(", "),
+		id("topic"), k(" AS "), id(ColTopic), k(", "),
+		id("partition"), k(" AS "), id(ColPartition), k(", "),
+		id("offset"), k(" AS "), id(ColOffset), k(", "),
+		id("ingested_at"), k(" AS "), id(ColIngestedAt))
+	b.Line(1, k("FROM "), src)
+	b.Line(0, k("), "), id("strict"), k(" AS ("))
+	// DuckDB's JSON reader takes trailing commas and NaN, and reads a repeated key as
+	// its first value; the strict check refuses them and says why (see
+	// engine.JSONProblemFunc).
+	b.Line(1, k("SELECT *, "), k(engine.JSONProblemFunc), k("("), colText, k(") AS "), colProblem)
+	b.Line(1, k("FROM "), id("decoded"))
+	b.Line(0, k("), "), id("parsed"), k(" AS ("))
+	// The strict check guards json_transform, which fails the whole query on malformed
 	// input; TRY() would catch that too but falls back to row-at-a-time evaluation for
 	// every chunk that holds one bad row, which costs ten times more.
-	b.line(1, "SELECT *, CASE WHEN json_valid(", ident("_text"), ") THEN json_transform(",
-		ident("_text"), ", ", str(c.structType()), ") END AS ", ident("_j"))
-	b.line(1, "FROM ", ident("decoded"))
-	b.line(0, "), ", ident("typed"), " AS (")
-	types := []string{"*"}
+	b.Line(1, k("SELECT *, CASE WHEN "), colProblem, k(" IS NULL THEN json_transform("),
+		colText, k(", "), c.structType(), k(") END AS "), colJSON)
+	b.Line(1, k("FROM "), id("strict"))
+	b.Line(0, k("), "), id("typed"), k(" AS ("))
+	types := []sqlfrag.SQL{k("*")}
 	for _, f := range c.fields {
-		types = append(types, "json_type("+c.jsonValue(f)+") AS "+jsonTypeCol(f))
+		types = append(types, sqlfrag.Fmt("json_type(%s) AS %s", jsonValue(f), jsonTypeCol(f)))
 	}
-	b.line(1, "SELECT ", list(types))
-	b.line(1, "FROM ", ident("parsed"))
-	b.line(0, "), ", ident("converted"), " AS (")
-	b.line(1, "SELECT *,")
+	b.Line(1, k("SELECT "), sqlfrag.List(types...))
+	b.Line(1, k("FROM "), id("parsed"))
+	b.Line(0, k("), "), id("converted"), k(" AS ("))
+	b.Line(1, k("SELECT *,"))
 	for i, f := range c.fields {
-		sep := ","
+		sep := k(",")
 		if i == len(c.fields)-1 {
-			sep = ""
+			sep = sqlfrag.SQL{}
 		}
-		b.line(2, c.converted(f), " AS ", valueCol(f), sep)
+		b.Line(2, converted(f), k(" AS "), valueCol(f), sep)
 	}
-	b.line(1, "FROM ", ident("typed"))
-	b.line(0, "), ", ident("enriched"), " AS (")
+	b.Line(1, k("FROM "), id("typed"))
+	b.Line(0, k("), "), id("enriched"), k(" AS ("))
 	c.enrich(&b, refs)
-	b.line(0, "), ", ident("checked"), " AS (")
-	b.line(1, "SELECT *, ", c.reason(), " AS ", ident(colReason))
-	b.line(1, "FROM ", ident("enriched"))
-	b.line(0, "), ", ident("kept"), " AS (")
+	b.Line(0, k("), "), id("checked"), k(" AS ("))
+	b.Line(1, k("SELECT *, "), c.reason(), k(" AS "), id(colReason))
+	b.Line(1, k("FROM "), id("enriched"))
+	b.Line(0, k("), "), id("kept"), k(" AS ("))
 	// The raw payload is dropped from valid rows here, below the ranking: the window
 	// holds every row it ranks, and a payload is most of a row's bytes.
-	b.line(1, "SELECT * EXCLUDE (", ident("_raw"), "), CASE WHEN ", ident(colReason), " IS NOT NULL THEN ",
-		ident("_raw"), " END AS ", ident(colPayload))
-	b.line(1, "FROM ", ident("checked"))
-	b.line(0, ")")
-	b.line(0, "SELECT")
+	b.Line(1, k("SELECT * EXCLUDE ("), colRaw, k("), CASE WHEN "), id(colReason), k(" IS NOT NULL THEN "),
+		colRaw, k(" END AS "), id(colPayload))
+	b.Line(1, k("FROM "), id("checked"))
+	b.Line(0, k(")"))
+	b.Line(0, k("SELECT"))
 	for _, f := range c.fields {
-		b.line(1, c.value(f), " AS ", ident(f.Name), ",")
+		b.Line(1, valueCol(f), k(" AS "), id(f.Name), k(","))
 	}
 	for _, e := range c.Table.Enrich {
 		for _, col := range e.Columns {
-			b.line(1, ident(col), ",")
+			b.Line(1, id(col), k(","))
 		}
 	}
-	b.line(1, ident(ColIngestedAt), ", ", ident(ColTopic), ", ", ident(ColPartition), ", ", ident(ColOffset), ",")
-	eventTime := c.value(c.field(c.Table.EventTime))
-	b.line(1, "CAST(", eventTime, " AT TIME ZONE 'UTC' AS DATE) AS ", ident(ColEventDate), ",")
-	b.line(1, "CAST(hour(", eventTime, " AT TIME ZONE 'UTC') AS INTEGER) AS ", ident(ColEventHour), ",")
-	b.line(1, ident(colReason), ",")
-	b.line(1, ident(colPayload), ",")
-	var key, order []string
-	for _, k := range c.Table.Key {
-		key = append(key, c.value(c.field(k)))
+	b.Line(1, id(ColIngestedAt), k(", "), id(ColTopic), k(", "), id(ColPartition), k(", "), id(ColOffset), k(","))
+	eventTime := valueCol(c.field(c.Table.EventTime))
+	b.Line(1, k("CAST("), eventTime, k(" AT TIME ZONE 'UTC' AS DATE) AS "), id(ColEventDate), k(","))
+	b.Line(1, k("CAST(hour("), eventTime, k(" AT TIME ZONE 'UTC') AS INTEGER) AS "), id(ColEventHour), k(","))
+	b.Line(1, id(colReason), k(","))
+	b.Line(1, id(colPayload), k(","))
+	var key []sqlfrag.SQL
+	for _, name := range c.Table.Key {
+		key = append(key, valueCol(c.field(name)))
 	}
-	order = append(order, eventTime)
-	for _, o := range c.OrderBy()[1:] {
-		// As in rankRow: HTTP rows have no topic and rank before Kafka rows, so that a
-		// batch and a later run pick the same winner.
-		if o == ident(ColTopic) {
-			o = "coalesce(" + o + ", '')"
-		}
-		order = append(order, o)
+	order := []sqlfrag.SQL{eventTime}
+	for _, o := range c.orderBy()[1:] {
+		order = append(order, rankColumn(sqlfrag.SQL{}, o))
 	}
-	b.line(1, "row_number() OVER (PARTITION BY (", ident(colReason), " IS NULL), ", list(key),
-		" ORDER BY ", list(order), ") AS ", ident(colRank))
-	b.line(0, "FROM ", ident("kept"))
-	return b.String()
+	b.Line(1, k("row_number() OVER (PARTITION BY ("), id(colReason), k(" IS NULL), "), sqlfrag.List(key...),
+		k(" ORDER BY "), sqlfrag.List(order...), k(") AS "), id(colRank))
+	b.Line(0, k("FROM "), id("kept"))
+	return b.SQL()
+}
+
+// Columns of the compiled query's steps that do not reach its result.
+var (
+	colText    = sqlfrag.Ident("_text")    // the payload as text, NULL when not UTF-8
+	colRaw     = sqlfrag.Ident("_raw")     // the payload as it came
+	colProblem = sqlfrag.Ident("_problem") // what is wrong with the payload as JSON
+	colJSON    = sqlfrag.Ident("_j")       // the struct of the fields' JSON values
+)
+
+// rankColumn is a ranking column of alias (none: the current row). HTTP rows have no
+// topic and rank before Kafka rows, in a batch (the query's row_number) as against
+// stored rows (rankRow), so that both pick the same winner.
+func rankColumn(alias sqlfrag.SQL, col string) sqlfrag.SQL {
+	c := sqlfrag.Ident(col)
+	if !alias.IsZero() {
+		c = sqlfrag.Fmt("%s.%s", alias, c)
+	}
+	if col == ColTopic {
+		return sqlfrag.Fmt("coalesce(%s, '')", c)
+	}
+	return c
 }
 
 func (c *Contract) field(name string) compiledField {
@@ -232,105 +312,116 @@ func (c *Contract) field(name string) compiledField {
 	panic("silver: contract has no field " + name) // Compile and the loader rule this out
 }
 
-// value is the typed value of a field, NULL when absent or not exactly convertible.
-func (c *Contract) value(f compiledField) string { return valueCol(f) }
+// refAlias is the alias of the i-th enrichment's join.
+func refAlias(i int) sqlfrag.SQL { return sqlfrag.Fmt("r%s", sqlfrag.Int(int64(i))) }
+
+// matchedCol says whether the i-th enrichment's join found a row.
+func matchedCol(i int) sqlfrag.SQL { return sqlfrag.Ident("_m" + strconv.Itoa(i)) }
 
 // enrich writes the SELECT of the enriched step: one LEFT JOIN per enrichment, against
 // the reference table deduplicated on its key (so a repeated key cannot multiply
 // events), with a flag per join that says whether it matched.
-func (c *Contract) enrich(b *sqlBuilder, refs Refs) {
-	sel := []string{"p.*"}
+func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs) {
+	k, refKeyCol := sqlfrag.Const, sqlfrag.Ident("_k")
+	sel := []sqlfrag.SQL{k("p.*")}
 	for i, e := range c.Table.Enrich {
-		alias := fmt.Sprintf("r%d", i)
 		for _, col := range e.Columns {
-			sel = append(sel, alias+"."+ident(col))
+			sel = append(sel, sqlfrag.Fmt("%s.%s", refAlias(i), sqlfrag.Ident(col)))
 		}
-		sel = append(sel, fmt.Sprintf("(%s.%s IS NOT NULL) AS %s", alias, ident("_k"), ident(fmt.Sprintf("_m%d", i))))
+		sel = append(sel, sqlfrag.Fmt("(%s.%s IS NOT NULL) AS %s", refAlias(i), refKeyCol, matchedCol(i)))
 	}
-	b.line(1, "SELECT ", list(sel))
-	b.line(1, "FROM ", ident("converted"), " p")
+	b.Line(1, k("SELECT "), sqlfrag.List(sel...))
+	b.Line(1, k("FROM "), sqlfrag.Ident("converted"), k(" p"))
 	for i, e := range c.Table.Enrich {
-		alias := fmt.Sprintf("r%d", i)
-		on := c.field(e.On)
-		cols := make([]string, len(e.Columns))
+		alias, on := refAlias(i), c.field(e.On)
+		cols := make([]sqlfrag.SQL, len(e.Columns))
 		for j, col := range e.Columns {
-			cols[j] = ident(col)
+			cols[j] = sqlfrag.Ident(col)
 		}
-		refKey := fmt.Sprintf("TRY_CAST(%s AS %s)", ident(e.RefKey), on.duck)
-		b.line(1, "LEFT JOIN (")
-		b.line(2, "SELECT ", refKey, " AS ", ident("_k"), ", ", list(cols))
-		b.line(2, "FROM ", refs(e.Ref))
-		b.line(2, "QUALIFY row_number() OVER (PARTITION BY ", refKey, " ORDER BY ", list(cols), ") = 1")
-		b.line(1, ") ", alias, " ON ", alias, ".", ident("_k"), " = p.", c.value(on))
+		refKey := sqlfrag.Fmt("TRY_CAST(%s AS %s)", sqlfrag.Ident(e.RefKey), on.duck)
+		b.Line(1, k("LEFT JOIN ("))
+		b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol, k(", "), sqlfrag.List(cols...))
+		b.Line(2, k("FROM "), refs(e.Ref))
+		b.Line(2, k("QUALIFY row_number() OVER (PARTITION BY "), refKey, k(" ORDER BY "), sqlfrag.List(cols...), k(") = 1"))
+		b.Line(1, k(") "), alias, k(" ON "), alias, k("."), refKeyCol, k(" = p."), valueCol(on))
 	}
 }
 
 // reason is the expression that says why a row is rejected, or NULL. Every field is
 // checked and the problems are joined, so one look at a quarantined row says all that
 // is wrong with it.
-func (c *Contract) reason() string {
-	var problems []string
+func (c *Contract) reason() sqlfrag.SQL {
+	var problems []sqlfrag.SQL
 	for _, f := range c.fields {
-		problems = append(problems, c.fieldReason(f))
+		problems = append(problems, fieldReason(f))
 	}
 	for i, e := range c.Table.Enrich {
 		if !e.Required {
 			continue
 		}
-		v := c.value(c.field(e.On))
-		problems = append(problems, fmt.Sprintf("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || CAST(%s AS VARCHAR) || %s END",
-			v, ident(fmt.Sprintf("_m%d", i)), str(e.On+": "), v, str(" not found in reference table "+e.Ref)))
+		on := c.field(e.On)
+		v := valueCol(on)
+		problems = append(problems, sqlfrag.Fmt("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || %s || %s END",
+			v, matchedCol(i), sqlfrag.Str(e.On+": "), shown(on, v), sqlfrag.Str(" not found in reference table "+e.Ref)))
 	}
 	// One problem per line, so the generated SQL reads field by field.
-	return fmt.Sprintf("CASE WHEN %s IS NULL THEN %s WHEN %s IS NULL THEN %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",
-		ident("_text"), str("payload: not valid UTF-8"),
-		ident("_j"), str("payload: not valid JSON"),
-		strings.Join(problems, ",\n    "))
+	return sqlfrag.Fmt("CASE WHEN %s IS NULL THEN %s WHEN %s IS NOT NULL THEN %s || %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",
+		colText, sqlfrag.Str("payload: not valid UTF-8"),
+		colProblem, sqlfrag.Str("payload: "), colProblem,
+		sqlfrag.Join(problems, ",\n    "))
+}
+
+// shown is a field's typed value v as a reason shows it: strings JSON-quoted, so that
+// an empty string or a trailing space can be seen.
+func shown(f compiledField, v sqlfrag.SQL) sqlfrag.SQL {
+	if f.Type == "string" {
+		return sqlfrag.Fmt("CAST(to_json(%s) AS VARCHAR)", v)
+	}
+	return sqlfrag.Fmt("CAST(%s AS VARCHAR)", v)
 }
 
 // fieldReason checks one field: a converted value runs the checks; an absent or null
 // one is fine unless required; any other value did not convert, and problem says why.
-func (c *Contract) fieldReason(f compiledField) string {
-	missing := "NULL"
+func fieldReason(f compiledField) sqlfrag.SQL {
+	missing := sqlfrag.Const("NULL")
 	if f.Required {
-		missing = str(f.Name + ": missing")
+		missing = sqlfrag.Str(f.Name + ": missing")
 	}
-	present := "NULL"
-	if checks := c.checks(f, c.value(f)); checks != "" {
+	present := sqlfrag.Const("NULL")
+	if checks := checks(f, valueCol(f)); !checks.IsZero() {
 		present = checks
 	}
-	return fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s WHEN %s IS NULL THEN %s ELSE %s END",
-		c.value(f), present, jsonTypeCol(f), missing, c.problem(f))
+	return sqlfrag.Fmt("CASE WHEN %s IS NOT NULL THEN %s WHEN %s IS NULL THEN %s ELSE %s END",
+		valueCol(f), present, jsonTypeCol(f), missing, problem(f))
 }
 
-// checks returns a CASE that names the first check v fails, or "" if f has none.
-func (c *Contract) checks(f compiledField, v string) string {
-	shown := fmt.Sprintf("%s || CAST(%s AS VARCHAR)", str(f.Name+": "), v)
-	var whens []string
-	if f.Min != nil {
-		whens = append(whens, fmt.Sprintf("WHEN %s < %s THEN %s || %s", v, num(*f.Min), shown, str(" is below the minimum "+num(*f.Min))))
+// checks returns a CASE that names the first check v fails, or nothing if f has none.
+func checks(f compiledField, v sqlfrag.SQL) sqlfrag.SQL {
+	value := sqlfrag.Fmt("%s || %s", sqlfrag.Str(f.Name+": "), shown(f, v))
+	var whens []sqlfrag.SQL
+	if !f.min.IsZero() {
+		whens = append(whens, sqlfrag.Fmt("WHEN %s < %s THEN %s || %s", v, f.min, value, sqlfrag.Str(" is below the minimum "+f.min.String())))
 	}
-	if f.Max != nil {
-		whens = append(whens, fmt.Sprintf("WHEN %s > %s THEN %s || %s", v, num(*f.Max), shown, str(" is above the maximum "+num(*f.Max))))
+	if !f.max.IsZero() {
+		whens = append(whens, sqlfrag.Fmt("WHEN %s > %s THEN %s || %s", v, f.max, value, sqlfrag.Str(" is above the maximum "+f.max.String())))
 	}
 	if len(f.In) > 0 {
-		allowed := make([]string, len(f.In))
+		quoted := make([]string, len(f.In))
 		for i, a := range f.In {
-			if f.Type == "int" {
-				allowed[i] = a // validated as an integer by the loader
-			} else {
-				allowed[i] = str(a)
+			quoted[i] = a
+			if f.Type == "string" {
+				quoted[i] = engine.QuoteJSON(a)
 			}
 		}
-		whens = append(whens, fmt.Sprintf("WHEN %s NOT IN (%s) THEN %s || %s", v, list(allowed), shown,
-			str(" is not one of "+strings.Join(f.In, ", "))))
+		whens = append(whens, sqlfrag.Fmt("WHEN %s NOT IN (%s) THEN %s || %s", v, sqlfrag.List(f.in...), value,
+			sqlfrag.Str(" is not one of "+strings.Join(quoted, ", "))))
 	}
 	if f.Pattern != "" {
-		whens = append(whens, fmt.Sprintf("WHEN NOT regexp_matches(%s, %s) THEN %s || %s", v, str(f.Pattern), shown,
-			str(" does not match "+f.Pattern)))
+		whens = append(whens, sqlfrag.Fmt("WHEN NOT regexp_matches(%s, %s) THEN %s || %s", v, sqlfrag.Str(f.Pattern), value,
+			sqlfrag.Str(" does not match "+f.Pattern)))
 	}
 	if len(whens) == 0 {
-		return ""
+		return sqlfrag.SQL{}
 	}
-	return "CASE " + strings.Join(whens, " ") + " END"
+	return sqlfrag.Fmt("CASE %s END", sqlfrag.Join(whens, " "))
 }

@@ -14,6 +14,8 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -47,7 +49,7 @@ func TestGolden(t *testing.T) {
 			for _, r := range p.Reference {
 				mustExec(t, db, "CREATE OR REPLACE TABLE "+ident("ref_"+r.Name)+" AS SELECT * FROM read_csv(?, header = true)", p.Path(r.File))
 			}
-			query := c.Query(ident("src"), func(name string) string { return ident("ref_" + name) })
+			query := c.Query(sqlfrag.Ident("src"), func(name string) sqlfrag.SQL { return sqlfrag.Ident("ref_" + name) }).String()
 			golden(t, filepath.Join(dir, "query.sql"), query)
 
 			out := filepath.Join(t.TempDir(), "result.csv")
@@ -70,6 +72,14 @@ func openDuckDB(t *testing.T) *sql.DB {
 	}
 	db.SetMaxOpenConns(1) // one connection, so session settings and temp tables hold
 	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.RegisterFunctions(conn); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
 	mustExec(t, db, "SET TimeZone = 'UTC'")
 	return db
 }
@@ -121,6 +131,10 @@ func loadBronze(t *testing.T, db *sql.DB, file string) {
 		t.Fatal(err)
 	}
 }
+
+// ident and str quote names and strings in the tests' own SQL.
+func ident(name string) string { return sqlfrag.Ident(name).String() }
+func str(s string) string      { return sqlfrag.Str(s).String() }
 
 func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 	t.Helper()

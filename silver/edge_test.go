@@ -1,10 +1,12 @@
 package silver
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -50,7 +52,7 @@ func TestNonFiniteValuesAreRejected(t *testing.T) {
 		mustExec(t, db, "INSERT INTO src VALUES (?, 'edge', 0, ?, ?)", []byte(tc.payload), i, time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	}
 	rows, err := db.Query(`SELECT coalesce(` + ident(colReason) + `, ''), event_hour IS NOT NULL FROM (` +
-		c.Query(ident("src"), nil) + `) ORDER BY ` + ident(ColOffset))
+		c.Query(sqlfrag.Ident("src"), nil).String() + `) ORDER BY ` + ident(ColOffset))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestBatchAndStoredRankingAgree(t *testing.T) {
 	payload := []byte(`{"id":"e1","at":"2026-11-21T08:00:00Z"}`)
 	ingested := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	mustExec(t, db, "INSERT INTO src VALUES (?, NULL, -1, 7, ?), (?, 'events', 0, 3, ?)", payload, ingested, payload, ingested)
-	mustExec(t, db, "CREATE TABLE ranked AS "+c.Query(ident("src"), nil))
+	mustExec(t, db, "CREATE TABLE ranked AS "+c.Query(sqlfrag.Ident("src"), nil).String())
 
 	var batchWinner string
 	if err := db.QueryRow(`SELECT coalesce(` + ident(ColTopic) + `, 'http') FROM ranked WHERE ` + ident(colRank) + ` = 1`).Scan(&batchWinner); err != nil {
@@ -116,7 +118,7 @@ func TestBatchAndStoredRankingAgree(t *testing.T) {
 	}
 	// As if the HTTP copy were stored (e) and the Kafka copy came in a later batch (b).
 	var storedWins bool
-	if err := db.QueryRow(`SELECT ` + c.rankRow("e") + ` <= ` + c.rankRow("b") + ` FROM ranked e, ranked b WHERE e.` +
+	if err := db.QueryRow(`SELECT ` + c.rankRow(aliasExisting).String() + ` <= ` + c.rankRow(aliasBatch).String() + ` FROM ranked e, ranked b WHERE e.` +
 		ident(ColTopic) + ` IS NULL AND b.` + ident(ColTopic) + ` IS NOT NULL`).Scan(&storedWins); err != nil {
 		t.Fatal(err)
 	}
@@ -126,5 +128,24 @@ func TestBatchAndStoredRankingAgree(t *testing.T) {
 	}
 	if batchWinner != acrossRuns {
 		t.Errorf("winner in one batch = %s, across two runs = %s; want the same", batchWinner, acrossRuns)
+	}
+}
+
+// TestCompileRefusesNonFiniteBounds: a bound reaches SQL only as a checked literal, so
+// a NaN or infinite one (from a Table built in code; the loader refuses them in
+// lakectl.yaml) is a compile error naming the field, not a binder error in DuckDB.
+func TestCompileRefusesNonFiniteBounds(t *testing.T) {
+	for _, bound := range []float64{math.NaN(), math.Inf(1)} {
+		_, err := Compile(pipeline.Table{
+			Name: "edge", Source: "edge", Key: []string{"id"}, EventTime: "at",
+			Fields: []pipeline.Field{
+				{Name: "id", Type: "string", Required: true},
+				{Name: "at", Type: "timestamp", Required: true},
+				{Name: "x", Type: "double", Max: &bound},
+			},
+		})
+		if err == nil || !strings.Contains(err.Error(), "field x: max") {
+			t.Errorf("max %v: err = %v, want one naming field x and its max", bound, err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/pipeline"
@@ -220,6 +221,7 @@ type run struct {
 	// skipEmpty leaves out the Silver commit when there is nothing to write (a
 	// replay); an hourly run always commits, its txn marks the hour done.
 	skipEmpty bool
+	refSnaps  map[string]*lake.Snapshot // the reference tables registered, by name
 }
 
 func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {
@@ -333,41 +335,56 @@ func (r *run) parse(ctx context.Context) error {
 	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, files, resolver); err != nil {
 		return err
 	}
-	return r.materialize(ctx, qualified("bronze", r.c.Table.Source))
+	return r.materialize(ctx, sqlfrag.Qualified("bronze", r.c.Table.Source))
 }
 
 // materialize registers the reference tables and stores the compiled query's result
 // over src as the temp table batch: every input row, parsed once, with its reason and
 // rank.
-func (r *run) materialize(ctx context.Context, src string) error {
-	refs := map[string]string{}
+func (r *run) materialize(ctx context.Context, src sqlfrag.SQL) error {
+	refs := map[string]sqlfrag.SQL{}
 	for _, e := range r.c.Table.Enrich {
-		if _, ok := refs[e.Ref]; ok {
-			continue
+		if _, ok := refs[e.Ref]; !ok {
+			if err := r.registerRef(ctx, e.Ref); err != nil {
+				return err
+			}
+			refs[e.Ref] = sqlfrag.Qualified("ref", e.Ref)
 		}
-		rt := lake.NewTable(r.j.cfg.Store, RefRoot(e.Ref))
-		snap, err := rt.Latest(ctx)
-		if errors.Is(err, lake.ErrNoTable) {
-			return &MissingRefError{Name: e.Ref}
-		} else if err != nil {
-			return fmt.Errorf("read ref/%s: %w", e.Ref, err)
-		}
-		if err := r.sess.RegisterTable(ctx, "ref", e.Ref, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
+		if err := checkRefColumns(r.c.Table, e, r.refSnaps[e.Ref]); err != nil {
 			return err
 		}
-		refs[e.Ref] = qualified("ref", e.Ref)
-		r.inputs[RefRoot(e.Ref)] = snap.Version
 	}
-	query := r.c.Query(src, func(name string) string { return refs[name] })
-	if _, err := r.sess.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE batch AS "+query); err != nil {
+	query := r.c.Query(src, func(name string) sqlfrag.SQL { return refs[name] })
+	create := sqlfrag.Fmt("CREATE OR REPLACE TEMP TABLE %s AS %s", rel(relBatch), query)
+	if _, err := r.sess.ExecContext(ctx, create.String()); err != nil {
 		return fmt.Errorf("parse and check: %w", err)
 	}
-	row := r.sess.QueryRowContext(ctx, fmt.Sprintf(
-		"SELECT count(*), count(*) FILTER (%[1]s IS NULL), count(*) FILTER (%[1]s IS NULL AND %[2]s > 1) FROM batch",
-		ident(colReason), ident(colRank)))
+	row := r.sess.QueryRowContext(ctx, sqlfrag.Fmt(
+		"SELECT count(*), count(*) FILTER (%[1]s IS NULL), count(*) FILTER (%[1]s IS NULL AND %[2]s > 1) FROM %[3]s",
+		sqlfrag.Ident(colReason), sqlfrag.Ident(colRank), rel(relBatch)).String())
 	if err := row.Scan(&r.sum.RowsIn, &r.sum.Valid, &r.sum.Duplicates); err != nil {
 		return fmt.Errorf("count batch: %w", err)
 	}
+	return nil
+}
+
+// registerRef registers the latest version of reference table name as ref.<name>.
+func (r *run) registerRef(ctx context.Context, name string) error {
+	rt := lake.NewTable(r.j.cfg.Store, RefRoot(name))
+	snap, err := rt.Latest(ctx)
+	if errors.Is(err, lake.ErrNoTable) {
+		return &MissingRefError{Name: name}
+	} else if err != nil {
+		return fmt.Errorf("read ref/%s: %w", name, err)
+	}
+	if err := r.sess.RegisterTable(ctx, "ref", name, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
+		return err
+	}
+	if r.refSnaps == nil {
+		r.refSnaps = map[string]*lake.Snapshot{}
+	}
+	r.refSnaps[name] = snap
+	r.inputs[RefRoot(name)] = snap.Version
 	return nil
 }
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -40,36 +40,40 @@ func partitionSet(ps []Partition) map[Partition]bool {
 	return m
 }
 
-// silverColumns lists the Silver columns, quoted, optionally prefixed by a table alias.
-func (c *Contract) silverColumns(alias string) string {
-	cols := make([]string, len(c.Columns))
+// silverColumns lists the Silver columns, quoted, qualified by alias unless it is
+// empty.
+func (c *Contract) silverColumns(alias sqlfrag.SQL) sqlfrag.SQL {
+	cols := make([]sqlfrag.SQL, len(c.Columns))
 	for i, col := range c.Columns {
-		cols[i] = alias + ident(col.Name)
+		cols[i] = qualify(alias, col.Name)
 	}
-	return list(cols)
+	return sqlfrag.List(cols...)
+}
+
+// qualify is alias.col, or col when alias is empty.
+func qualify(alias sqlfrag.SQL, col string) sqlfrag.SQL {
+	if alias.IsZero() {
+		return sqlfrag.Ident(col)
+	}
+	return sqlfrag.Fmt("%s.%s", alias, sqlfrag.Ident(col))
 }
 
 // keyJoin is the equality of the key columns of two aliases.
-func (c *Contract) keyJoin(a, b string) string {
-	var on []string
+func (c *Contract) keyJoin(a, b sqlfrag.SQL) sqlfrag.SQL {
+	var on []sqlfrag.SQL
 	for _, k := range c.Table.Key {
-		on = append(on, a+"."+ident(k)+" = "+b+"."+ident(k))
+		on = append(on, sqlfrag.Fmt("%s = %s", qualify(a, k), qualify(b, k)))
 	}
-	return strings.Join(on, " AND ")
+	return sqlfrag.Join(on, " AND ")
 }
 
 // rankRow is the ranking tuple of an alias; the smaller row wins.
-func (c *Contract) rankRow(alias string) string {
-	pieces := make([]string, 0, 5)
-	for _, o := range c.OrderBy() {
-		if o == ident(ColTopic) {
-			o = "coalesce(" + alias + "." + o + ", '')"
-		} else {
-			o = alias + "." + o
-		}
-		pieces = append(pieces, o)
+func (c *Contract) rankRow(alias sqlfrag.SQL) sqlfrag.SQL {
+	pieces := make([]sqlfrag.SQL, 0, 5)
+	for _, o := range c.orderBy() {
+		pieces = append(pieces, rankColumn(alias, o))
 	}
-	return "(" + list(pieces) + ")"
+	return sqlfrag.Fmt("(%s)", sqlfrag.List(pieces...))
 }
 
 // merge writes the batch's winners into Silver: it finds the touched partitions, ranks
@@ -77,11 +81,12 @@ func (c *Contract) rankRow(alias string) string {
 // partitions where a stored row lost, and commits once with the run's txn.
 func (r *run) merge(ctx context.Context) error {
 	c := r.c
-	winners := fmt.Sprintf("SELECT %s FROM batch WHERE %s IS NULL AND %s = 1", c.silverColumns(""), ident(colReason), ident(colRank))
-	if _, err := r.sess.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW winners AS "+winners); err != nil {
+	winners := sqlfrag.Fmt("CREATE OR REPLACE TEMP VIEW %s AS SELECT %s FROM %s WHERE %s IS NULL AND %s = 1",
+		rel(relWinners), c.silverColumns(sqlfrag.SQL{}), rel(relBatch), sqlfrag.Ident(colReason), sqlfrag.Ident(colRank))
+	if _, err := r.sess.ExecContext(ctx, winners.String()); err != nil {
 		return fmt.Errorf("select winners: %w", err)
 	}
-	touched, err := r.partitions(ctx, "SELECT DISTINCT event_date, event_hour FROM winners")
+	touched, err := r.partitions(ctx, sqlfrag.Fmt("SELECT DISTINCT event_date, event_hour FROM %s", rel(relWinners)))
 	if err != nil {
 		return err
 	}
@@ -94,7 +99,7 @@ func (r *run) merge(ctx context.Context) error {
 			}
 		}
 	}
-	newRows := "SELECT * FROM winners"
+	newRows := sqlfrag.Fmt("SELECT * FROM %s", rel(relWinners))
 	var rewrite []Partition
 	if len(existing) > 0 {
 		if newRows, rewrite, err = r.against(ctx, existing); err != nil {
@@ -104,10 +109,11 @@ func (r *run) merge(ctx context.Context) error {
 	write := newRows
 	if len(rewrite) > 0 {
 		// Keep the stored rows of rewritten partitions, less those that lost.
-		write += fmt.Sprintf(" UNION ALL BY NAME SELECT %s FROM silver_existing e"+
-			" WHERE EXISTS (SELECT 1 FROM rewrite w WHERE w.event_date = e.event_date AND w.event_hour = e.event_hour)"+
-			" AND NOT EXISTS (SELECT 1 FROM hits h WHERE NOT h.existing_wins AND %s)",
-			c.silverColumns("e."), c.keyJoin("e", "h"))
+		write = sqlfrag.Fmt("%s UNION ALL BY NAME SELECT %s FROM %s e"+
+			" WHERE EXISTS (SELECT 1 FROM %s w WHERE w.event_date = e.event_date AND w.event_hour = e.event_hour)"+
+			" AND NOT EXISTS (SELECT 1 FROM %s h WHERE NOT h.existing_wins AND %s)",
+			newRows, c.silverColumns(aliasExisting), rel(relSilverExisting), rel(relRewrite), rel(relHits),
+			c.keyJoin(aliasExisting, aliasHit))
 	}
 	if err := r.countWritten(ctx, newRows); err != nil {
 		return err
@@ -122,40 +128,45 @@ func (r *run) merge(ctx context.Context) error {
 // It reads only their key and ranking columns, and the full rows only of partitions it
 // must rewrite. It returns the query of batch rows to write and the partitions to
 // rewrite.
-func (r *run) against(ctx context.Context, existing []lake.Add) (string, []Partition, error) {
+func (r *run) against(ctx context.Context, existing []lake.Add) (sqlfrag.SQL, []Partition, error) {
 	c := r.c
 	files := engine.TableFiles(r.silver, r.j.cfg.Cache)
-	if err := r.sess.RegisterFiles(ctx, "main", "silver_existing", r.ssnap, existing, files); err != nil {
-		return "", nil, err
+	if err := r.sess.RegisterFiles(ctx, "main", relSilverExisting, r.ssnap, existing, files); err != nil {
+		return sqlfrag.SQL{}, nil, err
 	}
-	var keys []string
+	var keys []sqlfrag.SQL
 	for _, k := range c.Table.Key {
-		keys = append(keys, "b."+ident(k))
+		keys = append(keys, qualify(aliasBatch, k))
 	}
-	hits := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hits AS
+	hits := sqlfrag.Fmt(`CREATE OR REPLACE TEMP TABLE %s AS
 SELECT %s, e.event_date, e.event_hour, %s <= %s AS existing_wins
-FROM silver_existing e JOIN winners b ON %s`, list(keys), c.rankRow("e"), c.rankRow("b"), c.keyJoin("e", "b"))
-	if _, err := r.sess.ExecContext(ctx, hits); err != nil {
-		return "", nil, fmt.Errorf("rank against stored rows: %w", err)
+FROM %s e JOIN %s b ON %s`, rel(relHits), sqlfrag.List(keys...), c.rankRow(aliasExisting), c.rankRow(aliasBatch),
+		rel(relSilverExisting), rel(relWinners), c.keyJoin(aliasExisting, aliasBatch))
+	if _, err := r.sess.ExecContext(ctx, hits.String()); err != nil {
+		return sqlfrag.SQL{}, nil, fmt.Errorf("rank against stored rows: %w", err)
 	}
-	rewrite, err := r.partitions(ctx, "SELECT DISTINCT event_date, event_hour FROM hits WHERE NOT existing_wins")
+	lost := sqlfrag.Fmt("SELECT DISTINCT event_date, event_hour FROM %s WHERE NOT existing_wins", rel(relHits))
+	rewrite, err := r.partitions(ctx, lost)
 	if err != nil {
-		return "", nil, err
+		return sqlfrag.SQL{}, nil, err
 	}
 	var dropped int64
-	if err := r.sess.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE existing_wins").Scan(&dropped); err != nil {
-		return "", nil, fmt.Errorf("count stored duplicates: %w", err)
+	count := sqlfrag.Fmt("SELECT count(*) FROM %s WHERE existing_wins", rel(relHits))
+	if err := r.sess.QueryRowContext(ctx, count.String()).Scan(&dropped); err != nil {
+		return sqlfrag.SQL{}, nil, fmt.Errorf("count stored duplicates: %w", err)
 	}
 	r.sum.Duplicates += dropped
-	if _, err := r.sess.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE rewrite AS SELECT DISTINCT event_date, event_hour FROM hits WHERE NOT existing_wins"); err != nil {
-		return "", nil, fmt.Errorf("list partitions to rewrite: %w", err)
+	if _, err := r.sess.ExecContext(ctx, sqlfrag.Fmt("CREATE OR REPLACE TEMP TABLE %s AS %s", rel(relRewrite), lost).String()); err != nil {
+		return sqlfrag.SQL{}, nil, fmt.Errorf("list partitions to rewrite: %w", err)
 	}
-	newRows := fmt.Sprintf("SELECT b.* FROM winners b ANTI JOIN (SELECT * FROM hits WHERE existing_wins) h ON %s", c.keyJoin("b", "h"))
+	newRows := sqlfrag.Fmt("SELECT b.* FROM %s b ANTI JOIN (SELECT * FROM %s WHERE existing_wins) h ON %s",
+		rel(relWinners), rel(relHits), c.keyJoin(aliasBatch, aliasHit))
 	return newRows, rewrite, nil
 }
 
-func (r *run) partitions(ctx context.Context, query string) ([]Partition, error) {
-	rows, err := r.sess.QueryContext(ctx, "SELECT strftime(event_date, '%Y-%m-%d'), event_hour FROM ("+query+") ORDER BY 1, 2")
+func (r *run) partitions(ctx context.Context, query sqlfrag.SQL) ([]Partition, error) {
+	q := sqlfrag.Fmt("SELECT strftime(event_date, '%%Y-%%m-%%d'), event_hour FROM (%s) ORDER BY 1, 2", query)
+	rows, err := r.sess.QueryContext(ctx, q.String())
 	if err != nil {
 		return nil, fmt.Errorf("list partitions: %w", err)
 	}
@@ -172,12 +183,12 @@ func (r *run) partitions(ctx context.Context, query string) ([]Partition, error)
 }
 
 // countWritten counts the batch rows that go to Silver, and the late ones among them.
-func (r *run) countWritten(ctx context.Context, newRows string) error {
+func (r *run) countWritten(ctx context.Context, newRows sqlfrag.SQL) error {
 	// Late means behind the hour it was ingested in; for an hourly run that is the run's
 	// hour, for a replay each row's own.
-	q := fmt.Sprintf("SELECT count(*), count(*) FILTER (%s < date_trunc('hour', %s)) FROM (%s)",
-		ident(r.c.Table.EventTime), ident(ColIngestedAt), newRows)
-	if err := r.sess.QueryRowContext(ctx, q).Scan(&r.sum.Written, &r.sum.Late); err != nil {
+	q := sqlfrag.Fmt("SELECT count(*), count(*) FILTER (%s < date_trunc('hour', %s)) FROM (%s)",
+		sqlfrag.Ident(r.c.Table.EventTime), sqlfrag.Ident(ColIngestedAt), newRows)
+	if err := r.sess.QueryRowContext(ctx, q.String()).Scan(&r.sum.Written, &r.sum.Late); err != nil {
 		return fmt.Errorf("count rows to write: %w", err)
 	}
 	return nil
@@ -185,8 +196,8 @@ func (r *run) countWritten(ctx context.Context, newRows string) error {
 
 // commitSilver writes the rows of query and commits them with the removes of the
 // rewritten partitions, the run's txn and its lineage.
-func (r *run) commitSilver(ctx context.Context, touched, rewrite []Partition, existing []lake.Add, query string) error {
-	adds, err := r.sess.WriteFiles(ctx, r.silver, r.c.PartitionColumns(), query)
+func (r *run) commitSilver(ctx context.Context, touched, rewrite []Partition, existing []lake.Add, query sqlfrag.SQL) error {
+	adds, err := r.sess.WriteFiles(ctx, r.silver, r.c.PartitionColumns(), query.String())
 	if err != nil {
 		return err
 	}
@@ -248,7 +259,7 @@ func (r *run) lineage(tx *lake.Tx, touched, rewrite []Partition) {
 // metadata describes a new Silver table: its schema is the winners' columns, so the
 // reference columns keep the types they have in their tables.
 func (r *run) metadata(ctx context.Context) (lake.Metadata, error) {
-	schema, err := r.sess.QuerySchema(ctx, "SELECT * FROM winners")
+	schema, err := r.sess.QuerySchema(ctx, sqlfrag.Fmt("SELECT * FROM %s", rel(relWinners)).String())
 	if err != nil {
 		return lake.Metadata{}, fmt.Errorf("schema of silver.%s: %w", r.c.Table.Name, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -27,16 +28,17 @@ const (
 // like Bronze, so a run touches one partition and a re-run finds its rows there.
 var quarantinePartitions = []string{bronze.ColIngestDate, bronze.ColIngestHour}
 
-// sourcePosition matches two rows of the same Bronze record.
-func sourcePosition(a, b string) string {
-	return fmt.Sprintf("%[1]s.%[3]s IS NOT DISTINCT FROM %[2]s.%[3]s AND %[1]s.%[4]s = %[2]s.%[4]s AND %[1]s.%[5]s = %[2]s.%[5]s",
-		a, b, ident(QColTopic), ident(QColPartition), ident(QColOffset))
+// sourcePosition matches two quarantine rows of the same Bronze record.
+func sourcePosition(a, b sqlfrag.SQL) sqlfrag.SQL {
+	return sqlfrag.Fmt("%[1]s.%[3]s IS NOT DISTINCT FROM %[2]s.%[3]s AND %[1]s.%[4]s = %[2]s.%[4]s AND %[1]s.%[5]s = %[2]s.%[5]s",
+		a, b, sqlfrag.Ident(QColTopic), sqlfrag.Ident(QColPartition), sqlfrag.Ident(QColOffset))
 }
 
 // batchPosition matches a quarantine row q with the batch row b read from it.
-func batchPosition(q, b string) string {
-	return fmt.Sprintf("%[1]s.%[3]s IS NOT DISTINCT FROM %[2]s.%[4]s AND %[1]s.%[5]s = %[2]s.%[6]s AND %[1]s.%[7]s = %[2]s.%[8]s",
-		q, b, ident(QColTopic), ident(ColTopic), ident(QColPartition), ident(ColPartition), ident(QColOffset), ident(ColOffset))
+func batchPosition(q, b sqlfrag.SQL) sqlfrag.SQL {
+	return sqlfrag.Fmt("%[1]s.%[3]s IS NOT DISTINCT FROM %[2]s.%[4]s AND %[1]s.%[5]s = %[2]s.%[6]s AND %[1]s.%[7]s = %[2]s.%[8]s",
+		q, b, sqlfrag.Ident(QColTopic), sqlfrag.Ident(ColTopic), sqlfrag.Ident(QColPartition), sqlfrag.Ident(ColPartition),
+		sqlfrag.Ident(QColOffset), sqlfrag.Ident(ColOffset))
 }
 
 // quarantine writes the batch's rejected rows to quarantine/T, once: a commit that
@@ -44,7 +46,8 @@ func batchPosition(q, b string) string {
 // stored for the hour (same topic, partition and offset) are not written again.
 func (r *run) quarantine(ctx context.Context) error {
 	var rejected int64
-	if err := r.sess.QueryRowContext(ctx, "SELECT count(*) FROM batch WHERE "+ident(colReason)+" IS NOT NULL").Scan(&rejected); err != nil {
+	count := sqlfrag.Fmt("SELECT count(*) FROM %s WHERE %s IS NOT NULL", rel(relBatch), sqlfrag.Ident(colReason))
+	if err := r.sess.QueryRowContext(ctx, count.String()).Scan(&rejected); err != nil {
 		return fmt.Errorf("count rejected rows: %w", err)
 	}
 	if rejected == 0 {
@@ -61,14 +64,16 @@ func (r *run) quarantine(ctx context.Context) error {
 		}
 	}
 	date, hour := r.hour.Time().Format("2006-01-02"), r.hour.Time().Hour()
-	query := fmt.Sprintf(`SELECT %s AS %s, %s AS %s, %s AS %s, %s AS %s, %s AS %s, %s AS %s,
-  CAST(%s AS DATE) AS %s, CAST(%d AS INTEGER) AS %s, CAST(%s AS TIMESTAMPTZ) AS %s, CAST(%d AS BIGINT) AS %s
-FROM batch b WHERE b.%s IS NOT NULL`,
-		ident(colReason), ident(QColReason), ident(colPayload), ident(QColPayload), ident(ColTopic), ident(QColTopic),
-		ident(ColPartition), ident(QColPartition), ident(ColOffset), ident(QColOffset), ident(ColIngestedAt), ident(QColIngestedAt),
-		str(date), ident(bronze.ColIngestDate), hour, ident(bronze.ColIngestHour),
-		str(r.j.cfg.Now().UTC().Format("2006-01-02 15:04:05.999999+00")), ident(QColQuarantinedAt), r.bsnap.Version, ident(QColBronzeVersion),
-		ident(colReason))
+	id := sqlfrag.Ident
+	query := sqlfrag.Fmt(`SELECT %s AS %s, %s AS %s, %s AS %s, %s AS %s, %s AS %s, %s AS %s,
+  CAST(%s AS DATE) AS %s, CAST(%s AS INTEGER) AS %s, CAST(%s AS TIMESTAMPTZ) AS %s, CAST(%s AS BIGINT) AS %s
+FROM %s b WHERE b.%s IS NOT NULL`,
+		id(colReason), id(QColReason), id(colPayload), id(QColPayload), id(ColTopic), id(QColTopic),
+		id(ColPartition), id(QColPartition), id(ColOffset), id(QColOffset), id(ColIngestedAt), id(QColIngestedAt),
+		sqlfrag.Str(date), id(bronze.ColIngestDate), sqlfrag.Int(int64(hour)), id(bronze.ColIngestHour),
+		sqlfrag.Str(r.j.cfg.Now().UTC().Format("2006-01-02 15:04:05.999999+00")), id(QColQuarantinedAt),
+		sqlfrag.Int(r.bsnap.Version), id(QColBronzeVersion),
+		rel(relBatch), id(colReason))
 	var stored []lake.Add
 	if qsnap != nil {
 		for _, a := range qsnap.Files() {
@@ -79,16 +84,16 @@ FROM batch b WHERE b.%s IS NOT NULL`,
 		}
 	}
 	if len(stored) > 0 {
-		if err := r.sess.RegisterFiles(ctx, "main", "quarantine_stored", qsnap, stored, engine.TableFiles(qt, r.j.cfg.Cache)); err != nil {
+		if err := r.sess.RegisterFiles(ctx, "main", relQuarantineStored, qsnap, stored, engine.TableFiles(qt, r.j.cfg.Cache)); err != nil {
 			return err
 		}
-		query = fmt.Sprintf("SELECT * FROM (%s) n WHERE NOT EXISTS (SELECT 1 FROM quarantine_stored q WHERE %s)",
-			query, sourcePosition("q", "n"))
+		query = sqlfrag.Fmt("SELECT * FROM (%s) n WHERE NOT EXISTS (SELECT 1 FROM %s q WHERE %s)",
+			query, rel(relQuarantineStored), sourcePosition(aliasQuarantine, aliasNew))
 	}
-	if err := r.sess.QueryRowContext(ctx, "SELECT count(*) FROM ("+query+")").Scan(&r.sum.Quarantined); err != nil {
+	if err := r.sess.QueryRowContext(ctx, sqlfrag.Fmt("SELECT count(*) FROM (%s)", query).String()).Scan(&r.sum.Quarantined); err != nil {
 		return fmt.Errorf("count rows to quarantine: %w", err)
 	}
-	adds, err := r.sess.WriteFiles(ctx, qt, quarantinePartitions, query)
+	adds, err := r.sess.WriteFiles(ctx, qt, quarantinePartitions, query.String())
 	if err != nil {
 		return err
 	}
@@ -117,8 +122,8 @@ FROM batch b WHERE b.%s IS NOT NULL`,
 	return nil
 }
 
-func (r *run) quarantineMetadata(ctx context.Context, query string) (lake.Metadata, error) {
-	schema, err := r.sess.QuerySchema(ctx, query)
+func (r *run) quarantineMetadata(ctx context.Context, query sqlfrag.SQL) (lake.Metadata, error) {
+	schema, err := r.sess.QuerySchema(ctx, query.String())
 	if err != nil {
 		return lake.Metadata{}, fmt.Errorf("schema of quarantine.%s: %w", r.c.Table.Name, err)
 	}

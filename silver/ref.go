@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pipeline"
 )
@@ -31,17 +33,17 @@ func LoadRef(ctx context.Context, store lake.Store, sess *engine.Session, name, 
 	if err := pipeline.CheckName("reference table", name); err != nil {
 		return res, err
 	}
-	var reader string
+	var reader sqlfrag.SQL
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".csv":
-		reader = "read_csv(" + str(file) + ", header = true)"
+		reader = sqlfrag.Fmt("read_csv(%s, header = true)", sqlfrag.Str(file))
 	case ".parquet":
-		reader = "read_parquet(" + str(file) + ")"
+		reader = sqlfrag.Fmt("read_parquet(%s)", sqlfrag.Str(file))
 	default:
 		return res, fmt.Errorf("load ref %s: %s: want a .csv or .parquet file", name, file)
 	}
-	query := "SELECT * FROM " + reader
-	if err := sess.QueryRowContext(ctx, "SELECT count(*) FROM "+reader).Scan(&res.Rows); err != nil {
+	query := sqlfrag.Fmt("SELECT * FROM %s", reader).String()
+	if err := sess.QueryRowContext(ctx, sqlfrag.Fmt("SELECT count(*) FROM %s", reader).String()).Scan(&res.Rows); err != nil {
 		return res, fmt.Errorf("load ref %s: read %s: %w", name, file, err)
 	}
 	t := lake.NewTable(store, RefRoot(name))
@@ -95,4 +97,29 @@ func LoadRef(ctx context.Context, store lake.Store, sess *engine.Session, name, 
 		return res, fmt.Errorf("load ref %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// checkRefColumns makes sure the reference table snap has every column that
+// enrichment e of table t reads, before any SQL names them: DuckDB's error for a
+// missing column in the join's window would not say which.
+func checkRefColumns(t pipeline.Table, e pipeline.Enrich, snap *lake.Snapshot) error {
+	schema, err := snap.Schema()
+	if err != nil {
+		return fmt.Errorf("read ref/%s: %w", e.Ref, err)
+	}
+	var have []string
+	for _, f := range schema.Fields {
+		have = append(have, f.Name)
+	}
+	var missing []string
+	for _, col := range append([]string{e.RefKey}, e.Columns...) {
+		// DuckDB matches column names without regard to case.
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, col) }) {
+			missing = append(missing, col)
+		}
+	}
+	if len(missing) > 0 {
+		return &RefColumnsError{Table: t.Name, Ref: e.Ref, Missing: missing, Have: have}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -46,10 +47,10 @@ func (j *Job) ListQuarantine(ctx context.Context, table string) ([]ReasonCount, 
 		return nil, err
 	}
 	// The sample is shown as text when it is UTF-8, with escapes when it is not.
-	rows, err := sess.QueryContext(ctx, fmt.Sprintf(`SELECT reason, n, first, last, coalesce(TRY(decode(sample)), CAST(sample AS VARCHAR))
+	rows, err := sess.QueryContext(ctx, sqlfrag.Fmt(`SELECT reason, n, first, last, coalesce(TRY(decode(sample)), CAST(sample AS VARCHAR))
 FROM (SELECT reason, count(*) AS n, min(ingested_at) AS first, max(ingested_at) AS last, arg_min(payload, ingested_at) AS sample
   FROM %s GROUP BY reason)
-ORDER BY n DESC, reason`, qualified("quarantine", table)))
+ORDER BY n DESC, reason`, sqlfrag.Qualified("quarantine", table)).String())
 	if err != nil {
 		return nil, fmt.Errorf("list quarantine.%s: %w", table, err)
 	}
@@ -115,8 +116,8 @@ func (j *Job) replayOnce(ctx context.Context, c *Contract, opts ReplayOptions) (
 	if err := r.sess.RegisterTable(ctx, "quarantine", c.Table.Name, qsnap, engine.TableFiles(qt, j.cfg.Cache)); err != nil {
 		return r.sum, err
 	}
-	src := fmt.Sprintf(`(SELECT payload, topic, "partition", "offset", ingested_at, ingest_date, ingest_hour FROM %s WHERE contains(reason, %s))`,
-		qualified("quarantine", c.Table.Name), str(opts.Reason))
+	src := sqlfrag.Fmt(`(SELECT payload, topic, "partition", "offset", ingested_at, ingest_date, ingest_hour FROM %s WHERE contains(reason, %s))`,
+		sqlfrag.Qualified("quarantine", c.Table.Name), sqlfrag.Str(opts.Reason))
 	if err := r.materialize(ctx, src); err != nil {
 		return r.sum, err
 	}
@@ -138,14 +139,14 @@ func (j *Job) replayOnce(ctx context.Context, c *Contract, opts ReplayOptions) (
 
 // release removes the rows that passed from the quarantine, rewriting the ingest-hour
 // partitions that held them, in one commit.
-func (r *run) release(ctx context.Context, qt *lake.Table, qsnap *lake.Snapshot, src string) error {
+func (r *run) release(ctx context.Context, qt *lake.Table, qsnap *lake.Snapshot, src sqlfrag.SQL) error {
 	type hour struct {
 		date string
 		hour int
 	}
-	rows, err := r.sess.QueryContext(ctx, fmt.Sprintf(
-		`SELECT DISTINCT strftime(q.ingest_date, '%%Y-%%m-%%d'), q.ingest_hour FROM %s q JOIN batch b ON %s WHERE b.%s IS NULL`,
-		src, batchPosition("q", "b"), ident(colReason)))
+	rows, err := r.sess.QueryContext(ctx, sqlfrag.Fmt(
+		`SELECT DISTINCT strftime(q.ingest_date, '%%Y-%%m-%%d'), q.ingest_hour FROM %s q JOIN %s b ON %s WHERE b.%s IS NULL`,
+		src, rel(relBatch), batchPosition(aliasQuarantine, aliasBatch), sqlfrag.Ident(colReason)).String())
 	if err != nil {
 		return fmt.Errorf("find released rows: %w", err)
 	}
@@ -176,12 +177,12 @@ func (r *run) release(ctx context.Context, qt *lake.Table, qsnap *lake.Snapshot,
 			old = append(old, a)
 		}
 	}
-	if err := r.sess.RegisterFiles(ctx, "main", "quarantine_released", qsnap, old, engine.TableFiles(qt, r.j.cfg.Cache)); err != nil {
+	if err := r.sess.RegisterFiles(ctx, "main", relQuarantineReleased, qsnap, old, engine.TableFiles(qt, r.j.cfg.Cache)); err != nil {
 		return err
 	}
-	keep := fmt.Sprintf(`SELECT * FROM quarantine_released q WHERE NOT EXISTS (SELECT 1 FROM batch b WHERE b.%s IS NULL AND %s)`,
-		ident(colReason), batchPosition("q", "b"))
-	adds, err := r.sess.WriteFiles(ctx, qt, quarantinePartitions, keep)
+	keep := sqlfrag.Fmt(`SELECT * FROM %s q WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE b.%s IS NULL AND %s)`,
+		rel(relQuarantineReleased), rel(relBatch), sqlfrag.Ident(colReason), batchPosition(aliasQuarantine, aliasBatch))
+	adds, err := r.sess.WriteFiles(ctx, qt, quarantinePartitions, keep.String())
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func TestReplayAfterContractFix(t *testing.T) {
 	for _, rc := range list {
 		reasons = append(reasons, rc.Reason)
 	}
-	if len(list) != 3 || !strings.Contains(strings.Join(reasons, "|"), "event_type: refund is not one of") {
+	if len(list) != 3 || !strings.Contains(strings.Join(reasons, "|"), `event_type: "refund" is not one of`) {
 		t.Fatalf("quarantine by reason = %v, want three reasons, one for the refund", reasons)
 	}
 

@@ -44,6 +44,7 @@ package silver
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lakectl/lakectl/bronze"
 )
@@ -104,4 +105,23 @@ func (e *MissingRefError) Error() string {
 // Hint says how to load it.
 func (e *MissingRefError) Hint() string {
 	return "run `lakectl ref load " + e.Name + "` first"
+}
+
+// RefColumnsError says that a contract's enrichment names columns that its reference
+// table, as loaded, does not have.
+type RefColumnsError struct {
+	Table   string   // the Silver table
+	Ref     string   // the reference table
+	Missing []string // columns the contract names (ref_key, columns) that it lacks
+	Have    []string // the reference table's columns
+}
+
+func (e *RefColumnsError) Error() string {
+	return fmt.Sprintf("silver.%s enriches from reference table %s, which has no column %s (its columns: %s)",
+		e.Table, e.Ref, strings.Join(e.Missing, ", "), strings.Join(e.Have, ", "))
+}
+
+// Hint says what to fix.
+func (e *RefColumnsError) Hint() string {
+	return "fix ref_key and columns under enrich: in lakectl.yaml, or load a file that has them with `lakectl ref load " + e.Ref + " FILE`"
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -22,6 +23,7 @@ func strictContract(t *testing.T) *Contract {
 			{Name: "ok", Type: "boolean"},
 			{Name: "day", Type: "date"},
 			{Name: "s", Type: "string"},
+			{Name: "kind", Type: "string", In: []string{"a", "b"}},
 		},
 	})
 	if err != nil {
@@ -74,12 +76,43 @@ func TestStrictConversion(t *testing.T) {
 		{"date with a time", `"day":"2026-11-21 08:00:00"`, `day: "2026-11-21 08:00:00" is not a date`, "", "day"},
 		{"date from a number", `"day":20261121`, "day: 20261121 is not a date", "", "day"},
 		{"null is absent", `"n":null`, "", "", "n"},
+		// Trailing zeros do not change a value, as a number or as a string.
+		{"decimal with trailing zeros", `"amount":12.300`, "", "12.30", "amount"},
+		{"decimal string with trailing zeros", `"amount":"12.300"`, "", "12.30", "amount"},
+		{"decimal string with a whole number of zeros", `"amount":"12.000"`, "", "12.00", "amount"},
+		{"decimal string with a significant third place", `"amount":"12.3050"`, `amount: "12.3050" has more than 2 decimal places`, "", "amount"},
+		// Payloads that DuckDB's reader takes but RFC 8259 does not.
+		{"trailing comma in the object", `"s":"x",`, "payload: not valid JSON", "", "s"},
+		{"trailing comma in an array nobody reads", `"other":[1,2,]`, "payload: not valid JSON", "", "s"},
+		{"NaN in a member nobody reads", `"other":NaN`, "payload: not valid JSON", "", "s"},
+		{"-Infinity in a member nobody reads", `"other":-Infinity`, "payload: not valid JSON", "", "s"},
+		{"NaN amount", `"amount":NaN`, "payload: not valid JSON", "", "amount"},
+		{"duplicate key the contract reads", `"s":"click","s":"purchase"`, `payload: duplicate key "s"`, "", "s"},
+		{"duplicate key nobody reads", `"other":1,"other":2`, `payload: duplicate key "other"`, "", "s"},
+		{"duplicate key spelled with an escape", `"s":"click","s":"purchase"`, `payload: duplicate key "s"`, "", "s"},
+		{"same key in nested objects", `"o":{"s":1},"p":{"s":2},"s":"x"`, "", "x", "s"},
+		// String values in reasons are quoted, so that blanks show.
+		{"empty string not allowed", `"kind":""`, `kind: "" is not one of "a", "b"`, "", "kind"},
+		{"trailing space not allowed", `"kind":"a "`, `kind: "a " is not one of "a", "b"`, "", "kind"},
+		{"allowed value", `"kind":"b"`, "", "b", "kind"},
 	}
 	tsCases := []struct{ name, value, reason, stored string }{
 		{"timestamp with offset", `"2026-11-21T10:00:00+02:00"`, "", "2026-11-21 08:00:00+00"},
 		{"timestamp without zone", `"2026-11-21T08:00:00"`, `at: "2026-11-21T08:00:00" has no time zone`, ""},
 		{"timestamp as epoch seconds", `1763712000`, "at: 1763712000 is not a timestamp", ""},
 		{"timestamp from a word", `"soon"`, `at: "soon" is not a timestamp`, ""},
+		{"timestamp with nanoseconds", `"2026-11-21T08:00:00.123456789Z"`, `at: "2026-11-21T08:00:00.123456789Z" is more precise than a microsecond`, ""},
+		{"timestamp with one nanosecond", `"2026-11-21T08:00:00.0000001+01:00"`, `at: "2026-11-21T08:00:00.0000001+01:00" is more precise than a microsecond`, ""},
+		{"timestamp with zeros past microseconds", `"2026-11-21T08:00:00.123456000Z"`, "", "2026-11-21 08:00:00.123456+00"},
+		{"timestamp in lower case", `"2026-11-21t08:00:00.5z"`, "", "2026-11-21 08:00:00.5+00"},
+		{"timestamp with a space for T", `"2026-11-21 10:00:00+02:00"`, "", "2026-11-21 08:00:00+00"},
+		{"timestamp with offset +0000", `"2026-11-21T08:00:00+0000"`, `at: "2026-11-21T08:00:00+0000" has a zone offset that is not ±hh:mm`, ""},
+		{"timestamp with offset +00", `"2026-11-21T08:00:00+00"`, `at: "2026-11-21T08:00:00+00" has a zone offset that is not ±hh:mm`, ""},
+		{"timestamp with hour 24", `"2026-11-21T24:00:00Z"`, `at: "2026-11-21T24:00:00Z" is not a timestamp`, ""},
+		{"timestamp with a one-digit hour", `"2026-11-21T8:00:00Z"`, `at: "2026-11-21T8:00:00Z" is not a timestamp`, ""},
+		{"timestamp with a trailing space", `"2026-11-21T08:00:00Z "`, `at: "2026-11-21T08:00:00Z " is not a timestamp`, ""},
+		{"timestamp with a zone name", `"2026-11-21T08:00:00 UTC"`, `at: "2026-11-21T08:00:00 UTC" is not a timestamp`, ""},
+		{"timestamp on a day that does not exist", `"2026-02-30T08:00:00Z"`, `at: "2026-02-30T08:00:00Z" is not a timestamp`, ""},
 	}
 	mustExec(t, db, `CREATE OR REPLACE TABLE src (payload BLOB, topic VARCHAR, "partition" INTEGER, "offset" BIGINT, ingested_at TIMESTAMPTZ)`)
 	type want struct{ name, field, reason, stored string }
@@ -93,7 +126,7 @@ func TestStrictConversion(t *testing.T) {
 		mustExec(t, db, "INSERT INTO src VALUES (?, 'strict', 0, ?, ?)", []byte(`{"id":"r","at":`+tc.value+`}`), len(wants), ingested)
 		wants = append(wants, want{tc.name, "at", tc.reason, tc.stored})
 	}
-	mustExec(t, db, "CREATE TABLE out AS "+c.Query(ident("src"), nil))
+	mustExec(t, db, "CREATE TABLE out AS "+c.Query(sqlfrag.Ident("src"), nil).String())
 	for i, w := range wants {
 		var reason, stored string
 		if err := db.QueryRow(`SELECT coalesce(`+ident(colReason)+`, ''), coalesce(CAST(`+ident(w.field)+` AS VARCHAR), '') FROM out WHERE `+

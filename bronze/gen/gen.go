@@ -127,7 +127,7 @@ func (g *Generator) Next() (key, payload []byte, kind Kind, id uint64) {
 	if g.rng.Float64() < g.cfg.LateFraction {
 		kind = Late
 		back := time.Hour + time.Duration(g.rng.Int64N(int64(71*time.Hour)))
-		ev.Timestamp = g.eventTime(i).Add(-back).Format(time.RFC3339Nano)
+		ev.Timestamp = g.eventTime(i).Add(-back).Truncate(time.Microsecond).Format(time.RFC3339Nano)
 	}
 	payload, _ = json.Marshal(ev) // strings and a float: cannot fail
 	key = []byte(ev.UserID)
@@ -152,7 +152,9 @@ func (g *Generator) eventTime(i int64) time.Time {
 	if g.cfg.Rate > 0 {
 		step = time.Duration(float64(time.Second) / g.cfg.Rate)
 	}
-	return g.cfg.Start.Add(time.Duration(i) * step)
+	// Microseconds, as Silver stores them: a contract quarantines a timestamp with
+	// nanoseconds rather than truncate it.
+	return g.cfg.Start.Add(time.Duration(i) * step).Truncate(time.Microsecond)
 }
 
 func (g *Generator) event(i int64) (Event, uint64) {

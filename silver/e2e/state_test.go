@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
@@ -111,7 +112,7 @@ func (l *lakeReader) state(t *testing.T, table *lake.Table, v int64, order, cols
 	if err := l.sess.RegisterTable(t.Context(), "main", name, snap, engine.TableFiles(table, l.cache)); err != nil {
 		t.Fatal(err)
 	}
-	src := fmt.Sprintf("(SELECT %s FROM %s)", cols, engine.Ident(name))
+	src := fmt.Sprintf("(SELECT %s FROM %s)", cols, sqlfrag.Ident(name))
 	st := tableState{Version: v}
 	if err := l.sess.QueryRowContext(t.Context(), fmt.Sprintf(rowHash, order, src)).Scan(&st.Rows, &st.Hash); err != nil {
 		t.Fatalf("hash %s v%d: %v", table, v, err)
