@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // SQL that users write (lakectl query, and Gold models and views) runs in a sealed
@@ -64,23 +66,27 @@ func (s *Session) Seal(ctx context.Context, opts SealOptions) error {
 		paths = append(paths, p...)
 	}
 	slices.Sort(paths)
-	settings := []struct{ name, value string }{
-		{"allowed_paths", ListLiteral(slices.Compact(paths))},
-		{"allowed_directories", "[]"},
-		{"autoinstall_known_extensions", "false"},
-		{"autoload_known_extensions", "false"},
-		{"allow_community_extensions", "false"},
-		{"allow_unsigned_extensions", "false"},
-		{"enable_external_access", "false"},
+	off := sqlfrag.Const("false")
+	settings := []struct {
+		name  string
+		value sqlfrag.SQL
+	}{
+		{"allowed_paths", sqlfrag.StrList(slices.Compact(paths))},
+		{"allowed_directories", sqlfrag.Const("[]")},
+		{"autoinstall_known_extensions", off},
+		{"autoload_known_extensions", off},
+		{"allow_community_extensions", off},
+		{"allow_unsigned_extensions", off},
+		{"enable_external_access", off},
 		// Last: after it no setting changes, this statement's own included.
-		{"lock_configuration", "true"},
+		{"lock_configuration", sqlfrag.Const("true")},
 	}
 	if opts.AllowLocalFiles {
 		// DuckDB matches allowed directories by prefix: "/" is every local file.
-		settings[1].value = ListLiteral([]string{"/"})
+		settings[1].value = sqlfrag.StrList([]string{"/"})
 	}
 	for _, st := range settings {
-		if _, err := s.conn.ExecContext(ctx, "SET "+st.name+" = "+st.value); err != nil {
+		if _, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("SET %s = %s", sqlfrag.Ident(st.name), st.value).String()); err != nil {
 			return fmt.Errorf("seal session: set %s: %w", st.name, err)
 		}
 	}

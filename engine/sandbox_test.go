@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	lakefs "github.com/lakectl/lakectl/lake/fs"
@@ -115,7 +116,6 @@ func TestSealedSessionRefusesEveryEscape(t *testing.T) {
 	deltaLog := filepath.Join(l.dir, "silver/events/_delta_log")
 	nextCommit := filepath.Join(deltaLog, "00000000000000000002.json")
 	extraDB := filepath.Join(t.TempDir(), "x.duckdb")
-	lit := Literal
 
 	for _, sql := range []string{
 		// Writes.
@@ -181,13 +181,13 @@ func TestSealedSessionDuckDBLayer(t *testing.T) {
 	before := l.files(t)
 	deltaLog := filepath.Join(l.dir, "silver/events/_delta_log")
 	for _, tt := range []struct{ sql, want string }{
-		{"COPY (SELECT 'x') TO " + Literal(filepath.Join(deltaLog, "00000000000000000002.json")), "file system operations are disabled"},
+		{"COPY (SELECT 'x') TO " + lit(filepath.Join(deltaLog, "00000000000000000002.json")), "file system operations are disabled"},
 		{"SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"},
 		{"SELECT * FROM read_text('/etc/passwd')", "file system operations are disabled"},
 		{"SELECT * FROM read_blob('/etc/passwd')", "file system operations are disabled"},
 		{"SELECT * FROM glob('/etc/*')", "file system operations are disabled"},
-		{"ATTACH " + Literal(filepath.Join(t.TempDir(), "x.duckdb")), "file system operations are disabled"},
-		{"EXPORT DATABASE " + Literal(filepath.Join(t.TempDir(), "export")), "file system operations are disabled"},
+		{"ATTACH " + lit(filepath.Join(t.TempDir(), "x.duckdb")), "file system operations are disabled"},
+		{"EXPORT DATABASE " + lit(filepath.Join(t.TempDir(), "export")), "file system operations are disabled"},
 		{"INSTALL httpfs", "disabled"},
 		{"LOAD httpfs", "disabled"},
 		{"SET enable_external_access = true", "the configuration has been locked"},
@@ -297,13 +297,13 @@ func TestAllowLocalFilesReadsButNeverWrites(t *testing.T) {
 	if err := os.WriteFile(csv, []byte("a,b\n1,2\n3,4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := userQuery(t, l.sess, "SELECT sum(a + b) FROM read_csv("+Literal(csv)+")"); err != nil || !slices.Equal(got, []string{"10"}) {
+	if got, err := userQuery(t, l.sess, "SELECT sum(a + b) FROM read_csv("+lit(csv)+")"); err != nil || !slices.Equal(got, []string{"10"}) {
 		t.Errorf("read_csv of a local file = %q, %v; want 10", got, err)
 	}
 	for _, sql := range []string{
-		"COPY (SELECT 'x') TO " + Literal(filepath.Join(l.dir, "silver/events/_delta_log/00000000000000000002.json")),
-		"COPY (SELECT 'x') TO " + Literal(filepath.Join(t.TempDir(), "out.csv")),
-		"ATTACH " + Literal(filepath.Join(t.TempDir(), "x.duckdb")),
+		"COPY (SELECT 'x') TO " + lit(filepath.Join(l.dir, "silver/events/_delta_log/00000000000000000002.json")),
+		"COPY (SELECT 'x') TO " + lit(filepath.Join(t.TempDir(), "out.csv")),
+		"ATTACH " + lit(filepath.Join(t.TempDir(), "x.duckdb")),
 		"SET enable_external_access = true",
 		"LOAD httpfs",
 	} {
@@ -431,3 +431,6 @@ func TestSealedSessionWriteFiles(t *testing.T) {
 		t.Errorf("WriteFiles in a sealed session: %d files, %d rows; want 2 days, one row each", len(adds), rows)
 	}
 }
+
+// lit quotes a string as an SQL literal, for the statements the tests try.
+func lit(s string) string { return sqlfrag.Str(s).String() }
