@@ -76,6 +76,12 @@ type Config struct {
 	// Compact configures the compaction of sealed hours (on by default).
 	Compact CompactConfig
 
+	// ShutdownTimeout bounds the shutdown that follows the end of Run's context or
+	// a permanent error: committing the open files and queued HTTP requests, the
+	// last marks, leaving the group. What is not committed by then is dropped (and
+	// read again from Kafka, or not acknowledged over HTTP). Default 30 s.
+	ShutdownTimeout time.Duration
+
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the metrics. Nil: metrics are kept but not registered.
@@ -87,6 +93,9 @@ type Config struct {
 	// run with the real clock seals them, through the real sealing code.
 	Now func() time.Time
 }
+
+// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
+const DefaultShutdownTimeout = 30 * time.Second
 
 // DefaultGroup is the consumer group used when Config.Group is empty.
 const DefaultGroup = "lakectl-bronze"
@@ -130,6 +139,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.HTTP = c.HTTP.withDefaults()
 	c.Compact = c.Compact.withDefaults()
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -124,6 +124,9 @@ func (s *Service) ingestRequest(w http.ResponseWriter, r *http.Request, stream s
 		}
 	}
 	b, err := s.batcher(stream)
+	if errors.Is(err, errShuttingDown) {
+		return http.StatusServiceUnavailable, IngestResponse{}, err
+	}
 	if err != nil {
 		return http.StatusNotFound, IngestResponse{}, err
 	}

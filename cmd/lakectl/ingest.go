@@ -26,13 +26,22 @@ func newIngestCmd() *cobra.Command {
 		brokers, topics, httpStreams                      []string
 		flushSize, memLimit, compactSize                  string
 		flushInterval, grace, session, compactEvery       time.Duration
+		shutdownTimeout                                   time.Duration
 		startAtEnd, compact                               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "Append raw events from Kafka and HTTP to Bronze tables, exactly once",
 		Long: `Run the ingest service until SIGTERM or SIGINT, then commit what it holds and
-exit 0.
+exit 0. The shutdown takes at most --shutdown-timeout: what is not committed by then
+is dropped (Kafka records are read again at the next start; the HTTP requests that
+held it get 503) and ingest exits 1. A second signal exits at once.
+
+An error that retrying cannot fix (a Bronze log that does not parse, a Delta feature
+lakectl does not support, permission denied, a member fenced by another with its
+--instance-id) stops ingest: pending HTTP requests get 503, what can be committed
+is, and ingest exits 1 with the error. Outages of the store or the broker (network
+errors, 5xx, timeouts) are waited out with backoff.
 
 Kafka: one member of the consumer group; any number of replicas may run. Positions
 come from the offset ledger in each Bronze table, so a restart, a crash or a
@@ -118,7 +127,7 @@ Logs are JSON lines on stderr.`,
 				HTTPAddr: httpAddr,
 				HTTP:     bronze.HTTPConfig{Token: token, Streams: httpStreams},
 				Compact:  bronze.CompactConfig{Off: !compact, TargetSize: target, Interval: compactEvery},
-				Logger:   logger, Registerer: reg, Now: now,
+				Logger:   logger, Registerer: reg, Now: now, ShutdownTimeout: shutdownTimeout,
 			})
 			if err != nil {
 				return err
@@ -150,6 +159,7 @@ Logs are JSON lines on stderr.`,
 	f.StringVar(&spool, "spool-dir", "", "where files are encoded before upload (default: the temp dir)")
 	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit of the Go runtime ($GOMEMLIMIT wins); also sizes the fetch and row-group buffers to fit in it")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", bronze.DefaultShutdownTimeout, "how long a shutdown (a signal, or an error that stops ingest) may take to commit what ingest holds")
 	for flag, variable := range map[string]string{
 		"brokers": "LAKECTL_BROKERS", "group": "LAKECTL_GROUP", "topic": "LAKECTL_TOPICS",
 		"instance-id": "LAKECTL_INSTANCE_ID", "session-timeout": "LAKECTL_SESSION_TIMEOUT",
@@ -157,6 +167,7 @@ Logs are JSON lines on stderr.`,
 		"flush-interval": "LAKECTL_FLUSH_INTERVAL", "grace": "LAKECTL_GRACE", "compact": "LAKECTL_COMPACT",
 		"compact-size": "LAKECTL_COMPACT_SIZE", "compact-interval": "LAKECTL_COMPACT_INTERVAL",
 		"spool-dir": "LAKECTL_SPOOL_DIR", "log-level": "LAKECTL_LOG_LEVEL",
+		"shutdown-timeout": "LAKECTL_SHUTDOWN_TIMEOUT",
 	} {
 		bindEnv(f, flag, variable)
 	}
