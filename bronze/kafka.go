@@ -139,7 +139,7 @@ func (k *kafkaIngest) run(ctx, hard context.Context) error {
 			switch {
 			case errors.Is(ferr, context.DeadlineExceeded) || errors.Is(ferr, context.Canceled):
 			case kafkaPermanent(ferr):
-				k.fail(fmt.Errorf("consume %s[%d] as group %s: %w", topic, p, k.cfg.Group, ferr))
+				k.fail(k.permanentError(topic, p, ferr))
 			default:
 				k.log.Warn("fetch error", "topic", topic, "partition", p, "err", ferr)
 			}
@@ -171,10 +171,60 @@ func (k *kafkaIngest) run(ctx, hard context.Context) error {
 	}
 	k.mu.Unlock()
 	k.cl.CloseAllowingRebalance()
+	if k.cfg.InstanceID != "" && !errors.Is(err, kerr.FencedInstanceID) {
+		// After a fence the id belongs to the member that fenced this one.
+		k.leave(hard)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return ferr
+}
+
+// leave takes this static member out of the group, which Close does not do: the
+// group keeps a static member's partitions for it until its session times out
+// (KIP-345), so that a process that crashed takes them back at once when it
+// restarts. A process that stops cleanly may not come back (a replica scaled
+// away), so it leaves, and the other members take its partitions over at once.
+// Only a crash leaves them waiting, for the restart or for the session timeout.
+func (k *kafkaIngest) leave(ctx context.Context) {
+	opts := []kgo.Opt{kgo.SeedBrokers(k.cfg.Brokers...), kgo.WithLogger(kslog.New(k.log.With("lib", "franz-go")))}
+	for _, o := range k.cfg.KafkaOptions {
+		switch o.(type) {
+		case kgo.ConsumerOpt, kgo.GroupOpt, kgo.ProducerOpt:
+		default:
+			opts = append(opts, o) // how to connect: TLS, SASL, dialer
+		}
+	}
+	err := func() error {
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		req := kmsg.NewPtrLeaveGroupRequest()
+		req.Group = k.cfg.Group
+		m := kmsg.NewLeaveGroupRequestMember()
+		m.InstanceID = &k.cfg.InstanceID
+		req.Members = append(req.Members, m)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			return err
+		}
+		for _, m := range resp.Members {
+			if err := kerr.ErrorForCode(m.ErrorCode); err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		k.log.Warn("leave the group; the other members get this member's partitions once its session times out",
+			"group", k.cfg.Group, "instance_id", k.cfg.InstanceID, "err", err)
+	}
 }
 
 // fail stops the poll loop with a permanent error; later ones are dropped.
@@ -183,6 +233,20 @@ func (k *kafkaIngest) fail(err error) {
 	case k.failed <- err:
 	default:
 	}
+}
+
+// permanentError says where a permanent broker error struck, and what to do about
+// a fence.
+func (k *kafkaIngest) permanentError(topic string, p int32, err error) error {
+	where := "consumer group " + k.cfg.Group
+	if topic != "" {
+		where = fmt.Sprintf("consume %s[%d] in group %s", topic, p, k.cfg.Group)
+	}
+	if errors.Is(err, kerr.FencedInstanceID) {
+		return fmt.Errorf("%s: another member joined with this one's instance id %q, and each replica needs its own: %w",
+			where, k.cfg.InstanceID, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 // kafkaPermanent reports the broker's answers that no retry changes: this member

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func newIngestCmd() *cobra.Command {
@@ -26,7 +28,7 @@ func newIngestCmd() *cobra.Command {
 		brokers, topics, httpStreams                      []string
 		flushSize, memLimit, compactSize                  string
 		flushInterval, grace, session, compactEvery       time.Duration
-		shutdownTimeout                                   time.Duration
+		shutdownTimeout, rebalanceTimeout                 time.Duration
 		startAtEnd, compact                               bool
 	)
 	cmd := &cobra.Command{
@@ -45,7 +47,11 @@ errors, 5xx, timeouts) are waited out with backoff.
 
 Kafka: one member of the consumer group; any number of replicas may run. Positions
 come from the offset ledger in each Bronze table, so a restart, a crash or a
-rebalance neither loses nor duplicates a record.
+rebalance neither loses nor duplicates a record. Each process is a static member
+(--instance-id, by default derived from the host, the group and the lake, plus a
+slot that tells replicas on one host apart): restarted after a crash, it takes its
+partitions back at once; stopped cleanly, it leaves the group and the others take
+over at once.
 
 HTTP: POST /v1/streams/{stream}/events with NDJSON; the answer comes after the commit
 that holds the events. /metrics and /healthz are served on the same address.
@@ -113,6 +119,15 @@ Logs are JSON lines on stderr.`,
 				group, httpAddr, brokers = s.group, s.httpAddr, s.brokers
 				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
 			}
+			if instance == "" && len(brokers) > 0 {
+				claim, err := claimInstanceID(group, l.url)
+				if err != nil {
+					return err
+				}
+				defer claim.Release()
+				instance = claim.ID
+				logger.Info("static group member", "instance_id", instance, "slot", claim.Slot)
+			}
 			now := time.Now
 			if clockOffset != 0 {
 				// Testing only: see the flag.
@@ -128,6 +143,7 @@ Logs are JSON lines on stderr.`,
 				HTTP:     bronze.HTTPConfig{Token: token, Streams: httpStreams},
 				Compact:  bronze.CompactConfig{Off: !compact, TargetSize: target, Interval: compactEvery},
 				Logger:   logger, Registerer: reg, Now: now, ShutdownTimeout: shutdownTimeout,
+				KafkaOptions: kafkaOptions(rebalanceTimeout),
 			})
 			if err != nil {
 				return err
@@ -144,7 +160,7 @@ Logs are JSON lines on stderr.`,
 	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers (host:port, comma-separated); --brokers= for none")
 	f.StringVar(&group, "group", bronze.DefaultGroup, "Kafka consumer group")
 	f.StringArrayVar(&topics, "topic", nil, "TOPIC=STREAM to ingest (repeatable; STREAM defaults to TOPIC)")
-	f.StringVar(&instance, "instance-id", "", "static group member id: a restart with the same id resumes without a rebalance")
+	f.StringVar(&instance, "instance-id", "", "static group member id: a restart after a crash takes its partitions back at once (default: HOST-HASH-SLOT, from the host name, a hash of the group and lake, and the replica's slot on this host)")
 	f.DurationVar(&session, "session-timeout", 45*time.Second, "group session timeout")
 	f.BoolVar(&startAtEnd, "start-at-end", false, "partitions without a ledger entry start at their end, not their beginning")
 	f.StringVar(&httpAddr, "http", "", "address for HTTP ingest, /metrics and /healthz, e.g. :8080 (default: no HTTP)")
@@ -178,7 +194,21 @@ Logs are JSON lines on stderr.`,
 	f.DurationVar(&clockOffset, "clock-offset", 0, "testing: shift the ingest clock by this much (e.g. -2h)")
 	bindEnv(f, "clock-offset", "LAKECTL_CLOCK_OFFSET")
 	f.MarkHidden("clock-offset")
+	// Testing only, hidden: how long the group waits for its members to rejoin in a
+	// rebalance (franz-go's default 60 s). With it and --session-timeout long, a
+	// test tells a restart that takes its partitions back at once from one that
+	// waits for the group to give up on the dead member.
+	f.DurationVar(&rebalanceTimeout, "rebalance-timeout", 0, "testing: the group's rebalance timeout")
+	f.MarkHidden("rebalance-timeout")
 	return cmd
+}
+
+// kafkaOptions are the franz-go options of the hidden testing flags.
+func kafkaOptions(rebalanceTimeout time.Duration) []kgo.Opt {
+	if rebalanceTimeout <= 0 {
+		return nil
+	}
+	return []kgo.Opt{kgo.RebalanceTimeout(rebalanceTimeout)}
 }
 
 func ingestLogger(level string) (*slog.Logger, error) {
@@ -209,4 +239,15 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
 	}
 	return n, nil
+}
+
+// claimInstanceID claims the default --instance-id: stable for this host, group and
+// lake, and distinct for each replica on the host (see bronze.ClaimInstanceID). The
+// locks live in the temp directory, which every replica on the host shares.
+func claimInstanceID(group, lakeURL string) (*bronze.InstanceClaim, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, hinted(fmt.Errorf("default --instance-id: host name: %w", err), "give --instance-id")
+	}
+	return bronze.ClaimInstanceID(filepath.Join(os.TempDir(), "lakectl"), host, group+"\n"+lakeURL)
 }
