@@ -150,7 +150,7 @@ func (s *Service) Run(ctx context.Context) error {
 		err = nil
 	}
 	if err == nil && timedOut.Load() {
-		err = fmt.Errorf("shutdown did not finish within %s (--shutdown-timeout): what was not committed by then was dropped", s.cfg.ShutdownTimeout)
+		err = fmt.Errorf("shutdown did not finish within its timeout (%s): what was not committed by then was dropped", s.cfg.ShutdownTimeout)
 	}
 	return err
 }
