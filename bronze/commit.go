@@ -63,7 +63,7 @@ func (w *tableWriter) upload(ctx context.Context, files []*dataFile) error {
 			return backoff(gctx, w.log, "upload "+key, func() error {
 				r, err := f.Open()
 				if err != nil {
-					return permanent(err)
+					return err
 				}
 				if err := w.table.Store().Put(gctx, key, r, f.Size); err != nil {
 					return fmt.Errorf("upload %s: %w", key, err)
@@ -96,13 +96,9 @@ func (w *tableWriter) latest(ctx context.Context) (*lake.Snapshot, error) {
 			snap = nil
 			return nil
 		}
-		var unsupported *lake.UnsupportedError
-		if errors.As(err, &unsupported) {
-			return permanent(err)
-		}
 		if err == nil {
 			if rerr := checkTxnRetention(s); rerr != nil {
-				return permanent(fmt.Errorf("bronze/%s: %w", w.stream, rerr))
+				return fmt.Errorf("bronze/%s: %w", w.stream, rerr)
 			}
 		}
 		snap = s
@@ -162,6 +158,9 @@ func (w *tableWriter) commitKafka(ctx context.Context, parts []partFlush, markAt
 			w.log.Info("commit conflict, re-reading the ledger", "err", err)
 			continue
 		case ctx.Err() != nil:
+			return flushResult{}, fmt.Errorf("commit bronze/%s: %w", w.stream, err)
+		case !retryable(err):
+			w.metrics.CommitErrors.WithLabelValues(w.stream).Inc()
 			return flushResult{}, fmt.Errorf("commit bronze/%s: %w", w.stream, err)
 		default:
 			w.metrics.CommitErrors.WithLabelValues(w.stream).Inc()

@@ -20,15 +20,21 @@ type Config struct {
 
 	// Brokers are the Kafka seed brokers. Empty disables Kafka ingest.
 	Brokers []string
-	// Group is the Kafka consumer group. Default "lakectl-bronze".
+	// Group is the Kafka consumer group. Default "lakectl" (DefaultGroup), as in
+	// lakectl.yaml.
 	Group string
 	// Topics maps each Kafka topic to its stream (Bronze table). Required with Brokers.
 	Topics map[string]string
 	// StartAtEnd makes a partition that has no ledger entry yet start at its end
 	// instead of its earliest offset (the default).
 	StartAtEnd bool
-	// InstanceID makes this member static (KIP-345): a restarted process with the
-	// same ID takes its partitions back without a rebalance. Default: dynamic.
+	// InstanceID makes this member static (KIP-345): a process restarted after a
+	// crash with the same ID takes its partitions back at once, without waiting for
+	// the group to expire the dead member, and without a rebalance. A clean stop
+	// leaves the group all the same, so the other members take over at once. Two
+	// live members must never share an ID (the second fences the first, and the
+	// first then stops with an error). ClaimInstanceID makes a default that holds to
+	// that on one host; `lakectl ingest` uses it. Empty: a dynamic member.
 	InstanceID string
 	// SessionTimeout is how long the group waits for a silent member before it
 	// moves its partitions. Default franz-go's 45 s.
@@ -76,6 +82,12 @@ type Config struct {
 	// Compact configures the compaction of sealed hours (on by default).
 	Compact CompactConfig
 
+	// ShutdownTimeout bounds the shutdown that follows the end of Run's context or
+	// a permanent error: committing the open files and queued HTTP requests, the
+	// last marks, leaving the group. What is not committed by then is dropped (and
+	// read again from Kafka, or not acknowledged over HTTP). Default 30 s.
+	ShutdownTimeout time.Duration
+
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the metrics. Nil: metrics are kept but not registered.
@@ -88,8 +100,11 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
+const DefaultShutdownTimeout = 30 * time.Second
+
 // DefaultGroup is the consumer group used when Config.Group is empty.
-const DefaultGroup = "lakectl-bronze"
+const DefaultGroup = "lakectl"
 
 // streamName is the pipeline's rule for names (pipeline.CheckName), bounded in
 // length: a stream names a Bronze table and becomes a SQL identifier, so ingest
@@ -142,6 +157,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.HTTP = c.HTTP.withDefaults()
 	c.Compact = c.Compact.withDefaults()
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

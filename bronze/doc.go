@@ -56,6 +56,20 @@
 // that reaches beyond "http-producer/". Tables created before this rule keep their
 // producer entries until their metadata gains the two properties.
 //
+// # Failure, shutdown and restarts
+//
+// Errors that a retry may cure (the store's lake.Transient: network errors, 5xx,
+// throttling, timeouts; and commits lost to concurrent ones) are retried with
+// backoff for as long as they last. Any other error (a log that does not parse, an
+// unsupported Delta feature, permission denied, a member fenced by another with its
+// InstanceID) stops the service: Run returns it, and pending HTTP requests get 503.
+// The shutdown that follows the end of Run's context, or such an error, commits what
+// it can within Config.ShutdownTimeout and drops the rest, never half a commit.
+//
+// With Config.InstanceID the member is static (KIP-345): after a crash, a process
+// with the same ID takes its partitions back at once; a clean stop leaves the group.
+// ClaimInstanceID makes a default ID per host, pipeline and replica slot.
+//
 // # Sealing
 //
 // Commits also advance "watermark/kafka/<topic>/<p>" (and "watermark/http/<stream>")

@@ -24,19 +24,30 @@ import (
 // it, and a commit that loses re-encodes its rows with fresh numbers. The same
 // commit advances watermark/http/<stream> to the rows' ingested_at, which is never
 // earlier than the previous mark, so a sealed hour never receives an HTTP row.
+//
+// A permanent error (see retryable), such as a Bronze log that does not parse,
+// stops the batcher committing: it answers every request, queued or new, with that
+// error (503) and reports it to the service, which shuts down.
 type httpBatcher struct {
-	w       *tableWriter
-	cfg     HTTPConfig
-	log     *slog.Logger
-	pool    writerPool
-	queue   chan *httpReq
-	room    chan struct{} // signalled when pending bytes fall
-	recs    prometheus.Counter
-	bytes   prometheus.Counter
-	grace   time.Duration
-	now     func() time.Time // the service's clock (Config.Now)
+	w     *tableWriter
+	cfg   HTTPConfig
+	log   *slog.Logger
+	pool  writerPool
+	queue chan *httpReq
+	room  chan struct{} // signalled when pending bytes fall
+	recs  prometheus.Counter
+	bytes prometheus.Counter
+	grace time.Duration
+	now   func() time.Time // the service's clock (Config.Now)
+	// hard is the context commits run on: it outlives the batcher's own context
+	// until the service's shutdown deadline, so queued requests are still
+	// committed after a signal, but never hold the process past the deadline.
+	hard context.Context
+	fail func(error) // reports a permanent error to the service
+
 	mu      sync.Mutex
 	pending int64
+	failed  error // the permanent error that stopped the batcher
 }
 
 type httpReq struct {
@@ -53,9 +64,10 @@ type httpResult struct {
 	err error
 }
 
-func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace time.Duration, now func() time.Time, m *Metrics, log *slog.Logger) *httpBatcher {
+func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace time.Duration, now func() time.Time,
+	hard context.Context, fail func(error), m *Metrics, log *slog.Logger) *httpBatcher {
 	return &httpBatcher{
-		w: w, cfg: cfg, log: log, grace: grace, now: now,
+		w: w, cfg: cfg, log: log, grace: grace, now: now, hard: hard, fail: fail,
 		pool:  writerPool{opts: files},
 		queue: make(chan *httpReq, 1024),
 		room:  make(chan struct{}, 1),
@@ -66,6 +78,9 @@ func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace tim
 
 // submit queues req and waits for the commit that holds its lines.
 func (b *httpBatcher) submit(ctx context.Context, req *httpReq) (IngestResponse, error) {
+	if err := b.failure(); err != nil {
+		return IngestResponse{}, err
+	}
 	if err := b.reserve(ctx, req.size); err != nil {
 		return IngestResponse{}, err
 	}
@@ -129,17 +144,14 @@ func (b *httpBatcher) run(ctx context.Context) {
 		select {
 		case req := <-b.queue:
 			t.Stop()
-			batch := b.gather(ctx, req)
-			b.commitBatch(context.WithoutCancel(ctx), batch)
+			b.commitBatch(b.hard, b.gather(ctx, req))
 		case <-t.C:
 			b.commitBatch(ctx, nil) // advances the mark of an idle stream
 			sealAt = nextSealPoint(b.now(), b.grace)
 		case <-ctx.Done():
 			t.Stop()
-			b.drain(context.WithoutCancel(ctx))
-			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			b.commitBatch(mctx, nil)
-			cancel()
+			b.drain()
+			b.commitBatch(b.hard, nil)
 			return
 		}
 	}
@@ -165,13 +177,11 @@ func (b *httpBatcher) gather(ctx context.Context, first *httpReq) []*httpReq {
 	return batch
 }
 
-func (b *httpBatcher) drain(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
+func (b *httpBatcher) drain() {
 	for {
 		select {
 		case req := <-b.queue:
-			b.commitBatch(ctx, b.gather(ctx, req))
+			b.commitBatch(b.hard, b.gather(b.hard, req))
 		default:
 			return
 		}
@@ -179,9 +189,17 @@ func (b *httpBatcher) drain(ctx context.Context) {
 }
 
 // commitBatch writes one file with every line of batch and commits it; with an
-// empty batch it only advances the stream's mark. Every request gets its answer.
+// empty batch it only advances the stream's mark. Every request gets its answer:
+// once the batcher has failed, that is the error that stopped it.
 func (b *httpBatcher) commitBatch(ctx context.Context, batch []*httpReq) {
-	results, err := b.commit(ctx, batch)
+	var results []IngestResponse
+	err := b.failure()
+	if err == nil {
+		results, err = b.commit(ctx, batch)
+		if err != nil && !retryable(err) && ctx.Err() == nil {
+			b.stop(err)
+		}
+	}
 	for i, req := range batch {
 		if err != nil {
 			req.done <- httpResult{err: err}
@@ -192,6 +210,27 @@ func (b *httpBatcher) commitBatch(ctx context.Context, batch []*httpReq) {
 	}
 	if err != nil && len(batch) > 0 {
 		b.log.Error("HTTP batch not committed, or its outcome unknown; its requests get 503", "requests", len(batch), "err", err)
+	}
+}
+
+// failure is the permanent error that stopped the batcher, nil while it works.
+func (b *httpBatcher) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failed
+}
+
+// stop records err as the batcher's permanent failure and reports it, once.
+func (b *httpBatcher) stop(err error) {
+	b.mu.Lock()
+	first := b.failed == nil
+	if first {
+		b.failed = err
+	}
+	b.mu.Unlock()
+	if first {
+		b.log.Error("permanent error; HTTP ingest of the stream stops and answers 503", "err", err)
+		b.fail(err)
 	}
 }
 
@@ -281,7 +320,7 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 				return nil, fmt.Errorf("commit bronze/%s: outcome unknown: %w", stream, err)
 			}
 			b.abandon(ctx, f)
-			if ctx.Err() != nil || attempt >= 8 {
+			if ctx.Err() != nil || attempt >= 8 || !retryable(err) {
 				return nil, fmt.Errorf("commit bronze/%s: %w", stream, err)
 			}
 			b.log.Warn("HTTP commit failed, retrying", "attempt", attempt, "err", err)

@@ -130,7 +130,8 @@ func TestHTTPKeyedBatchIsWrittenOnceAcrossReplicasAndWithinABatch(t *testing.T) 
 	cfg := HTTPConfig{}.withDefaults()
 	batcher := func() *httpBatcher {
 		w := newTableWriter(store, "web", testLogger(t), m)
-		return newHTTPBatcher(w, cfg, files, DefaultGrace, time.Now, m, testLogger(t))
+		return newHTTPBatcher(w, cfg, files, DefaultGrace, time.Now, t.Context(),
+			func(err error) { t.Errorf("batcher failed: %v", err) }, m, testLogger(t))
 	}
 	req := func(producer string, seq int64, lines ...string) *httpReq {
 		r := &httpReq{producer: producer, seq: seq, received: time.Now(), done: make(chan httpResult, 1)}

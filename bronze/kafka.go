@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/plugin/kprom"
@@ -32,6 +33,9 @@ type kafkaIngest struct {
 	cl      *kgo.Client
 	pool    writerPool
 	tables  map[string]*tableWriter // by stream
+	// failed carries a permanent error found outside the poll loop (assigning or
+	// revoking partitions, or in the group's management): the loop stops on it.
+	failed chan error
 
 	mu     sync.Mutex
 	parts  map[TopicPartition]*partState
@@ -68,6 +72,7 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 		pool:    writerPool{opts: cfg.Files},
 		tables:  map[string]*tableWriter{},
 		parts:   map[TopicPartition]*partState{},
+		failed:  make(chan error, 1),
 	}
 	var topics []string
 	for topic, stream := range cfg.Topics {
@@ -116,8 +121,10 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 	return k, nil
 }
 
-// run polls until ctx ends, then flushes what it holds, commits, and leaves the group.
-func (k *kafkaIngest) run(ctx context.Context) error {
+// run polls until ctx ends or a permanent error stops it, then flushes what it
+// holds, commits, and leaves the group, all on hard, which ends at the service's
+// shutdown deadline.
+func (k *kafkaIngest) run(ctx, hard context.Context) error {
 	k.hour = HourOf(k.cfg.Now())
 	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Grace)
 	var err error
@@ -129,20 +136,28 @@ func (k *kafkaIngest) run(ctx context.Context) error {
 			return nil
 		}
 		fetches.EachError(func(topic string, p int32, ferr error) {
-			if !errors.Is(ferr, context.DeadlineExceeded) && !errors.Is(ferr, context.Canceled) {
+			switch {
+			case errors.Is(ferr, context.DeadlineExceeded) || errors.Is(ferr, context.Canceled):
+			case kafkaPermanent(ferr):
+				k.fail(k.permanentError(topic, p, ferr))
+			default:
 				k.log.Warn("fetch error", "topic", topic, "partition", p, "err", ferr)
 			}
 		})
 		err = k.handle(ctx, fetches)
 		k.cl.AllowRebalance()
+		if err == nil {
+			select {
+			case err = <-k.failed:
+			default:
+			}
+		}
 	}
-	// Shut down cleanly: what was read is committed, with a deadline of its own
-	// because ctx is already cancelled.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
+	// Shut down cleanly: what was read is committed, on hard because ctx may
+	// already be cancelled.
 	k.mu.Lock()
 	consumed := k.positions(func(st *partState) int64 { return st.next })
-	ferr := k.flush(fctx, "shutdown")
+	ferr := k.flush(hard, "shutdown")
 	if ferr == nil {
 		// Operators (and the end-to-end tests) compare these with the ledger: after
 		// a clean stop the two agree for every partition this member held.
@@ -156,10 +171,95 @@ func (k *kafkaIngest) run(ctx context.Context) error {
 	}
 	k.mu.Unlock()
 	k.cl.CloseAllowingRebalance()
+	if k.cfg.InstanceID != "" && !errors.Is(err, kerr.FencedInstanceID) {
+		// After a fence the id belongs to the member that fenced this one.
+		k.leave(hard)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return ferr
+}
+
+// leave takes this static member out of the group, which Close does not do: the
+// group keeps a static member's partitions for it until its session times out
+// (KIP-345), so that a process that crashed takes them back at once when it
+// restarts. A process that stops cleanly may not come back (a replica scaled
+// away), so it leaves, and the other members take its partitions over at once.
+// Only a crash leaves them waiting, for the restart or for the session timeout.
+func (k *kafkaIngest) leave(ctx context.Context) {
+	opts := []kgo.Opt{kgo.SeedBrokers(k.cfg.Brokers...), kgo.WithLogger(kslog.New(k.log.With("lib", "franz-go")))}
+	for _, o := range k.cfg.KafkaOptions {
+		switch o.(type) {
+		case kgo.ConsumerOpt, kgo.GroupOpt, kgo.ProducerOpt:
+		default:
+			opts = append(opts, o) // how to connect: TLS, SASL, dialer
+		}
+	}
+	err := func() error {
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		req := kmsg.NewPtrLeaveGroupRequest()
+		req.Group = k.cfg.Group
+		m := kmsg.NewLeaveGroupRequestMember()
+		m.InstanceID = &k.cfg.InstanceID
+		req.Members = append(req.Members, m)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			return err
+		}
+		for _, m := range resp.Members {
+			if err := kerr.ErrorForCode(m.ErrorCode); err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		k.log.Warn("leave the group; the other members get this member's partitions once its session times out",
+			"group", k.cfg.Group, "instance_id", k.cfg.InstanceID, "err", err)
+	}
+}
+
+// fail stops the poll loop with a permanent error; later ones are dropped.
+func (k *kafkaIngest) fail(err error) {
+	select {
+	case k.failed <- err:
+	default:
+	}
+}
+
+// permanentError says where a permanent broker error struck, and what to do about
+// a fence.
+func (k *kafkaIngest) permanentError(topic string, p int32, err error) error {
+	where := "consumer group " + k.cfg.Group
+	if topic != "" {
+		where = fmt.Sprintf("consume %s[%d] in group %s", topic, p, k.cfg.Group)
+	}
+	if errors.Is(err, kerr.FencedInstanceID) {
+		return fmt.Errorf("%s: another member joined with this one's instance id %q, and each replica needs its own: %w",
+			where, k.cfg.InstanceID, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// kafkaPermanent reports the broker's answers that no retry changes: this member
+// was fenced by another one with its instance id, or it may not use the group or
+// topic. franz-go retries them forever; ingest stops with the error instead.
+func kafkaPermanent(err error) bool {
+	for _, e := range []error{kerr.FencedInstanceID, kerr.GroupAuthorizationFailed, kerr.TopicAuthorizationFailed,
+		kerr.ClusterAuthorizationFailed, kerr.SaslAuthenticationFailed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // positions returns pos(st) of every assigned partition that has a position, by
@@ -434,7 +534,11 @@ func (k *kafkaIngest) seekToLedger(ctx context.Context, offsets map[string]map[i
 		if view == nil {
 			snap, err := k.tables[stream].latest(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("read ledger of bronze/%s: %w", stream, err)
+				err = fmt.Errorf("read ledger of bronze/%s: %w", stream, err)
+				if ctx.Err() == nil {
+					k.fail(err) // latest retries what a retry can fix
+				}
+				return nil, err
 			}
 			view = &ledgerView{snap: snap}
 			snaps[stream] = view
@@ -476,6 +580,9 @@ func (k *kafkaIngest) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[
 	defer k.mu.Unlock()
 	if err := k.flush(ctx, "rebalance"); err != nil {
 		k.log.Error("flush before rebalance; the next owner re-reads from the ledger", "err", err)
+		if ctx.Err() == nil {
+			k.fail(err)
+		}
 	}
 	k.drop(revoked)
 }

@@ -21,7 +21,8 @@ type flakyStore struct {
 	failures             int
 }
 
-var errFlaky = errors.New("flaky store: connection reset")
+// errFlaky is marked transient, as the store's backends mark a reset connection.
+var errFlaky = lake.Transient(errors.New("flaky store: connection reset"))
 
 func (s *flakyStore) tick(counter *int, every int) bool {
 	s.mu.Lock()

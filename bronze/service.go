@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,9 +28,11 @@ type Service struct {
 
 	mu       sync.Mutex
 	ctx      context.Context // for the batchers: ends once the HTTP server has drained
+	hard     context.Context // for shutdown work: ends ShutdownTimeout after shutdown began
 	g        *errgroup.Group
 	tables   map[string]*tableWriter
 	batchers map[string]*httpBatcher
+	failed   chan error // permanent errors of the batchers; the first stops the service
 }
 
 // New checks cfg, connects nothing yet but the HTTP listener, and returns the service.
@@ -44,6 +47,7 @@ func New(cfg Config) (*Service, error) {
 		metrics:  NewMetrics(cfg.Registerer),
 		tables:   map[string]*tableWriter{},
 		batchers: map[string]*httpBatcher{},
+		failed:   make(chan error, 1),
 	}
 	if len(cfg.Brokers) > 0 {
 		if s.kafka, err = newKafkaIngest(cfg, s.metrics); err != nil {
@@ -69,19 +73,40 @@ func (s *Service) Addr() string {
 // Metrics returns the service's metrics.
 func (s *Service) Metrics() *Metrics { return s.metrics }
 
-// Run ingests until ctx ends, then shuts down gracefully: HTTP stops accepting,
-// queued requests and open files are committed, and the group is left.
+// Run ingests until ctx ends or a permanent error (see retryable) stops it, then
+// shuts down: HTTP stops accepting, queued requests and open files are committed,
+// and the group is left. The shutdown takes at most Config.ShutdownTimeout: work
+// still uncommitted then is dropped (Kafka records are read again by the next
+// owner; the HTTP requests holding it get 503) and Run returns an error. Nothing is
+// half committed, since every commit is one atomic Delta commit. Run returns the
+// permanent error that stopped it, nil after a clean stop.
 func (s *Service) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
+	hard, cut := context.WithCancel(context.WithoutCancel(ctx))
+	var timedOut atomic.Bool
+	watchdog := make(chan struct{})
+	go func() {
+		defer close(watchdog)
+		s.shutdownDeadline(gctx, hard, cut, &timedOut)
+	}()
+	defer func() { cut(); <-watchdog }()
 	// Batchers outlive the HTTP server's shutdown, which waits for the requests
 	// they are committing.
-	bctx, stopBatchers := context.WithCancel(context.WithoutCancel(gctx))
+	bctx, stopBatchers := context.WithCancel(hard)
 	defer stopBatchers()
 	s.mu.Lock()
-	s.ctx, s.g = bctx, g
+	s.ctx, s.hard, s.g = bctx, hard, g
 	s.mu.Unlock()
+	g.Go(func() error {
+		select {
+		case err := <-s.failed:
+			return err
+		case <-gctx.Done():
+			return nil
+		}
+	})
 	if s.kafka != nil {
-		g.Go(func() error { return s.kafka.run(gctx) })
+		g.Go(func() error { return s.kafka.run(gctx, hard) })
 	}
 	if !s.cfg.Compact.Off {
 		g.Go(func() error { return s.compactLoop(gctx) })
@@ -96,10 +121,22 @@ func (s *Service) Run(ctx context.Context) error {
 		})
 		g.Go(func() error {
 			<-gctx.Done()
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 30*time.Second)
-			defer cancel()
 			defer stopBatchers()
-			return srv.Shutdown(sctx)
+			err := srv.Shutdown(hard)
+			if err != nil && hard.Err() != nil {
+				// Cut at the deadline: the batchers now answer what they held with
+				// 503; give the handlers a moment to send it, then close.
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(hard), time.Second)
+				defer cancel()
+				if srv.Shutdown(lctx) != nil {
+					srv.Close()
+				}
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("shut down HTTP on %s: %w", s.ln.Addr(), err)
+			}
+			return nil
 		})
 		for _, stream := range s.cfg.HTTP.Streams {
 			if _, err := s.batcher(stream); err != nil {
@@ -112,7 +149,39 @@ func (s *Service) Run(ctx context.Context) error {
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
+	if err == nil && timedOut.Load() {
+		err = fmt.Errorf("shutdown did not finish within its timeout (%s): what was not committed by then was dropped", s.cfg.ShutdownTimeout)
+	}
 	return err
+}
+
+// shutdownDeadline cuts hard ShutdownTimeout after shutdown begins (gctx ends),
+// unless Run has finished (hard ends) first.
+func (s *Service) shutdownDeadline(gctx, hard context.Context, cut context.CancelFunc, timedOut *atomic.Bool) {
+	select {
+	case <-gctx.Done():
+	case <-hard.Done():
+		return
+	}
+	s.log.Info("ingest shutting down", "timeout", s.cfg.ShutdownTimeout, "cause", context.Cause(gctx))
+	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		timedOut.Store(true)
+		s.log.Error("shutdown timeout reached; dropping what is not committed yet", "timeout", s.cfg.ShutdownTimeout)
+		cut()
+	case <-hard.Done():
+	}
+}
+
+// fail stops the service with a permanent error; later ones are dropped, since
+// the first already stops everything.
+func (s *Service) fail(err error) {
+	select {
+	case s.failed <- err:
+	default:
+	}
 }
 
 // Handler serves /metrics, /healthz and, unless turned off, the ingest endpoint.
@@ -131,6 +200,10 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
+// errShuttingDown answers requests for a stream whose batcher would start after
+// shutdown began.
+var errShuttingDown = errors.New("ingest is shutting down")
+
 // batcher returns the group committer of stream, starting it on first use.
 func (s *Service) batcher(stream string) (*httpBatcher, error) {
 	if !ValidStream(stream) {
@@ -145,10 +218,11 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 		return b, nil
 	}
 	if s.g == nil || s.ctx.Err() != nil {
-		return nil, errors.New("ingest is shutting down")
+		return nil, errShuttingDown
 	}
 	w := newTableWriter(s.cfg.Store, stream, s.log, s.metrics)
-	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.metrics, s.log.With("source", "http", "stream", stream))
+	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.hard, s.fail, s.metrics,
+		s.log.With("source", "http", "stream", stream))
 	s.batchers[stream] = b
 	ctx := s.ctx
 	s.g.Go(func() error { b.run(ctx); return nil })

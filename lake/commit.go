@@ -142,7 +142,8 @@ func (tx *Tx) Commit(ctx context.Context) (int64, error) {
 		}
 		version++
 	}
-	return -1, fmt.Errorf("commit %s: gave up at v%d after %d attempts against concurrent commits", t, version, t.maxAttempts)
+	// Transient: a later Commit, on a fresh snapshot, may find the log quieter.
+	return -1, Transient(fmt.Errorf("commit %s: gave up at v%d after %d attempts against concurrent commits", t, version, t.maxAttempts))
 }
 
 // prepare checks the commit and returns its first version to try, its metadata, and

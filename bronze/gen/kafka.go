@@ -8,6 +8,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// stopFlushTimeout bounds the wait for records in flight once ctx has ended.
+const stopFlushTimeout = 5 * time.Second
+
 // KafkaTarget is a topic to produce to.
 type KafkaTarget struct {
 	Brokers []string
@@ -30,7 +33,6 @@ func ToKafka(ctx context.Context, g *Generator, t KafkaTarget) (Summary, error) 
 	if err != nil {
 		return Summary{}, fmt.Errorf("gen: kafka client for %v: %w", t.Brokers, err)
 	}
-	defer cl.Close()
 	tl := newTally("kafka://" + t.Topic)
 	p := pacer{rate: g.cfg.Rate, start: time.Now()}
 	for i := int64(0); !g.Done(); i++ {
@@ -43,8 +45,18 @@ func ToKafka(ctx context.Context, g *Generator, t KafkaTarget) (Summary, error) 
 			tl.ack(kind, id, len(r.Value), err)
 		})
 	}
-	if err := cl.Flush(context.WithoutCancel(ctx)); err != nil {
-		return tl.summary(), fmt.Errorf("gen: flush to %s: %w", t.Topic, err)
+	// Wait for the records in flight; after a signal only briefly, since the
+	// broker may be what is failing: records still unacknowledged then are
+	// failed by Close, and the summary counts them so.
+	fctx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
+	if ctx.Err() != nil {
+		fctx, cancel = context.WithTimeout(fctx, stopFlushTimeout)
+	}
+	ferr := cl.Flush(fctx)
+	cancel()
+	cl.Close()
+	if ferr != nil && ctx.Err() == nil {
+		return tl.summary(), fmt.Errorf("gen: flush to %s: %w", t.Topic, ferr)
 	}
 	s := tl.summary()
 	if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func newIngestCmd() *cobra.Command {
@@ -27,17 +29,30 @@ func newIngestCmd() *cobra.Command {
 		flushSize, memLimit, compactSize                  string
 		flushInterval, grace, session, compactEvery       time.Duration
 		httpTimeouts                                      bronze.HTTPConfig
+		shutdownTimeout, rebalanceTimeout                 time.Duration
 		startAtEnd, compact                               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "Append raw events from Kafka and HTTP to Bronze tables, exactly once",
 		Long: `Run the ingest service until SIGTERM or SIGINT, then commit what it holds and
-exit 0.
+exit 0. The shutdown takes at most --shutdown-timeout: what is not committed by then
+is dropped (Kafka records are read again at the next start; the HTTP requests that
+held it get 503) and ingest exits 1. A second signal exits at once.
+
+An error that retrying cannot fix (a Bronze log that does not parse, a Delta feature
+lakectl does not support, permission denied, a member fenced by another with its
+--instance-id) stops ingest: pending HTTP requests get 503, what can be committed
+is, and ingest exits 1 with the error. Outages of the store or the broker (network
+errors, 5xx, timeouts) are waited out with backoff.
 
 Kafka: one member of the consumer group; any number of replicas may run. Positions
 come from the offset ledger in each Bronze table, so a restart, a crash or a
-rebalance neither loses nor duplicates a record.
+rebalance neither loses nor duplicates a record. Each process is a static member
+(--instance-id, by default derived from the host, the group and the lake, plus a
+slot that tells replicas on one host apart): restarted after a crash, it takes its
+partitions back at once; stopped cleanly, it leaves the group and the others take
+over at once.
 
 HTTP: POST /v1/streams/{stream}/events with NDJSON; the answer comes after the commit
 that holds the events. /metrics and /healthz are served on the same address.
@@ -106,6 +121,15 @@ Logs are JSON lines on stderr.`,
 				group, httpAddr, brokers = s.group, s.httpAddr, s.brokers
 				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
 			}
+			if instance == "" && len(brokers) > 0 {
+				claim, err := claimInstanceID(group, l.url)
+				if err != nil {
+					return err
+				}
+				defer claim.Release()
+				instance = claim.ID
+				logger.Info("static group member", "instance_id", instance, "slot", claim.Slot)
+			}
 			now := time.Now
 			if clockOffset != 0 {
 				// Testing only: see the flag.
@@ -122,7 +146,8 @@ Logs are JSON lines on stderr.`,
 				HTTPAddr: httpAddr,
 				HTTP:     httpCfg,
 				Compact:  bronze.CompactConfig{Off: !compact, TargetSize: target, Interval: compactEvery},
-				Logger:   logger, Registerer: reg, Now: now,
+				Logger:   logger, Registerer: reg, Now: now, ShutdownTimeout: shutdownTimeout,
+				KafkaOptions: kafkaOptions(rebalanceTimeout),
 			})
 			if err != nil {
 				return err
@@ -139,7 +164,7 @@ Logs are JSON lines on stderr.`,
 	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers (host:port, comma-separated); --brokers= for none")
 	f.StringVar(&group, "group", bronze.DefaultGroup, "Kafka consumer group")
 	f.StringArrayVar(&topics, "topic", nil, "TOPIC=STREAM to ingest (repeatable; STREAM defaults to TOPIC)")
-	f.StringVar(&instance, "instance-id", "", "static group member id: a restart with the same id resumes without a rebalance")
+	f.StringVar(&instance, "instance-id", "", "static group member id: a restart after a crash takes its partitions back at once (default: HOST-HASH-SLOT, from the host name, a hash of the group and lake, and the replica's slot on this host)")
 	f.DurationVar(&session, "session-timeout", 45*time.Second, "group session timeout")
 	f.BoolVar(&startAtEnd, "start-at-end", false, "partitions without a ledger entry start at their end, not their beginning")
 	f.StringVar(&httpAddr, "http", "", "address for HTTP ingest, /metrics and /healthz, e.g. :8080 (default: no HTTP)")
@@ -158,6 +183,7 @@ Logs are JSON lines on stderr.`,
 	f.StringVar(&spool, "spool-dir", "", "where files are encoded before upload (default: the temp dir)")
 	f.StringVar(&memLimit, "memory-limit", "256MiB", "soft memory limit of the Go runtime ($GOMEMLIMIT wins); also sizes the fetch and row-group buffers to fit in it")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", bronze.DefaultShutdownTimeout, "how long a shutdown (a signal, or an error that stops ingest) may take to commit what ingest holds")
 	for flag, variable := range map[string]string{
 		"brokers": "LAKECTL_BROKERS", "group": "LAKECTL_GROUP", "topic": "LAKECTL_TOPICS",
 		"instance-id": "LAKECTL_INSTANCE_ID", "session-timeout": "LAKECTL_SESSION_TIMEOUT",
@@ -167,6 +193,7 @@ Logs are JSON lines on stderr.`,
 		"spool-dir": "LAKECTL_SPOOL_DIR", "log-level": "LAKECTL_LOG_LEVEL",
 		"http-header-timeout": "LAKECTL_HTTP_HEADER_TIMEOUT", "http-body-timeout": "LAKECTL_HTTP_BODY_TIMEOUT",
 		"http-stall-timeout": "LAKECTL_HTTP_STALL_TIMEOUT", "http-idle-timeout": "LAKECTL_HTTP_IDLE_TIMEOUT",
+		"shutdown-timeout": "LAKECTL_SHUTDOWN_TIMEOUT",
 	} {
 		bindEnv(f, flag, variable)
 	}
@@ -177,7 +204,21 @@ Logs are JSON lines on stderr.`,
 	f.DurationVar(&clockOffset, "clock-offset", 0, "testing: shift the ingest clock by this much (e.g. -2h)")
 	bindEnv(f, "clock-offset", "LAKECTL_CLOCK_OFFSET")
 	f.MarkHidden("clock-offset")
+	// Testing only, hidden: how long the group waits for its members to rejoin in a
+	// rebalance (franz-go's default 60 s). With it and --session-timeout long, a
+	// test tells a restart that takes its partitions back at once from one that
+	// waits for the group to give up on the dead member.
+	f.DurationVar(&rebalanceTimeout, "rebalance-timeout", 0, "testing: the group's rebalance timeout")
+	f.MarkHidden("rebalance-timeout")
 	return cmd
+}
+
+// kafkaOptions are the franz-go options of the hidden testing flags.
+func kafkaOptions(rebalanceTimeout time.Duration) []kgo.Opt {
+	if rebalanceTimeout <= 0 {
+		return nil
+	}
+	return []kgo.Opt{kgo.RebalanceTimeout(rebalanceTimeout)}
 }
 
 func ingestLogger(level string) (*slog.Logger, error) {
@@ -208,4 +249,15 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
 	}
 	return n, nil
+}
+
+// claimInstanceID claims the default --instance-id: stable for this host, group and
+// lake, and distinct for each replica on the host (see bronze.ClaimInstanceID). The
+// locks live in the temp directory, which every replica on the host shares.
+func claimInstanceID(group, lakeURL string) (*bronze.InstanceClaim, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, hinted(fmt.Errorf("default --instance-id: host name: %w", err), "give --instance-id")
+	}
+	return bronze.ClaimInstanceID(filepath.Join(os.TempDir(), "lakectl"), host, group+"\n"+lakeURL)
 }

@@ -16,8 +16,11 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go onSignals(sigs, cancel)
 	err := newRootCmd().ExecuteContext(ctx)
 	if err == nil {
 		return
@@ -28,4 +31,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hint:", hinted.Hint())
 	}
 	os.Exit(1)
+}
+
+// onSignals cancels the commands' context at the first SIGINT or SIGTERM: every
+// long-running command then stops at a clean point (ingest within its
+// --shutdown-timeout). A second signal exits at once, with the shell's status for a
+// process killed by it, dropping whatever was not committed yet; every write being
+// one atomic commit, nothing is left half written.
+func onSignals(sigs <-chan os.Signal, cancel context.CancelFunc) {
+	<-sigs
+	cancel()
+	sig := <-sigs
+	fmt.Fprintf(os.Stderr, "lakectl: %s again: exiting now; what was not committed is dropped\n", sig)
+	code := 1
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
+	os.Exit(code)
 }

@@ -90,7 +90,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, classify(ctx, "get", key, err)
 	}
-	return rc, nil
+	return &body{ReadCloser: rc, ctx: ctx, op: "get", key: key}, nil
 }
 
 // GetRange implements lake.Store.
@@ -122,7 +122,24 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 	if err != nil {
 		return nil, classify(ctx, "get range", key, err)
 	}
-	return rc, nil
+	return &body{ReadCloser: rc, ctx: ctx, op: "get range", key: key}, nil
+}
+
+// body classifies the errors of reading an object's body as classify does those of
+// opening it: a connection reset halfway through a read is as transient as one
+// before it, and callers retry whole reads on that mark.
+type body struct {
+	io.ReadCloser
+	ctx     context.Context
+	op, key string
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = classify(b.ctx, b.op, b.key, err)
+	}
+	return n, err
 }
 
 // Put implements lake.Store. Objects larger than Config.PartSize, or of unknown size
