@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -54,7 +55,7 @@ type Config struct {
 	// FlushInterval flushes files this old. Default 10 s.
 	FlushInterval time.Duration
 	// Grace is how long after an hour every mark must have passed for the hour to
-	// count as sealed (see IsSealed); the service only reports it. Default 5 min.
+	// count as sealed (see layout.IsSealed); the service only reports it. Default 5 min.
 	Grace time.Duration
 	// Files bounds row groups and names the spool directory.
 	Files FileOptions
@@ -119,7 +120,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.FlushInterval = 10 * time.Second
 	}
 	if c.Grace <= 0 {
-		c.Grace = DefaultGrace
+		c.Grace = layout.DefaultGrace
 	}
 	c.Files = c.Files.withDefaults()
 	if c.BufferBytes <= 0 {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // RunHours runs ingest hours of table in the order given (a backfill), passing each
@@ -13,7 +13,7 @@ import (
 // *UnsealedError with Done set to how many hours ran before it. Sealing follows the
 // Bronze watermarks, so the hours after an open one are open too; there is no point
 // in skipping ahead. Any other error stops the backfill as it is.
-func (j *Job) RunHours(ctx context.Context, table string, hours []bronze.Hour, opts RunOptions, each func(Summary)) error {
+func (j *Job) RunHours(ctx context.Context, table string, hours []layout.Hour, opts RunOptions, each func(Summary)) error {
 	for i, h := range hours {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // TestRunHoursStopsAtTheFirstUnsealedHour: a backfill whose range reaches into hours
@@ -18,11 +18,11 @@ func TestRunHoursStopsAtTheFirstUnsealedHour(t *testing.T) {
 		recs = append(recs, rec{0, int64(i), at, event("e"+h, "u1", "click", 0, at)})
 	}
 	l.ingest(recs, ts("2026-11-21T10:30:00Z")) // 08 and 09 sealed, 10 open
-	var hours []bronze.Hour
+	var hours []layout.Hour
 	for _, h := range []string{"2026-11-21T08", "2026-11-21T09", "2026-11-21T10", "2026-11-21T11"} {
 		hours = append(hours, hourAt(h))
 	}
-	var done []bronze.Hour
+	var done []layout.Hour
 	err := l.job().RunHours(t.Context(), "events", hours, RunOptions{}, func(s Summary) { done = append(done, s.Hour) })
 	var unsealed *UnsealedError
 	if !errors.As(err, &unsealed) {

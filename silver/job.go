@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -97,7 +96,7 @@ type RunOptions struct {
 // Summary says what a run did.
 type Summary struct {
 	Table         string      `json:"table"`
-	Hour          bronze.Hour `json:"hour"`
+	Hour          layout.Hour `json:"hour"`
 	BronzeVersion int64       `json:"bronze_version"`
 	// Skipped is set when an earlier run already processed this Bronze version.
 	Skipped     bool        `json:"skipped"`
@@ -132,7 +131,7 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 }
 
 // RunHour processes ingest hour h of the Silver table called table.
-func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts RunOptions) (Summary, error) {
+func (j *Job) RunHour(ctx context.Context, table string, h layout.Hour, opts RunOptions) (Summary, error) {
 	start := j.cfg.Now()
 	c, err := j.contract(table)
 	if err != nil {
@@ -191,14 +190,14 @@ func (j *Job) grace(stream string) time.Duration {
 	if s := j.cfg.Pipeline.Stream(stream); s != nil && s.Grace > 0 {
 		return s.Grace
 	}
-	return bronze.DefaultGrace
+	return layout.DefaultGrace
 }
 
 // run is the state of one attempt.
 type run struct {
 	j      *Job
 	c      *Contract
-	hour   bronze.Hour
+	hour   layout.Hour
 	sess   *engine.Session
 	bronze *lake.Table
 	bsnap  *lake.Snapshot
@@ -218,10 +217,10 @@ type run struct {
 	skipEmpty bool
 }
 
-func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {
+func (j *Job) runOnce(ctx context.Context, c *Contract, h layout.Hour, opts RunOptions) (Summary, error) {
 	r := &run{j: j, c: c, hour: h, commitID: uuid.NewString()}
 	r.sum = Summary{Table: c.Table.Name, Hour: h, Version: -1}
-	r.bronze = lake.NewTable(j.cfg.Store, bronze.TableRoot(c.Table.Source), lake.WithLogger(j.log))
+	r.bronze = lake.NewTable(j.cfg.Store, layout.TableRoot(c.Table.Source), lake.WithLogger(j.log))
 	r.silver = lake.NewTable(j.cfg.Store, Root(c.Table.Name), lake.WithLogger(j.log))
 	var err error
 	if r.bsnap, err = r.bronze.Latest(ctx); err != nil {
@@ -233,7 +232,7 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunO
 	r.sum.BronzeVersion = r.bsnap.Version
 	r.txnVersion, r.job = r.bsnap.Version, "silver"
 	r.inputs = map[string]int64{"bronze/" + c.Table.Source: r.bsnap.Version}
-	r.sealed = bronze.IsSealed(r.bsnap, h, j.grace(c.Table.Source))
+	r.sealed = layout.IsSealed(r.bsnap, h, j.grace(c.Table.Source))
 	if !r.sealed && !opts.Force {
 		return r.sum, &UnsealedError{Stream: c.Table.Source, Hour: h}
 	}
@@ -312,10 +311,10 @@ func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
 }
 
 // hourFiles returns the Bronze files of ingest hour h.
-func hourFiles(snap *lake.Snapshot, h bronze.Hour) []lake.Add {
+func hourFiles(snap *lake.Snapshot, h layout.Hour) []lake.Add {
 	var out []lake.Add
 	for _, a := range snap.Files() {
-		if fh, ok := ingestHour(a); ok && fh == h {
+		if fh, ok := layout.FileHour(&a); ok && fh == h {
 			out = append(out, a)
 		}
 	}
@@ -369,12 +368,12 @@ func (r *run) materialize(ctx context.Context, src string) error {
 
 // Pending returns every sealed ingest hour of the table's stream that Silver has not
 // processed yet, oldest first.
-func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) {
+func (j *Job) Pending(ctx context.Context, table string) ([]layout.Hour, error) {
 	t, err := j.table(table)
 	if err != nil {
 		return nil, err
 	}
-	bsnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, bronze.TableRoot(t.Source)))
+	bsnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, layout.TableRoot(t.Source)))
 	if err != nil || bsnap == nil {
 		return nil, err
 	}
@@ -383,15 +382,15 @@ func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) 
 		return nil, err
 	}
 	grace := j.grace(t.Source)
-	seen := map[bronze.Hour]bool{}
-	var out []bronze.Hour
+	seen := map[layout.Hour]bool{}
+	var out []layout.Hour
 	for _, a := range bsnap.Files() {
-		h, ok := ingestHour(a)
+		h, ok := layout.FileHour(&a)
 		if !ok || seen[h] {
 			continue
 		}
 		seen[h] = true
-		if !bronze.IsSealed(bsnap, h, grace) {
+		if !layout.IsSealed(bsnap, h, grace) {
 			continue
 		}
 		if ssnap != nil {
@@ -401,23 +400,6 @@ func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) 
 		}
 		out = append(out, h)
 	}
-	slices.SortFunc(out, func(a, b bronze.Hour) int { return a.Time().Compare(b.Time()) })
+	slices.SortFunc(out, func(a, b layout.Hour) int { return a.Time().Compare(b.Time()) })
 	return out, nil
-}
-
-// ingestHour reads a Bronze file's ingest hour from its partition values.
-func ingestHour(a lake.Add) (bronze.Hour, bool) {
-	d, h := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
-	if d == nil || h == nil {
-		return bronze.Hour{}, false
-	}
-	day, err := time.ParseInLocation("2006-01-02", *d, time.UTC)
-	if err != nil {
-		return bronze.Hour{}, false
-	}
-	n, err := strconv.Atoi(*h)
-	if err != nil {
-		return bronze.Hour{}, false
-	}
-	return bronze.HourOf(day.Add(time.Duration(n) * time.Hour)), true
 }

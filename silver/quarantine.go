@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 )
@@ -25,7 +25,7 @@ const (
 
 // quarantinePartitions are the quarantine table's partition columns: the ingest hour,
 // like Bronze, so a run touches one partition and a re-run finds its rows there.
-var quarantinePartitions = []string{bronze.ColIngestDate, bronze.ColIngestHour}
+var quarantinePartitions = []string{layout.ColIngestDate, layout.ColIngestHour}
 
 // sourcePosition matches two rows of the same Bronze record.
 func sourcePosition(a, b string) string {
@@ -66,13 +66,13 @@ func (r *run) quarantine(ctx context.Context) error {
 FROM batch b WHERE b.%s IS NOT NULL`,
 		ident(colReason), ident(QColReason), ident(colPayload), ident(QColPayload), ident(ColTopic), ident(QColTopic),
 		ident(ColPartition), ident(QColPartition), ident(ColOffset), ident(QColOffset), ident(ColIngestedAt), ident(QColIngestedAt),
-		str(date), ident(bronze.ColIngestDate), hour, ident(bronze.ColIngestHour),
+		str(date), ident(layout.ColIngestDate), hour, ident(layout.ColIngestHour),
 		str(r.j.cfg.Now().UTC().Format("2006-01-02 15:04:05.999999+00")), ident(QColQuarantinedAt), r.bsnap.Version, ident(QColBronzeVersion),
 		ident(colReason))
 	var stored []lake.Add
 	if qsnap != nil {
 		for _, a := range qsnap.Files() {
-			d, h := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
+			d, h := a.PartitionValues[layout.ColIngestDate], a.PartitionValues[layout.ColIngestHour]
 			if d != nil && h != nil && *d == date && *h == strconv.Itoa(hour) {
 				stored = append(stored, a)
 			}
@@ -103,7 +103,7 @@ FROM batch b WHERE b.%s IS NOT NULL`,
 	tx.Add(adds...)
 	tx.SetTxn(r.appID, r.txnVersion)
 	tx.ReadPartitions(func(pv map[string]*string) bool {
-		d, h := pv[bronze.ColIngestDate], pv[bronze.ColIngestHour]
+		d, h := pv[layout.ColIngestDate], pv[layout.ColIngestHour]
 		return d != nil && h != nil && *d == date && *h == strconv.Itoa(hour)
 	})
 	tx.Operation("WRITE", map[string]any{"mode": "Append"})

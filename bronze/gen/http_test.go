@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -72,7 +73,7 @@ func TestToHTTPRetriesNeverDouble(t *testing.T) {
 	if proxy.calls.Load() < 2 {
 		t.Fatalf("setup: %d commits, want answers lost along the way", proxy.calls.Load())
 	}
-	snap, err := lake.NewTable(store, bronze.TableRoot("web")).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot("web")).Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

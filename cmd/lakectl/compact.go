@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
@@ -51,7 +52,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if (hour == "") == !sealed {
 				return usageErrorf("give --hour 2026-11-21T08 for one hour or --sealed for every sealed hour", "compact bronze needs exactly one of --hour and --sealed")
 			}
-			var h bronze.Hour
+			var h layout.Hour
 			if hour != "" {
 				var err error
 				if h, err = parseHourFlag("hour", hour); err != nil {
@@ -113,7 +114,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 	f.BoolVar(&sealed, "sealed", false, "compact every sealed hour that has small files")
 	f.StringVar(&targetSize, "target-size", "128MiB", "size of the files to write")
 	bindEnv(f, "target-size", "LAKECTL_COMPACT_SIZE")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
 	f.StringVar(&spool, "spool-dir", "", "where files are staged (default: the temp dir)")
 	bindEnv(f, "spool-dir", "LAKECTL_SPOOL_DIR")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,7 +144,7 @@ Logs are JSON lines on stderr.`,
 	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default: the pipeline's streams, else any)")
 	f.StringVar(&flushSize, "flush-size", "128MiB", "flush a file at this many uncompressed bytes")
 	f.DurationVar(&flushInterval, "flush-interval", 10*time.Second, "flush files this old")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "how long after an hour its marks must pass for it to be sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "how long after an hour its marks must pass for it to be sealed")
 	f.BoolVar(&compact, "compact", true, "compact sealed hours of the ingested streams into large files (--compact=false leaves it to 'lakectl compact bronze')")
 	f.StringVar(&compactSize, "compact-size", "128MiB", "size of compacted files")
 	f.DurationVar(&compactEvery, "compact-interval", 5*time.Minute, "how often to look for newly sealed hours to compact")

@@ -18,7 +18,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/silver"
@@ -108,7 +108,7 @@ func registerLake(ctx context.Context, sess *engine.Session, env *pipelineEnv, a
 	type entry struct{ schema, name, root string }
 	var entries []entry
 	for _, s := range env.p.Streams {
-		entries = append(entries, entry{"bronze", s.Name, bronze.TableRoot(s.Name)})
+		entries = append(entries, entry{"bronze", s.Name, layout.TableRoot(s.Name)})
 	}
 	for _, t := range env.p.Silver {
 		entries = append(entries, entry{"silver", t.Name, silver.Root(t.Name)}, entry{"quarantine", t.Name, silver.QuarantineRoot(t.Name)})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -109,7 +109,7 @@ the range is open, since then it did nothing.`,
 }
 
 // hourFlags checks that exactly one way to choose hours was given, and parses it.
-func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronze.Hour, error) {
+func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]layout.Hour, error) {
 	const hint = "give --hour 2026-11-21T08, or --pending, or --from 2026-11-21T00 --to 2026-11-21T23"
 	ways := 0
 	for _, set := range []bool{hour != "", pending, from != "" || to != ""} {
@@ -120,11 +120,11 @@ func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronz
 	if ways != 1 {
 		return nil, usageErrorf(hint, "choose the hours to process in one way")
 	}
-	parse := func(flag, v string) (bronze.Hour, error) { return parseHourFlag(flag, v) }
+	parse := func(flag, v string) (layout.Hour, error) { return parseHourFlag(flag, v) }
 	switch {
 	case hour != "":
 		h, err := parse("hour", hour)
-		return []bronze.Hour{h}, err
+		return []layout.Hour{h}, err
 	case pending:
 		return nil, nil
 	}
@@ -142,9 +142,9 @@ func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronz
 	if h2.Time().Before(h1.Time()) {
 		return nil, usageErrorf("swap them", "--to %s is before --from %s", h2, h1)
 	}
-	var hours []bronze.Hour
+	var hours []layout.Hour
 	for t := h1.Time(); !t.After(h2.Time()); t = t.Add(time.Hour) {
-		hours = append(hours, bronze.HourOf(t))
+		hours = append(hours, layout.HourOf(t))
 	}
 	return hours, nil
 }
@@ -155,8 +155,8 @@ const hourForms = "an ingest hour is written 2026-11-21T08 (UTC), or as an RFC 3
 // parseHourFlag reads an ingest hour. An RFC 3339 time must fall on a UTC hour: a
 // time with minutes names no hour, and rounding it down would process an hour the
 // user did not write.
-func parseHourFlag(flag, v string) (bronze.Hour, error) {
-	h, err := bronze.ParseHour(v)
+func parseHourFlag(flag, v string) (layout.Hour, error) {
+	h, err := layout.ParseHour(v)
 	if err != nil {
 		return h, usageErrorf(hourForms, "bad --%s %q: not an hour", flag, v)
 	}

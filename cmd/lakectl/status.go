@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
@@ -83,7 +84,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default: every Bronze table)")
 	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers, to show each partition's lag (default: no lag)")
 	bindEnv(f, "brokers", "LAKECTL_BROKERS")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
 	f.BoolVar(&asJSON, "json", false, "print one JSON array of the Bronze tables instead of tables")
 	return cmd
