@@ -35,8 +35,9 @@ type CompactOptions struct {
 	// sizes of the files it merges; files at least this large are left alone.
 	// Default 128 MiB.
 	TargetSize int64
-	// Grace decides which hours are sealed (layout.IsSealed). Default layout.DefaultGrace.
-	Grace time.Duration
+	// Graces decides which hours of each stream are sealed (layout.Graces).
+	// Default layout.DefaultGrace for every stream.
+	Graces layout.Graces
 	// Files bounds the row groups of the new files and names the spool directory.
 	Files FileOptions
 	// Logger receives progress and retries. Default: discarded.
@@ -87,9 +88,6 @@ func NewCompactor(store lake.Store, opts CompactOptions) *Compactor {
 	if opts.TargetSize <= 0 {
 		opts.TargetSize = DefaultCompactSize
 	}
-	if opts.Grace <= 0 {
-		opts.Grace = layout.DefaultGrace
-	}
 	opts.Files = opts.Files.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -115,7 +113,7 @@ func (c *Compactor) Hour(ctx context.Context, stream string, h layout.Hour) (Com
 		if err != nil {
 			return res, fmt.Errorf("compact bronze/%s hour %s: %w", stream, h, err)
 		}
-		if !layout.IsSealed(snap, h, c.opts.Grace) {
+		if !c.opts.Graces.IsSealed(snap, stream, h) {
 			return res, &UnsealedError{Stream: stream, Hour: h}
 		}
 		groups := planHour(snap, h, c.opts.TargetSize)
@@ -145,7 +143,7 @@ func (c *Compactor) Sealed(ctx context.Context, stream string) ([]CompactResult,
 		return nil, fmt.Errorf("compact bronze/%s: %w", stream, err)
 	}
 	var out []CompactResult
-	for _, h := range hoursToCompact(snap, c.opts.Grace, c.opts.TargetSize) {
+	for _, h := range hoursToCompact(snap, c.opts.Graces.Of(stream), c.opts.TargetSize) {
 		res, err := c.Hour(ctx, stream, h)
 		if err != nil {
 			return out, err

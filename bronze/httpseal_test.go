@@ -22,7 +22,7 @@ func TestIdleUnlistedHTTPStreamSealsAfterGrace(t *testing.T) {
 	boundary := layout.HourOf(time.Now()).End()
 	offset := time.Until(boundary.Add(100 * time.Millisecond))
 	now := func() time.Time { return time.Now().Add(offset) }
-	s, _ := runService(t, Config{Store: store, HTTPAddr: "127.0.0.1:0", Grace: grace, Now: now,
+	s, _ := runService(t, Config{Store: store, HTTPAddr: "127.0.0.1:0", Graces: layout.Graces{Default: grace}, Now: now,
 		Compact: CompactConfig{Off: true}})
 	if code, resp := post(t, "http://"+s.Addr()+"/v1/streams/quiet/events", "", `{"a":1}`+"\n"); code != http.StatusOK {
 		t.Fatalf("POST: %d %s", code, resp)

@@ -120,7 +120,7 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 // run polls until ctx ends, then flushes what it holds, commits, and leaves the group.
 func (k *kafkaIngest) run(ctx context.Context) error {
 	k.hour = layout.HourOf(k.cfg.Now())
-	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Grace)
+	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Graces.All()...)
 	var err error
 	for ctx.Err() == nil && err == nil {
 		pctx, cancel := context.WithTimeout(ctx, k.untilDue(k.cfg.Now()))
@@ -366,7 +366,7 @@ func (k *kafkaIngest) flush(ctx context.Context, reason string) error {
 	k.opened = time.Time{}
 	k.big = 0
 	if marks {
-		k.sealAt = nextSealPoint(markAt, k.cfg.Grace)
+		k.sealAt = nextSealPoint(markAt, k.cfg.Graces.All()...)
 	}
 	if len(commitOffsets) > 0 {
 		// For lag tooling only: positions come from the ledger.
@@ -517,14 +517,18 @@ func (k *kafkaIngest) anyOpen() bool {
 }
 
 // nextSealPoint is the next time idle partitions' marks are committed: at each
-// hour boundary, and once more when the grace after it has passed, so that an idle
-// table seals hour H soon after H+1+grace rather than an hour later.
-func nextSealPoint(now time.Time, grace time.Duration) time.Time {
+// hour boundary, and once more when each grace after it has passed (a Kafka
+// consumer serves streams of different graces), so that an idle table seals hour H
+// soon after H+1+its grace rather than an hour later.
+func nextSealPoint(now time.Time, graces ...time.Duration) time.Time {
 	h := layout.HourOf(now).Time()
-	if p := h.Add(grace + time.Second); p.After(now) {
-		return p
+	next := h.Add(time.Hour)
+	for _, g := range graces {
+		if p := h.Add(g + time.Second); p.After(now) && p.Before(next) {
+			next = p
+		}
 	}
-	return h.Add(time.Hour)
+	return next
 }
 
 // stampFloor is the earliest ingested_at (µs) that a commit of tp's rows can pass

@@ -48,7 +48,7 @@ func newTestIngest(t *testing.T, store lake.Store, now func() time.Time) *kafkaI
 		t.Fatal(err)
 	}
 	t.Cleanup(k.cl.Close)
-	k.hour, k.sealAt = layout.HourOf(now()), nextSealPoint(now(), cfg.Grace)
+	k.hour, k.sealAt = layout.HourOf(now()), nextSealPoint(now(), cfg.Graces.All()...)
 	if _, err := k.seekToLedger(t.Context(), map[string]map[int32]kgo.Offset{"t": {0: kgo.NewOffset()}}); err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 		return nil, errors.New("ingest is shutting down")
 	}
 	w := newTableWriter(s.cfg.Store, stream, s.log, s.metrics)
-	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.metrics, s.log.With("source", "http", "stream", stream))
+	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Graces.Of(stream), s.cfg.Now, s.metrics, s.log.With("source", "http", "stream", stream))
 	s.batchers[stream] = b
 	ctx := s.ctx
 	s.g.Go(func() error { b.run(ctx); return nil })

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -20,6 +21,7 @@ import (
 //	--http ADDR          LAKECTL_HTTP                 http.listen
 //	--memory-limit M     LAKECTL_DUCKDB_MEMORY_LIMIT  duckdb.memory_limit
 //	--threads N          LAKECTL_DUCKDB_THREADS       duckdb.threads
+//	--grace D            LAKECTL_GRACE                streams.*.grace (every stream)
 //	                     LAKECTL_S3_ENDPOINT          store.endpoint
 //	                     LAKECTL_S3_REGION            store.region
 //
@@ -37,6 +39,8 @@ type Overrides struct {
 	Listen       string
 	MemoryLimit  string
 	Threads      int
+	// Grace replaces the grace of every stream, declared or not (see Graces).
+	Grace time.Duration
 }
 
 // Register adds the flags that every pipeline command takes (--lake, --memory-limit,
@@ -100,6 +104,21 @@ func (o Overrides) apply(p *Pipeline) error {
 	}
 	if o.Threads > 0 {
 		p.DuckDB.Threads = o.Threads
+	}
+	if v := env("LAKECTL_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return &Error{File: "environment", Key: "LAKECTL_GRACE", Msg: "want a positive duration such as 5m, got " + strconv.Quote(v)}
+		}
+		p.grace = d
+	}
+	if o.Grace > 0 {
+		p.grace = o.Grace
+	}
+	if p.grace > 0 {
+		for i := range p.Streams {
+			p.Streams[i].Grace = p.grace
+		}
 	}
 	return nil
 }

@@ -154,6 +154,37 @@ func TestOverridePrecedence(t *testing.T) {
 	}
 }
 
+// TestGraces checks the one sealing rule: each stream's own grace, which --grace or
+// LAKECTL_GRACE replace for every stream, declared or not.
+func TestGraces(t *testing.T) {
+	const file = "streams:\n  fast: {grace: 1m}\n  slow: {grace: 30m}\n  plain: {}\n"
+	for _, tt := range []struct {
+		name string
+		ov   Overrides
+		want map[string]time.Duration
+	}{
+		{"file", Overrides{}, map[string]time.Duration{"fast": time.Minute, "slow": 30 * time.Minute, "plain": 5 * time.Minute, "undeclared": 5 * time.Minute}},
+		{"variable", Overrides{Env: mapEnv(map[string]string{"LAKECTL_GRACE": "2m"})},
+			map[string]time.Duration{"fast": 2 * time.Minute, "slow": 2 * time.Minute, "undeclared": 2 * time.Minute}},
+		{"flag over variable", Overrides{Grace: 3 * time.Minute, Env: mapEnv(map[string]string{"LAKECTL_GRACE": "2m"})},
+			map[string]time.Duration{"fast": 3 * time.Minute, "undeclared": 3 * time.Minute}},
+	} {
+		p, err := Parse("/p/lakectl.yaml", []byte(file), tt.ov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for stream, want := range tt.want {
+			if got := p.Graces().Of(stream); got != want {
+				t.Errorf("%s: grace of %s = %v, want %v", tt.name, stream, got, want)
+			}
+		}
+	}
+	if _, err := Parse("/p/lakectl.yaml", []byte(file), Overrides{Env: mapEnv(map[string]string{"LAKECTL_GRACE": "5"})}); err == nil ||
+		!strings.Contains(err.Error(), "LAKECTL_GRACE") {
+		t.Errorf("bad LAKECTL_GRACE: err = %v, want an error naming the variable", err)
+	}
+}
+
 func TestStoreURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"lake":               "file:///p/lake",

@@ -186,13 +186,6 @@ func (j *Job) table(name string) (*pipeline.Table, error) {
 	return nil, &UnknownTableError{Name: name, File: p.File, Known: known}
 }
 
-func (j *Job) grace(stream string) time.Duration {
-	if s := j.cfg.Pipeline.Stream(stream); s != nil && s.Grace > 0 {
-		return s.Grace
-	}
-	return layout.DefaultGrace
-}
-
 // run is the state of one attempt.
 type run struct {
 	j      *Job
@@ -232,7 +225,7 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h layout.Hour, opts RunO
 	r.sum.BronzeVersion = r.bsnap.Version
 	r.txnVersion, r.job = r.bsnap.Version, "silver"
 	r.inputs = map[string]int64{"bronze/" + c.Table.Source: r.bsnap.Version}
-	r.sealed = layout.IsSealed(r.bsnap, h, j.grace(c.Table.Source))
+	r.sealed = j.cfg.Pipeline.Graces().IsSealed(r.bsnap, c.Table.Source, h)
 	if !r.sealed && !opts.Force {
 		return r.sum, &UnsealedError{Stream: c.Table.Source, Hour: h}
 	}
@@ -381,7 +374,7 @@ func (j *Job) Pending(ctx context.Context, table string) ([]layout.Hour, error) 
 	if err != nil {
 		return nil, err
 	}
-	grace := j.grace(t.Source)
+	graces := j.cfg.Pipeline.Graces()
 	seen := map[layout.Hour]bool{}
 	var out []layout.Hour
 	for _, a := range bsnap.Files() {
@@ -390,7 +383,7 @@ func (j *Job) Pending(ctx context.Context, table string) ([]layout.Hour, error) 
 			continue
 		}
 		seen[h] = true
-		if !layout.IsSealed(bsnap, h, grace) {
+		if !graces.IsSealed(bsnap, t.Source, h) {
 			continue
 		}
 		if ssnap != nil {

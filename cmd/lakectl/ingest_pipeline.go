@@ -47,13 +47,14 @@ type ingestSettings struct {
 	lakeURL, group, httpAddr string
 	brokers, httpStreams     []string
 	topics                   map[string]string
-	flushInterval, grace     time.Duration
+	flushInterval            time.Duration
 }
 
 // applyPipeline overlays the pipeline's settings on s where no flag or variable gave
 // one: store, kafka (brokers, group, topics), http.listen, the streams (HTTP accepts
-// only declared streams) and their grace and flush interval (with several streams,
-// the longest grace and the shortest flush interval, since one service serves all).
+// only declared streams) and their flush interval (with several streams, the
+// shortest, since one service serves all). Each stream's grace reaches the service
+// through the pipeline's Graces.
 // An empty --brokers (given as --brokers=) turns off the file's Kafka.
 func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) {
 	f := cmd.Flags()
@@ -72,15 +73,11 @@ func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) 
 			s.httpStreams = append(s.httpStreams, st.Name)
 		}
 	}
-	var grace, flush time.Duration
+	var flush time.Duration
 	for _, st := range p.Streams {
-		grace = max(grace, st.Grace)
 		if flush == 0 || st.FlushInterval < flush {
 			flush = st.FlushInterval
 		}
-	}
-	if grace > 0 && fromFile(f, "grace", "LAKECTL_GRACE") {
-		s.grace = grace
 	}
 	if flush > 0 && fromFile(f, "flush-interval", "LAKECTL_FLUSH_INTERVAL") {
 		s.flushInterval = flush
