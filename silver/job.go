@@ -110,6 +110,13 @@ type Summary struct {
 	Rewritten   []Partition `json:"rewritten"` // partitions rewritten because a new row beat a stored one
 	Version     int64       `json:"version"`   // Silver version committed; -1 when nothing was committed
 	Duration    Seconds     `json:"duration_seconds"`
+
+	// Empty is set when Bronze holds no data for the hour: nothing was read and
+	// nothing committed (see RunHour).
+	Empty bool `json:"empty"`
+	// FirstDataHour is, for an empty hour, the first ingest hour of the stream that
+	// holds data; nil when the stream holds none.
+	FirstDataHour *layout.Hour `json:"first_data_hour,omitempty"`
 }
 
 // Seconds is a duration that reads as seconds in JSON, the unit a scheduler's log wants.
@@ -131,8 +138,18 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 }
 
 // RunHour processes ingest hour h of the Silver table called table.
+//
+// An hour after the current one is refused (*FutureHourError), even with Force: no
+// record can have been ingested in it. An hour whose Bronze holds no files is not
+// read and leaves no commit (Summary.Empty): before the stream's first data, once
+// sealed, or forced, since there is nothing to write and nothing will be added to a
+// sealed hour; an empty hour that is still open and not forced is *UnsealedError as
+// any open hour, for its data may still come.
 func (j *Job) RunHour(ctx context.Context, table string, h layout.Hour, opts RunOptions) (Summary, error) {
 	start := j.cfg.Now()
+	if err := j.notFuture(h); err != nil {
+		return Summary{Table: table, Hour: h, Version: -1}, err
+	}
 	c, err := j.contract(table)
 	if err != nil {
 		return Summary{}, err
@@ -196,6 +213,7 @@ type run struct {
 	bsnap  *lake.Snapshot
 	silver *lake.Table
 	ssnap  *lake.Snapshot // nil when the table does not exist yet
+	files  []lake.Add     // the Bronze files of the hour
 	appID  string
 	sealed bool
 	// What the commits record: the txn version (the input version read), the job
@@ -206,7 +224,8 @@ type run struct {
 	sum        Summary
 	commitID   string
 	// skipEmpty leaves out the Silver commit when there is nothing to write (a
-	// replay); an hourly run always commits, its txn marks the hour done.
+	// replay); an hourly run of an hour with Bronze files always commits, its txn
+	// marks the hour done.
 	skipEmpty bool
 }
 
@@ -226,6 +245,17 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h layout.Hour, opts RunO
 	r.txnVersion, r.job = r.bsnap.Version, "silver"
 	r.inputs = map[string]int64{"bronze/" + c.Table.Source: r.bsnap.Version}
 	r.sealed = j.cfg.Pipeline.Graces().IsSealed(r.bsnap, c.Table.Source, h)
+	r.files = hourFiles(r.bsnap, h)
+	if len(r.files) == 0 {
+		first, ok := firstDataHour(r.bsnap)
+		if before := !ok || h.Time().Before(first.Time()); before || r.sealed || opts.Force {
+			r.sum.Empty = true
+			if ok {
+				r.sum.FirstDataHour = &first
+			}
+			return r.sum, nil
+		}
+	}
 	if !r.sealed && !opts.Force {
 		return r.sum, &UnsealedError{Stream: c.Table.Source, Hour: h}
 	}
@@ -303,6 +333,19 @@ func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
 	return snap, nil
 }
 
+// firstDataHour returns the earliest ingest hour that holds a file of the Bronze
+// table at snap; false when it holds none.
+func firstDataHour(snap *lake.Snapshot) (layout.Hour, bool) {
+	var first layout.Hour
+	ok := false
+	for _, a := range snap.Files() {
+		if h, hok := layout.FileHour(&a); hok && (!ok || h.Time().Before(first.Time())) {
+			first, ok = h, true
+		}
+	}
+	return first, ok
+}
+
 // hourFiles returns the Bronze files of ingest hour h.
 func hourFiles(snap *lake.Snapshot, h layout.Hour) []lake.Add {
 	var out []lake.Add
@@ -316,9 +359,8 @@ func hourFiles(snap *lake.Snapshot, h layout.Hour) []lake.Add {
 
 // parse registers the hour's Bronze files and materializes the batch.
 func (r *run) parse(ctx context.Context) error {
-	files := hourFiles(r.bsnap, r.hour)
 	resolver := engine.TableFiles(r.bronze, r.j.cfg.Cache)
-	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, files, resolver); err != nil {
+	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, r.files, resolver); err != nil {
 		return err
 	}
 	return r.materialize(ctx, qualified("bronze", r.c.Table.Source))

@@ -199,6 +199,7 @@ func TestKilledBetweenCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.txnVersion = r.bsnap.Version
+	r.files = hourFiles(r.bsnap, r.hour)
 	if r.sess, err = engine.Open(t.Context(), engine.Config{Threads: 2}); err != nil {
 		t.Fatal(err)
 	}
