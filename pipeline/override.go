@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/lakectl/lakectl/lake/storeurl"
 )
 
 // Overrides are the settings that may come from outside lakectl.yaml. Precedence, from
@@ -79,6 +81,13 @@ func (o Overrides) apply(p *Pipeline) error {
 		}
 	}
 	if u := cmp.Or(o.Store, env("LAKECTL_LAKE")); u != "" {
+		if err := storeurl.Check(u); err != nil {
+			from, key := "environment", "LAKECTL_LAKE"
+			if o.Store != "" {
+				from, key = "command line", "--lake"
+			}
+			return &Error{File: from, Key: key, Msg: err.Error()}
+		}
 		// A path typed on the command line or set in the environment is relative to
 		// the working directory, as `lakectl ingest --lake` takes it; only paths in
 		// lakectl.yaml are relative to the pipeline directory.

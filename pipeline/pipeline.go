@@ -185,6 +185,9 @@ func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
 		return nil, err
 	}
 	p.lines = d.lines
+	if err := p.checkStore(); err != nil {
+		return nil, err
+	}
 	if err := ov.apply(p); err != nil {
 		return nil, err
 	}

@@ -99,6 +99,10 @@ func TestBadFiles(t *testing.T) {
 		{"from with a quote", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: 'a\"b'}", 1), 12, "silver.events.fields.n.from", "quotes or backslashes"},
 		{"two fields from one key", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: id}", 1), 12, "silver.events.fields.n.from", `JSON key "id" is already read by field id`},
 		{"bad table name", strings.Replace(base, "silver:\n  events:", "silver:\n  Events-2:", 1), 7, "silver.Events-2", `bad name "Events-2"`},
+		{"s3 store without a bucket", "store: \"s3://\"\n" + base, 1, "store", `"s3://" names no bucket`},
+		{"s3 store without a bucket, long form", "store:\n  region: eu\n  url: s3://\n" + base, 3, "store.url", "names no bucket"},
+		{"store URL without its slashes", "store: \"s3:\"\n" + base, 1, "store", `without its "//": write s3://`},
+		{"store URL of an unknown scheme", "store: gs://bucket/lake\n" + base, 1, "store", `unknown scheme "gs"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +151,14 @@ func TestOverridePrecedence(t *testing.T) {
 					tt.wantStore, tt.wantBrokers, tt.wantGroup, tt.wantThreads)
 			}
 		})
+	}
+	for want, ov := range map[string]Overrides{
+		`command line: --lake: lake URL "s3:"`:      {Store: "s3:"},
+		`environment: LAKECTL_LAKE: s3 URL "s3://"`: {Env: mapEnv(map[string]string{"LAKECTL_LAKE": "s3://"})},
+	} {
+		if _, err := Parse("/p/lakectl.yaml", []byte(file), ov); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("bad lake URL: err = %v, want one starting %q", err, want)
+		}
 	}
 	if _, err := Parse("/p/lakectl.yaml", []byte(file), Overrides{Env: mapEnv(map[string]string{"LAKECTL_DUCKDB_THREADS": "many"})}); err == nil ||
 		!strings.Contains(err.Error(), "LAKECTL_DUCKDB_THREADS") {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/lakectl/lakectl/lake/storeurl"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -92,8 +93,8 @@ func pipelineFlag(cmd *cobra.Command, dir *string) {
 // absPath makes a relative lake path absolute against the working directory, so that
 // a --lake given next to a pipeline means what it says on the command line.
 func absPath(u string) string {
-	if u == "" || filepath.IsAbs(u) || hasScheme(u) {
-		return u
+	if u == "" || filepath.IsAbs(u) || hasScheme(u) || storeurl.Check(u) != nil {
+		return u // a URL, or one so malformed that the pipeline loader refuses it by name
 	}
 	if abs, err := filepath.Abs(u); err == nil {
 		return abs
