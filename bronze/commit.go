@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake"
 	"golang.org/x/sync/errgroup"
@@ -26,7 +27,7 @@ type tableWriter struct {
 func newTableWriter(store lake.Store, stream string, log *slog.Logger, m *Metrics) *tableWriter {
 	return &tableWriter{
 		stream:  stream,
-		table:   lake.NewTable(store, TableRoot(stream)),
+		table:   lake.NewTable(store, layout.TableRoot(stream)),
 		log:     log.With("stream", stream),
 		metrics: m,
 	}
@@ -193,10 +194,10 @@ func (w *tableWriter) buildKafkaTx(snap *lake.Snapshot, parts []partFlush, markA
 	}
 	for _, p := range parts {
 		have := ledgerPosition(snap, p.TP)
-		wmID := KafkaWatermarkAppID(p.TP.Topic, p.TP.Partition)
+		wmID := layout.KafkaWatermarkAppID(p.TP.Topic, p.TP.Partition)
 		wm := mark(snap, wmID)
 		if anyMark && len(p.Files) > 0 && !hasTxn(snap, wmID) &&
-			HourOf(time.UnixMicro(p.MinIngest)).End().UnixMilli() <= lowest {
+			layout.HourOf(time.UnixMicro(p.MinIngest)).End().UnixMilli() <= lowest {
 			wm = lowest // refuse rows of an hour that may be reported sealed
 		}
 		if have != p.Expect || (len(p.Files) > 0 && p.MinIngest/1000 < wm) {
@@ -207,7 +208,7 @@ func (w *tableWriter) buildKafkaTx(snap *lake.Snapshot, parts []partFlush, markA
 			continue
 		}
 		committed = append(committed, p.TP)
-		appID := KafkaAppID(p.TP.Topic, p.TP.Partition)
+		appID := layout.KafkaAppID(p.TP.Topic, p.TP.Partition)
 		switch {
 		case len(p.Files) > 0:
 			for _, f := range p.Files {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -34,8 +35,9 @@ type CompactOptions struct {
 	// sizes of the files it merges; files at least this large are left alone.
 	// Default 128 MiB.
 	TargetSize int64
-	// Grace decides which hours are sealed (IsSealed). Default DefaultGrace.
-	Grace time.Duration
+	// Graces decides which hours of each stream are sealed (layout.Graces).
+	// Default layout.DefaultGrace for every stream.
+	Graces layout.Graces
 	// Files bounds the row groups of the new files and names the spool directory.
 	Files FileOptions
 	// Logger receives progress and retries. Default: discarded.
@@ -63,7 +65,7 @@ type CompactResult struct {
 // UnsealedError is returned when asked to compact an hour that is not sealed.
 type UnsealedError struct {
 	Stream string
-	Hour   Hour
+	Hour   layout.Hour
 }
 
 func (e *UnsealedError) Error() string {
@@ -86,9 +88,6 @@ func NewCompactor(store lake.Store, opts CompactOptions) *Compactor {
 	if opts.TargetSize <= 0 {
 		opts.TargetSize = DefaultCompactSize
 	}
-	if opts.Grace <= 0 {
-		opts.Grace = DefaultGrace
-	}
 	opts.Files = opts.Files.withDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -105,8 +104,8 @@ const compactAttempts = 5
 
 // Hour compacts ingest hour h of stream, which must be sealed (*UnsealedError
 // otherwise). It returns Version -1 when the hour has nothing to compact.
-func (c *Compactor) Hour(ctx context.Context, stream string, h Hour) (CompactResult, error) {
-	t := lake.NewTable(c.store, TableRoot(stream), lake.WithLogger(c.log))
+func (c *Compactor) Hour(ctx context.Context, stream string, h layout.Hour) (CompactResult, error) {
+	t := lake.NewTable(c.store, layout.TableRoot(stream), lake.WithLogger(c.log))
 	w := newTableWriter(c.store, stream, c.log, c.opts.Metrics)
 	res := CompactResult{Stream: stream, Hour: h.String(), Version: -1}
 	for attempt := 0; ; attempt++ {
@@ -114,7 +113,7 @@ func (c *Compactor) Hour(ctx context.Context, stream string, h Hour) (CompactRes
 		if err != nil {
 			return res, fmt.Errorf("compact bronze/%s hour %s: %w", stream, h, err)
 		}
-		if !IsSealed(snap, h, c.opts.Grace) {
+		if !c.opts.Graces.IsSealed(snap, stream, h) {
 			return res, &UnsealedError{Stream: stream, Hour: h}
 		}
 		groups := planHour(snap, h, c.opts.TargetSize)
@@ -138,13 +137,13 @@ func (c *Compactor) Hour(ctx context.Context, stream string, h Hour) (CompactRes
 
 // Sealed compacts every sealed hour of stream that has small files, oldest first.
 func (c *Compactor) Sealed(ctx context.Context, stream string) ([]CompactResult, error) {
-	t := lake.NewTable(c.store, TableRoot(stream), lake.WithLogger(c.log))
+	t := lake.NewTable(c.store, layout.TableRoot(stream), lake.WithLogger(c.log))
 	snap, err := t.Latest(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compact bronze/%s: %w", stream, err)
 	}
 	var out []CompactResult
-	for _, h := range hoursToCompact(snap, c.opts.Grace, c.opts.TargetSize) {
+	for _, h := range hoursToCompact(snap, c.opts.Graces.Of(stream), c.opts.TargetSize) {
 		res, err := c.Hour(ctx, stream, h)
 		if err != nil {
 			return out, err
@@ -157,16 +156,16 @@ func (c *Compactor) Sealed(ctx context.Context, stream string) ([]CompactResult,
 }
 
 // hoursToCompact lists the sealed hours of snap that have files to merge.
-func hoursToCompact(snap *lake.Snapshot, grace time.Duration, target int64) []Hour {
-	seen := map[Hour]bool{}
-	var out []Hour
+func hoursToCompact(snap *lake.Snapshot, grace time.Duration, target int64) []layout.Hour {
+	seen := map[layout.Hour]bool{}
+	var out []layout.Hour
 	for _, a := range snap.Files() {
-		h, ok := fileHour(&a)
+		h, ok := layout.FileHour(&a)
 		if !ok || seen[h] {
 			continue
 		}
 		seen[h] = true
-		if IsSealed(snap, h, grace) && len(planHour(snap, h, target)) > 0 {
+		if layout.IsSealed(snap, h, grace) && len(planHour(snap, h, target)) > 0 {
 			out = append(out, h)
 		}
 	}
@@ -174,34 +173,17 @@ func hoursToCompact(snap *lake.Snapshot, grace time.Duration, target int64) []Ho
 	return out
 }
 
-// fileHour reads the ingest hour of an add from its partition values.
-func fileHour(a *lake.Add) (Hour, bool) {
-	d, hh := a.PartitionValues[ColIngestDate], a.PartitionValues[ColIngestHour]
-	if d == nil || hh == nil {
-		return Hour{}, false
-	}
-	day, err := time.ParseInLocation("2006-01-02", *d, time.UTC)
-	if err != nil {
-		return Hour{}, false
-	}
-	n, err := strconv.Atoi(*hh)
-	if err != nil || n < 0 || n > 23 {
-		return Hour{}, false
-	}
-	return HourOf(day.Add(time.Duration(n) * time.Hour)), true
-}
-
 // planHour groups the small, uncompacted files of hour h into the files to write:
 // in source and offset order, each group up to target bytes. A group of one file
 // is not worth a rewrite, so an hour with fewer than two such files has no plan.
-func planHour(snap *lake.Snapshot, h Hour, target int64) [][]lake.Add {
+func planHour(snap *lake.Snapshot, h layout.Hour, target int64) [][]lake.Add {
 	type cand struct {
 		add   lake.Add
 		first Span
 	}
 	var cands []cand
 	for _, a := range snap.Files() {
-		fh, ok := fileHour(&a)
+		fh, ok := layout.FileHour(&a)
 		if !ok || fh != h || a.Tags[TagCompacted] != "" || a.Size >= target {
 			continue
 		}
@@ -243,7 +225,7 @@ func planHour(snap *lake.Snapshot, h Hour, target int64) [][]lake.Add {
 }
 
 // rewrite writes one file per group, uploads them, and commits the swap.
-func (c *Compactor) rewrite(ctx context.Context, w *tableWriter, snap *lake.Snapshot, h Hour, groups [][]lake.Add) (CompactResult, error) {
+func (c *Compactor) rewrite(ctx context.Context, w *tableWriter, snap *lake.Snapshot, h layout.Hour, groups [][]lake.Add) (CompactResult, error) {
 	res := CompactResult{Stream: w.stream, Hour: h.String(), Version: -1}
 	index := spanIndex(snap)
 	var outs []*dataFile
@@ -287,9 +269,9 @@ func (c *Compactor) rewrite(ctx context.Context, w *tableWriter, snap *lake.Snap
 		res.Rows += f.Rows()
 		res.BytesOut += f.Size
 	}
-	pv := partitionValues(h)
+	pv := layout.PartitionValues(h)
 	tx.Operation("OPTIMIZE", map[string]any{
-		"predicate":  fmt.Sprintf("%s = '%s' AND %s = %s", ColIngestDate, *pv[ColIngestDate], ColIngestHour, *pv[ColIngestHour]),
+		"predicate":  fmt.Sprintf("%s = '%s' AND %s = %s", layout.ColIngestDate, *pv[layout.ColIngestDate], layout.ColIngestHour, *pv[layout.ColIngestHour]),
 		"targetSize": strconv.FormatInt(c.opts.TargetSize, 10),
 	})
 	tx.Info("lakectl", map[string]any{"job": "bronze/" + w.stream + "/compact", "hour": h.String(),

@@ -43,7 +43,7 @@ func (c CompactConfig) withDefaults() CompactConfig {
 func (s *Service) compactLoop(ctx context.Context) error {
 	cfg := s.cfg.Compact
 	c := NewCompactor(s.cfg.Store, CompactOptions{
-		TargetSize: cfg.TargetSize, Grace: s.cfg.Grace, Files: s.cfg.Files,
+		TargetSize: cfg.TargetSize, Graces: s.cfg.Graces, Files: s.cfg.Files,
 		Logger: s.cfg.Logger, Metrics: s.metrics,
 	})
 	pause := cfg.Interval / 10

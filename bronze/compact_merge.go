@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/parquet-go/parquet-go"
 )
@@ -17,7 +18,7 @@ import (
 // returns it with the offset ranges it holds. Each input is spooled to local disk
 // and decoded a batch at a time, so memory stays at a row group or two whatever
 // the files' sizes.
-func (c *Compactor) merge(ctx context.Context, t *lake.Table, h Hour, files []lake.Add, index map[string][]int64) (*dataFile, []Span, error) {
+func (c *Compactor) merge(ctx context.Context, t *lake.Table, h layout.Hour, files []lake.Add, index map[string][]int64) (*dataFile, []Span, error) {
 	out, err := newDataFile(&c.pool, h)
 	if err != nil {
 		return nil, nil, err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -23,7 +24,7 @@ type sealedTable struct {
 	store lake.Store
 	w     *tableWriter
 	pool  *writerPool
-	hour  Hour
+	hour  layout.Hour
 	next  map[TopicPartition]int64
 	seq   int64 // next HTTP sequence number
 }
@@ -34,7 +35,7 @@ var compactTPs = []TopicPartition{{"events", 0}, {"events", 1}, {"more-events", 
 // with keys that are absent, empty or set, headers, and source timestamps.
 func richFile(t *testing.T, pool *writerPool, tp TopicPartition, from, to int64, at time.Time) *dataFile {
 	t.Helper()
-	f, err := newDataFile(pool, HourOf(at))
+	f, err := newDataFile(pool, layout.HourOf(at))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func newSealedTable(t *testing.T, store lake.Store) *sealedTable {
 		next:  map[TopicPartition]int64{},
 	}
 	past := time.Now().Add(-3 * time.Hour)
-	st.hour = HourOf(past)
+	st.hour = layout.HourOf(past)
 	base := st.hour.Time().Add(10 * time.Minute)
 	for flush := range 4 {
 		at := base.Add(time.Duration(flush) * time.Minute)
@@ -113,8 +114,8 @@ func (st *sealedTable) commitHTTP(t *testing.T, n int64, at time.Time) {
 	}
 	tx := st.w.table.Begin(snap)
 	tx.Add(f.add(at))
-	tx.SetTxn(HTTPAppID("events"), st.seq+n)
-	tx.SetTxn(HTTPWatermarkAppID("events"), at.UnixMilli())
+	tx.SetTxn(layout.HTTPAppID("events"), st.seq+n)
+	tx.SetTxn(layout.HTTPWatermarkAppID("events"), at.UnixMilli())
 	if _, err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func (st *sealedTable) advanceMarks(t *testing.T, at time.Time) {
 		t.Fatal(err)
 	}
 	tx := st.w.table.Begin(snap)
-	tx.SetTxn(HTTPWatermarkAppID("events"), at.UnixMilli())
+	tx.SetTxn(layout.HTTPWatermarkAppID("events"), at.UnixMilli())
 	if _, err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +164,10 @@ func nullKeys(t *testing.T, snap *lake.Snapshot) float64 {
 	return n
 }
 
-func hourFilesOf(snap *lake.Snapshot, h Hour) []lake.Add {
+func hourFilesOf(snap *lake.Snapshot, h layout.Hour) []lake.Add {
 	var out []lake.Add
 	for _, a := range snap.Files() {
-		if fh, ok := fileHour(&a); ok && fh == h {
+		if fh, ok := layout.FileHour(&a); ok && fh == h {
 			out = append(out, a)
 		}
 	}
@@ -259,7 +260,7 @@ func TestCompactKeepsRowsLedgerAndVerify(t *testing.T) {
 			if v := st.snap(t).Version; v != after.Version {
 				t.Errorf("second compaction committed v%d", v)
 			}
-			if _, err := c.Hour(t.Context(), "events", HourOf(time.Now())); !errors.As(err, new(*UnsealedError)) {
+			if _, err := c.Hour(t.Context(), "events", layout.HourOf(time.Now())); !errors.As(err, new(*UnsealedError)) {
 				t.Errorf("compacting the current hour: got %v, want an UnsealedError", err)
 			}
 		})
@@ -376,7 +377,7 @@ func TestCompactWithConcurrentIngestCommits(t *testing.T) {
 	if n := len(hourFilesOf(snap, st.hour)); n != 1 {
 		t.Errorf("files of the sealed hour: got %d, want 1", n)
 	}
-	if n := len(hourFilesOf(snap, HourOf(time.Now()))); n != 2 {
+	if n := len(hourFilesOf(snap, layout.HourOf(time.Now()))); n != 2 {
 		t.Errorf("files of the current hour: got %d, want the 2 concurrent ingest commits", n)
 	}
 	rep := verifyOK(t, st.store)

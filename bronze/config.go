@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -59,9 +60,11 @@ type Config struct {
 	FlushSize int64
 	// FlushInterval flushes files this old. Default 10 s.
 	FlushInterval time.Duration
-	// Grace is how long after an hour every mark must have passed for the hour to
-	// count as sealed (see IsSealed); the service only reports it. Default 5 min.
-	Grace time.Duration
+	// Graces is the sealing rule: how long after an hour every mark of a stream must
+	// have passed for the hour to count as sealed (see layout.Graces). The service
+	// times its idle-mark commits by it and compacts only the hours it seals.
+	// Default layout.DefaultGrace for every stream.
+	Graces layout.Graces
 	// Files bounds row groups and names the spool directory.
 	Files FileOptions
 	// BufferBytes bounds the uncompressed bytes held in open row groups across all
@@ -138,9 +141,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 10 * time.Second
-	}
-	if c.Grace <= 0 {
-		c.Grace = DefaultGrace
 	}
 	c.Files = c.Files.withDefaults()
 	if c.BufferBytes <= 0 {

@@ -1,6 +1,8 @@
 // Package bronze is the ingest service: it appends raw events from Kafka and HTTP to
 // Bronze Delta tables (bronze/<stream>), exactly as received and exactly once, and
-// answers whether an ingest hour is sealed.
+// advances the sealing marks by which an ingest hour is sealed. What readers need
+// to know of a Bronze table (its root, partitions, hours and the sealing rule) is in
+// package bronze/layout, which Silver imports instead of this package.
 //
 //	svc, err := bronze.New(bronze.Config{
 //		Store:    store, // a lake.Store from lake/stores
@@ -11,7 +13,7 @@
 //	})
 //	err = svc.Run(ctx) // until ctx ends; then flush, commit, leave the group
 //
-//	sealed := bronze.IsSealed(snap, bronze.HourOf(t), bronze.DefaultGrace)
+//	sealed := layout.IsSealed(snap, layout.HourOf(t), layout.DefaultGrace)
 //
 // # Exactly once
 //
@@ -80,7 +82,7 @@
 // each hour boundary and once the grace after it has passed. A commit whose rows were
 // ingested before the current mark is refused and its records re-read, so no row ever
 // lands in an hour after its mark passed. Hour H is sealed when every mark of the
-// table is at least H+1h+grace (IsSealed, SealedThrough).
+// table is at least H+1h+grace (layout.IsSealed, layout.SealedThrough).
 //
 // # Compaction
 //

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // FileOptions bound the memory and shape of Bronze data files.
@@ -65,7 +67,7 @@ func (p *writerPool) get(w io.Writer) *parquet.Writer {
 // dataFile is one Bronze data file being written: rows are batched, encoded into
 // Parquet and spooled to a local temporary file until the flush uploads it.
 type dataFile struct {
-	Hour  Hour
+	Hour  layout.Hour
 	Path  string // relative to the table root
 	Stats fileStats
 
@@ -81,14 +83,14 @@ type dataFile struct {
 	closed  bool
 }
 
-func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
+func newDataFile(pool *writerPool, hour layout.Hour) (*dataFile, error) {
 	spool, err := os.CreateTemp(pool.opts.SpoolDir, "lakectl-bronze-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
 	f := &dataFile{
 		Hour:    hour,
-		Path:    path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
+		Path:    path.Join(layout.PartitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
 		Stats:   newFileStats(),
 		spool:   spool,
 		batch:   make([]parquet.Row, 0, batchRows),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze/devkafka"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -71,7 +72,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // ledgerTotal sums the ledger's next offsets over all partitions (offsets start at 0).
 func ledgerTotal(t testing.TB, store lake.Store, stream string) int64 {
-	snap, err := lake.NewTable(store, TableRoot(stream)).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot(stream)).Latest(t.Context())
 	if errors.Is(err, lake.ErrNoTable) {
 		return 0
 	}
@@ -137,7 +138,7 @@ func allRows(t *testing.T, tbl *lake.Table, snap *lake.Snapshot) []Row {
 // and the ledger of that snapshot.
 func latestRows(t *testing.T, store lake.Store, stream string) ([]Row, Ledger) {
 	t.Helper()
-	table := lake.NewTable(store, TableRoot(stream))
+	table := lake.NewTable(store, layout.TableRoot(stream))
 	snap, err := table.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)

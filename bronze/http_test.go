@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -137,11 +138,11 @@ func TestHTTPIngestRejectsBadRequests(t *testing.T) {
 			}
 		})
 	}
-	snap, err := lake.NewTable(store, TableRoot("web")).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot("web")).Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := snap.TxnVersion(HTTPAppID("web")); n != 2 {
+	if n, _ := snap.TxnVersion(layout.HTTPAppID("web")); n != 2 {
 		t.Errorf("HTTP ledger: got %d events, want the 2 lines of the accepted request", n)
 	}
 

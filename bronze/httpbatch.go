@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/internal/wait"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
@@ -244,9 +245,9 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 		}
 		var seq int64
 		if snap != nil {
-			seq, _ = snap.TxnVersion(HTTPAppID(stream))
+			seq, _ = snap.TxnVersion(layout.HTTPAppID(stream))
 		}
-		wm := mark(snap, HTTPWatermarkAppID(stream))
+		wm := mark(snap, layout.HTTPWatermarkAppID(stream))
 		at := b.now()
 		if at.UnixMilli() < wm {
 			at = time.UnixMilli(wm) // never stamp rows before the mark
@@ -279,8 +280,8 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 			tx.Add(f.add(at))
 			n = f.Rows()
 		}
-		tx.SetTxn(HTTPAppID(stream), seq+n)
-		tx.SetTxn(HTTPWatermarkAppID(stream), max(at.UnixMilli(), wm))
+		tx.SetTxn(layout.HTTPAppID(stream), seq+n)
+		tx.SetTxn(layout.HTTPWatermarkAppID(stream), max(at.UnixMilli(), wm))
 		for appID, v := range keys {
 			tx.SetTxn(appID, v)
 		}
@@ -296,7 +297,7 @@ func (b *httpBatcher) commit(ctx context.Context, batch []*httpReq) ([]IngestRes
 				b.bytes.Add(float64(f.Bytes))
 				f.Discard()
 			}
-			b.w.metrics.SealedMark.WithLabelValues(stream, HTTPWatermarkAppID(stream)).Set(float64(at.Unix()))
+			b.w.metrics.SealedMark.WithLabelValues(stream, layout.HTTPWatermarkAppID(stream)).Set(float64(at.Unix()))
 			return b.answered(batch, fresh, results, v), nil
 		case errors.As(err, &conflict):
 			// Another replica took these sequence numbers (or committed one of
@@ -410,7 +411,7 @@ func (b *httpBatcher) encode(batch []*httpReq, seq int64, at time.Time) (*dataFi
 	if len(batch) == 0 {
 		return nil, nil, nil
 	}
-	f, err := newDataFile(&b.pool, HourOf(at))
+	f, err := newDataFile(&b.pool, layout.HourOf(at))
 	if err != nil {
 		return nil, nil, err
 	}

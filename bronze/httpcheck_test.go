@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,11 +85,11 @@ func TestHTTPSeqHasOneSpellingAndABound(t *testing.T) {
 			}
 		})
 	}
-	snap, err := lake.NewTable(store, TableRoot("web")).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot("web")).Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := snap.TxnVersion(HTTPAppID("web")); n != 2 {
+	if n, _ := snap.TxnVersion(layout.HTTPAppID("web")); n != 2 {
 		t.Errorf("HTTP ledger: got %d events, want the 2 of the accepted requests", n)
 	}
 }

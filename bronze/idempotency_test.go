@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 	"github.com/prometheus/client_golang/prometheus"
@@ -130,7 +131,7 @@ func TestHTTPKeyedBatchIsWrittenOnceAcrossReplicasAndWithinABatch(t *testing.T) 
 	cfg := HTTPConfig{}.withDefaults()
 	batcher := func() *httpBatcher {
 		w := newTableWriter(store, "web", testLogger(t), m)
-		return newHTTPBatcher(w, cfg, files, DefaultGrace, time.Now, t.Context(),
+		return newHTTPBatcher(w, cfg, files, layout.DefaultGrace, time.Now, t.Context(),
 			func(err error) { t.Errorf("batcher failed: %v", err) }, m, testLogger(t))
 	}
 	req := func(producer string, seq int64, lines ...string) *httpReq {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -39,7 +40,7 @@ type kafkaIngest struct {
 
 	mu     sync.Mutex
 	parts  map[TopicPartition]*partState
-	hour   Hour
+	hour   layout.Hour
 	opened time.Time // when the oldest open file was opened; zero when none is
 	big    int64     // bytes of the largest open file
 	sealAt time.Time // when idle partitions' marks are next committed
@@ -125,8 +126,8 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 // holds, commits, and leaves the group, all on hard, which ends at the service's
 // shutdown deadline.
 func (k *kafkaIngest) run(ctx, hard context.Context) error {
-	k.hour = HourOf(k.cfg.Now())
-	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Grace)
+	k.hour = layout.HourOf(k.cfg.Now())
+	k.sealAt = nextSealPoint(k.cfg.Now(), k.cfg.Graces.All()...)
 	var err error
 	for ctx.Err() == nil && err == nil {
 		pctx, cancel := context.WithTimeout(ctx, k.untilDue(k.cfg.Now()))
@@ -296,7 +297,7 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	clear(k.reseeked)
-	if h := HourOf(now); h != k.hour {
+	if h := layout.HourOf(now); h != k.hour {
 		// Every hour boundary flushes, so that no file spans two ingest hours
 		// and idle partitions' marks pass the hour that just ended.
 		if err := k.flush(ctx, "hour"); err != nil {
@@ -305,7 +306,7 @@ func (k *kafkaIngest) handle(ctx context.Context, fetches kgo.Fetches) error {
 		k.hour = h
 		// Stamp this poll's records after the mark the flush just committed, or
 		// their own commit would be refused as late.
-		if later := k.cfg.Now(); HourOf(later) == h {
+		if later := k.cfg.Now(); layout.HourOf(later) == h {
 			now = later
 		}
 	}
@@ -358,7 +359,7 @@ func (k *kafkaIngest) appendRecords(st *partState, recs []*kgo.Record, now time.
 			continue // fetched before a seek backwards or a redelivery: already handled
 		}
 		if st.file == nil {
-			f, err := newDataFile(&k.pool, HourOf(time.UnixMicro(stamp)))
+			f, err := newDataFile(&k.pool, layout.HourOf(time.UnixMicro(stamp)))
 			if err != nil {
 				return err
 			}
@@ -439,7 +440,7 @@ func (k *kafkaIngest) flush(ctx context.Context, reason string) error {
 			st := k.parts[tp]
 			// The mark is now at least markAt: later rows are stamped after it.
 			st.floor = max(st.floor, markAt.Truncate(time.Millisecond).Add(time.Millisecond).UnixMicro())
-			k.metrics.SealedMark.WithLabelValues(stream, KafkaWatermarkAppID(tp.Topic, tp.Partition)).Set(float64(markAt.Unix()))
+			k.metrics.SealedMark.WithLabelValues(stream, layout.KafkaWatermarkAppID(tp.Topic, tp.Partition)).Set(float64(markAt.Unix()))
 			if st.file == nil {
 				continue
 			}
@@ -465,7 +466,7 @@ func (k *kafkaIngest) flush(ctx context.Context, reason string) error {
 	k.opened = time.Time{}
 	k.big = 0
 	if marks {
-		k.sealAt = nextSealPoint(markAt, k.cfg.Grace)
+		k.sealAt = nextSealPoint(markAt, k.cfg.Graces.All()...)
 	}
 	if len(commitOffsets) > 0 {
 		// For lag tooling only: positions come from the ledger.
@@ -623,14 +624,18 @@ func (k *kafkaIngest) anyOpen() bool {
 }
 
 // nextSealPoint is the next time idle partitions' marks are committed: at each
-// hour boundary, and once more when the grace after it has passed, so that an idle
-// table seals hour H soon after H+1+grace rather than an hour later.
-func nextSealPoint(now time.Time, grace time.Duration) time.Time {
-	h := HourOf(now).Time()
-	if p := h.Add(grace + time.Second); p.After(now) {
-		return p
+// hour boundary, and once more when each grace after it has passed (a Kafka
+// consumer serves streams of different graces), so that an idle table seals hour H
+// soon after H+1+its grace rather than an hour later.
+func nextSealPoint(now time.Time, graces ...time.Duration) time.Time {
+	h := layout.HourOf(now).Time()
+	next := h.Add(time.Hour)
+	for _, g := range graces {
+		if p := h.Add(g + time.Second); p.After(now) && p.Before(next) {
+			next = p
+		}
 	}
-	return h.Add(time.Hour)
+	return next
 }
 
 // stampFloor is the earliest ingested_at (µs) that a commit of tp's rows can pass
@@ -638,7 +643,7 @@ func nextSealPoint(now time.Time, grace time.Duration) time.Time {
 // for a partition without a mark of its own, the start of the hour of the table's
 // lowest mark (an earlier hour may already be reported sealed).
 func stampFloor(snap *lake.Snapshot, tp TopicPartition) int64 {
-	wmID := KafkaWatermarkAppID(tp.Topic, tp.Partition)
+	wmID := layout.KafkaWatermarkAppID(tp.Topic, tp.Partition)
 	if hasTxn(snap, wmID) {
 		return time.UnixMilli(mark(snap, wmID) + 1).UnixMicro()
 	}
@@ -651,5 +656,5 @@ func stampFloor(snap *lake.Snapshot, tp TopicPartition) int64 {
 	if !found {
 		return 0
 	}
-	return HourOf(time.UnixMilli(lowest)).Time().UnixMicro()
+	return layout.HourOf(time.UnixMilli(lowest)).Time().UnixMicro()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -57,12 +58,12 @@ func TestKafkaRowsAreExactlyAsReceived(t *testing.T) {
 	waitFor(t, "10 rows", func() bool { return ledgerTotal(t, store, "raw_events") == 10 })
 	stop()
 
-	table := lake.NewTable(store, TableRoot("raw_events"))
+	table := lake.NewTable(store, layout.TableRoot("raw_events"))
 	snap, err := table.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := snap.Metadata.PartitionColumns; len(got) != 2 || got[0] != ColIngestDate || got[1] != ColIngestHour {
+	if got := snap.Metadata.PartitionColumns; len(got) != 2 || got[0] != layout.ColIngestDate || got[1] != layout.ColIngestHour {
 		t.Errorf("partition columns: got %v", got)
 	}
 	var rows []Row
@@ -72,7 +73,7 @@ func TestKafkaRowsAreExactlyAsReceived(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows = append(rows, rs...)
-		hour := a.PartitionValues[ColIngestHour]
+		hour := a.PartitionValues[layout.ColIngestHour]
 		if hour == nil {
 			t.Fatalf("%s: no ingest_hour", a.Path)
 		}

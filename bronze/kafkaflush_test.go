@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -47,7 +48,7 @@ func newTestIngest(t *testing.T, store lake.Store, now func() time.Time) *kafkaI
 		t.Fatal(err)
 	}
 	t.Cleanup(k.cl.Close)
-	k.hour, k.sealAt = HourOf(now()), nextSealPoint(now(), cfg.Grace)
+	k.hour, k.sealAt = layout.HourOf(now()), nextSealPoint(now(), cfg.Graces.All()...)
 	if _, err := k.seekToLedger(t.Context(), map[string]map[int32]kgo.Offset{"t": {0: kgo.NewOffset()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +85,14 @@ func flushNow(t *testing.T, k *kafkaIngest, reason string) {
 // as another replica's commit would have.
 func seedTable(t *testing.T, store lake.Store, stream string, at time.Time, txns map[string]int64) *lake.Table {
 	t.Helper()
-	table := lake.NewTable(store, TableRoot(stream))
+	table := lake.NewTable(store, layout.TableRoot(stream))
 	tx := table.Begin(nil)
 	tx.SetMetadata(NewMetadata("", stream, at))
 	for id, v := range txns {
 		tx.SetTxn(id, v)
 	}
 	if _, err := tx.Commit(t.Context()); err != nil {
-		t.Fatalf("seed %s: %v", TableRoot(stream), err)
+		t.Fatalf("seed %s: %v", layout.TableRoot(stream), err)
 	}
 	return table
 }
@@ -108,7 +109,7 @@ func TestHourFlushReseekDoesNotSkipRecords(t *testing.T) {
 	k := newTestIngest(t, store, clock.Now)
 	// After this member read the ledger, another replica whose clock ran ahead
 	// moved the partition's mark to 11:20.
-	seedTable(t, store, "s", t0, map[string]int64{KafkaWatermarkAppID("t", 0): t0.Add(30 * time.Minute).UnixMilli()})
+	seedTable(t, store, "s", t0, map[string]int64{layout.KafkaWatermarkAppID("t", 0): t0.Add(30 * time.Minute).UnixMilli()})
 	ctx := t.Context()
 	if err := k.handle(ctx, fetchOf("t", 0, 0, 10)); err != nil {
 		t.Fatal(err)
@@ -170,13 +171,13 @@ func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 
 	// Partition 0 is past 11:06: hour 10 is sealed with the default grace.
 	table := seedTable(t, store, "s", t0, map[string]int64{
-		KafkaAppID("t", 0): 0, KafkaWatermarkAppID("t", 0): t0.Add(7 * time.Minute).UnixMilli()})
-	hour10 := HourOf(t0)
+		layout.KafkaAppID("t", 0): 0, layout.KafkaWatermarkAppID("t", 0): t0.Add(7 * time.Minute).UnixMilli()})
+	hour10 := layout.HourOf(t0)
 	snap, err := table.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !IsSealed(snap, hour10, DefaultGrace) {
+	if !layout.IsSealed(snap, hour10, layout.DefaultGrace) {
 		t.Fatal("setup: hour 10 should be sealed")
 	}
 
@@ -204,7 +205,7 @@ func TestNewPartitionCannotWriteIntoASealedHour(t *testing.T) {
 	}
 	var rows int64
 	for _, a := range snap.Files() {
-		h, _ := fileHour(&a)
+		h, _ := layout.FileHour(&a)
 		st, _, _ := a.ParseStats()
 		rows += st.NumRecords
 		if h == hour10 {
@@ -242,7 +243,7 @@ func TestKafkaRecordWithoutTimestampHasNullSourceTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	flushNow(t, k, "shutdown")
-	table := lake.NewTable(store, TableRoot("s"))
+	table := lake.NewTable(store, layout.TableRoot("s"))
 	snap, err := table.Latest(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -35,23 +36,10 @@ import (
 // rule for "http-producer/" (ProducerTxnRetention), and a writer refuses a table
 // whose retention could expire anything else (checkTxnRetention).
 
-// KafkaAppID is the ledger appId of a Kafka partition.
-func KafkaAppID(topic string, partition int32) string {
-	return "kafka/" + topic + "/" + strconv.Itoa(int(partition))
-}
-
-// KafkaWatermarkAppID is the appId of a Kafka partition's sealing mark.
-func KafkaWatermarkAppID(topic string, partition int32) string {
-	return "watermark/" + KafkaAppID(topic, partition)
-}
-
 // KafkaFirstAppID is the appId that records a partition's first ingested offset.
 func KafkaFirstAppID(topic string, partition int32) string {
-	return "first/" + KafkaAppID(topic, partition)
+	return "first/" + layout.KafkaAppID(topic, partition)
 }
-
-// HTTPAppID is the ledger appId of HTTP ingest into stream.
-func HTTPAppID(stream string) string { return "http/" + stream }
 
 // HTTPProducerAppID is the appId that records the last committed batch sequence
 // number of an HTTP producer (the X-Lakectl-Producer and X-Lakectl-Seq headers).
@@ -97,9 +85,6 @@ func checkTxnRetention(snap *lake.Snapshot) error {
 	}
 	return nil
 }
-
-// HTTPWatermarkAppID is the appId of HTTP ingest's sealing mark for stream.
-func HTTPWatermarkAppID(stream string) string { return "watermark/" + HTTPAppID(stream) }
 
 // TopicPartition names a Kafka partition.
 type TopicPartition struct {
@@ -151,7 +136,7 @@ func ReadLedger(snap *lake.Snapshot) Ledger {
 	}
 	for appID, v := range snap.Txns() {
 		switch {
-		case strings.HasPrefix(appID, "watermark/"):
+		case strings.HasPrefix(appID, layout.WatermarkPrefix):
 			l.Marks[appID] = v
 		case strings.HasPrefix(appID, "first/kafka/"):
 			if tp, ok := parseKafkaAppID(strings.TrimPrefix(appID, "first/")); ok {
@@ -189,7 +174,7 @@ func ledgerPosition(snap *lake.Snapshot, tp TopicPartition) position {
 	if snap == nil {
 		return position{}
 	}
-	v, ok := snap.TxnVersion(KafkaAppID(tp.Topic, tp.Partition))
+	v, ok := snap.TxnVersion(layout.KafkaAppID(tp.Topic, tp.Partition))
 	return position{Offset: v, Known: ok}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -12,7 +13,7 @@ import (
 // fileOf encodes rows with offsets [from, to) of partition tp, ingested at at.
 func fileOf(t *testing.T, pool *writerPool, tp TopicPartition, from, to int64, at time.Time) *dataFile {
 	t.Helper()
-	f, err := newDataFile(pool, HourOf(at))
+	f, err := newDataFile(pool, layout.HourOf(at))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestZombieWriterLosesToTheLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := snap.TxnVersion(KafkaAppID("events", 0)); v != 100 {
+	if v, _ := snap.TxnVersion(layout.KafkaAppID("events", 0)); v != 100 {
 		t.Errorf("ledger: got %d, want 100", v)
 	}
 	var rows int64
@@ -151,7 +152,7 @@ func TestRowsBeforeTheMarkAreRefused(t *testing.T) {
 func TestSealing(t *testing.T) {
 	store := mem.New()
 	w := newTableWriter(store, "events", testLogger(t), NewMetrics(nil))
-	h := HourOf(time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC))
+	h := layout.HourOf(time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC))
 	grace := 5 * time.Minute
 	p0, p1 := TopicPartition{"events", 0}, TopicPartition{"events", 1}
 	commitMarks := func(at time.Time, tps ...TopicPartition) *lake.Snapshot {
@@ -181,10 +182,10 @@ func TestSealing(t *testing.T) {
 	}
 	for i, s := range steps {
 		snap := commitMarks(s.at, s.parts...)
-		if got := IsSealed(snap, h, grace); got != s.sealed {
-			t.Errorf("step %d: IsSealed(%s) = %v, want %v (marks %v)", i, h, got, s.sealed, Marks(snap))
+		if got := layout.IsSealed(snap, h, grace); got != s.sealed {
+			t.Errorf("step %d: IsSealed(%s) = %v, want %v (marks %v)", i, h, got, s.sealed, layout.Marks(snap))
 		}
-		if IsSealed(snap, HourOf(h.End()), grace) {
+		if layout.IsSealed(snap, layout.HourOf(h.End()), grace) {
 			t.Errorf("step %d: the next hour is sealed too early", i)
 		}
 	}

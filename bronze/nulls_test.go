@@ -14,6 +14,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -233,7 +234,7 @@ func TestKafkaNullsAreStoredAsNulls(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	table := lake.NewTable(store, TableRoot("nulls"))
+	table := lake.NewTable(store, layout.TableRoot("nulls"))
 	snap, err := table.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -287,7 +288,7 @@ func longSequence() []nullCase {
 func (st *sealedTable) commitNullCases(t *testing.T, tp TopicPartition, seq []nullCase, at time.Time, want map[string]string) {
 	t.Helper()
 	from := st.next[tp]
-	f, err := newDataFile(st.pool, HourOf(at))
+	f, err := newDataFile(st.pool, layout.HourOf(at))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestCompactionKeepsNullsAndColumnPaths(t *testing.T) {
 		store: store,
 		w:     newTableWriter(store, "events", testLogger(t), NewMetrics(nil)),
 		pool:  &writerPool{opts: FileOptions{}.withDefaults()},
-		hour:  HourOf(time.Now().Add(-3 * time.Hour)),
+		hour:  layout.HourOf(time.Now().Add(-3 * time.Hour)),
 		next:  map[TopicPartition]int64{},
 	}
 	at := st.hour.Time().Add(10 * time.Minute)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -17,7 +18,7 @@ func TestProducerEntriesExpireLedgerStays(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	now := t0
 	store := mem.New()
-	tbl := lake.NewTable(store, TableRoot("s"), lake.WithClock(func() time.Time { return now }))
+	tbl := lake.NewTable(store, layout.TableRoot("s"), lake.WithClock(func() time.Time { return now }))
 	tp := TopicPartition{"events", 0}
 	commit := func(txns map[string]int64) {
 		t.Helper()
@@ -38,12 +39,12 @@ func TestProducerEntriesExpireLedgerStays(t *testing.T) {
 	}
 	// v0 at t0: the whole ledger once, and a producer.
 	commit(map[string]int64{
-		KafkaAppID(tp.Topic, tp.Partition):          100,
-		KafkaFirstAppID(tp.Topic, tp.Partition):     0,
-		KafkaWatermarkAppID(tp.Topic, tp.Partition): t0.UnixMilli(),
-		HTTPAppID("s"):                  40,
-		HTTPWatermarkAppID("s"):         t0.UnixMilli(),
-		HTTPProducerAppID("s", "gen-1"): 7,
+		layout.KafkaAppID(tp.Topic, tp.Partition):          100,
+		KafkaFirstAppID(tp.Topic, tp.Partition):            0,
+		layout.KafkaWatermarkAppID(tp.Topic, tp.Partition): t0.UnixMilli(),
+		layout.HTTPAppID("s"):                              40,
+		layout.HTTPWatermarkAppID("s"):                     t0.UnixMilli(),
+		HTTPProducerAppID("s", "gen-1"):                    7,
 	})
 	// v1..v10, after the retention: commits of another producer only (a checkpoint
 	// is written at v10).
@@ -70,11 +71,11 @@ func TestProducerEntriesExpireLedgerStays(t *testing.T) {
 
 	// The checkpoint alone (commits v0..v10 deleted) holds the same ledger.
 	for v := range 11 {
-		if err := store.Delete(t.Context(), fmt.Sprintf("%s/_delta_log/%020d.json", TableRoot("s"), v)); err != nil {
+		if err := store.Delete(t.Context(), fmt.Sprintf("%s/_delta_log/%020d.json", layout.TableRoot("s"), v)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	snap, err = lake.NewTable(store, TableRoot("s")).Latest(t.Context())
+	snap, err = lake.NewTable(store, layout.TableRoot("s")).Latest(t.Context())
 	if err != nil {
 		t.Fatalf("load from checkpoint v10: %v", err)
 	}
@@ -98,7 +99,7 @@ func TestWriterRefusesLedgerExpiry(t *testing.T) {
 			store := mem.New()
 			md := NewMetadata("", "s", time.Now())
 			md.Configuration = tc.conf
-			tx := lake.NewTable(store, TableRoot("s")).Begin(nil)
+			tx := lake.NewTable(store, layout.TableRoot("s")).Begin(nil)
 			tx.SetMetadata(md)
 			if _, err := tx.Commit(t.Context()); err != nil {
 				t.Fatal(err)
@@ -118,8 +119,8 @@ func TestWriterRefusesLedgerExpiry(t *testing.T) {
 	if d, ok := r.Expires(HTTPProducerAppID("s", "p")); !ok || d != ProducerRetention {
 		t.Errorf("producer entries expire after %v, %v; want %v", d, ok, ProducerRetention)
 	}
-	for _, id := range []string{KafkaAppID("t", 0), KafkaFirstAppID("t", 0), KafkaWatermarkAppID("t", 0),
-		HTTPAppID("s"), HTTPWatermarkAppID("s")} {
+	for _, id := range []string{layout.KafkaAppID("t", 0), KafkaFirstAppID("t", 0), layout.KafkaWatermarkAppID("t", 0),
+		layout.HTTPAppID("s"), layout.HTTPWatermarkAppID("s")} {
 		if d, ok := r.Expires(id); ok {
 			t.Errorf("%s expires after %v; want never", id, d)
 		}

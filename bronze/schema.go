@@ -1,9 +1,9 @@
 package bronze
 
 import (
-	"strconv"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -38,12 +38,6 @@ const (
 	SourceHTTP  = "http"
 )
 
-// Partition columns of every Bronze table, in path order.
-const (
-	ColIngestDate = "ingest_date"
-	ColIngestHour = "ingest_hour"
-)
-
 // schemaString is the Delta schema of a Bronze table. It must match Row plus the
 // two partition columns.
 const schemaString = `{"type":"struct","fields":[` +
@@ -61,9 +55,6 @@ const schemaString = `{"type":"struct","fields":[` +
 	`{"name":"ingest_date","type":"date","nullable":false,"metadata":{}},` +
 	`{"name":"ingest_hour","type":"integer","nullable":false,"metadata":{}}]}`
 
-// TableRoot is the key prefix of the Bronze table of a stream.
-func TableRoot(stream string) string { return "bronze/" + stream }
-
 // NewMetadata returns the metadata action that creates the Bronze table of stream,
 // with the txn retention that expires idle HTTP producer entries
 // (ProducerTxnRetention) and nothing else.
@@ -77,61 +68,8 @@ func NewMetadata(id, stream string, now time.Time) lake.Metadata {
 		Description:      "Bronze: raw events of stream " + stream + ", exactly as received",
 		Format:           lake.Format{Provider: "parquet", Options: map[string]string{}},
 		SchemaString:     schemaString,
-		PartitionColumns: []string{ColIngestDate, ColIngestHour},
+		PartitionColumns: []string{layout.ColIngestDate, layout.ColIngestHour},
 		Configuration:    conf,
 		CreatedTime:      &created,
 	}
-}
-
-// Hour is an ingest hour: the UTC hour in which records were received.
-type Hour time.Time
-
-// HourOf truncates t to its UTC hour.
-func HourOf(t time.Time) Hour { return Hour(t.UTC().Truncate(time.Hour)) }
-
-// Time returns the start of the hour.
-func (h Hour) Time() time.Time { return time.Time(h) }
-
-// End returns the start of the next hour.
-func (h Hour) End() time.Time { return time.Time(h).Add(time.Hour) }
-
-// String formats the hour as 2006-01-02T15.
-func (h Hour) String() string { return time.Time(h).Format("2006-01-02T15") }
-
-// ParseHour parses 2006-01-02T15 (or an RFC 3339 time, truncated) as a UTC hour.
-func ParseHour(s string) (Hour, error) {
-	if t, err := time.ParseInLocation("2006-01-02T15", s, time.UTC); err == nil {
-		return HourOf(t), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return Hour{}, err
-	}
-	return HourOf(t), nil
-}
-
-// partitionValues returns the Delta partition values of hour h.
-func partitionValues(h Hour) map[string]*string {
-	t := h.Time()
-	date := t.Format("2006-01-02")
-	hour := strconv.Itoa(t.Hour())
-	return map[string]*string{ColIngestDate: &date, ColIngestHour: &hour}
-}
-
-// partitionDir returns the Hive-style directory of hour h inside the table.
-func partitionDir(h Hour) string {
-	return h.Time().Format("ingest_date=2006-01-02/ingest_hour=15")
-}
-
-// MarshalText writes the hour as String does, so JSON summaries name it readably.
-func (h Hour) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-// UnmarshalText reads what MarshalText writes (or anything ParseHour accepts).
-func (h *Hour) UnmarshalText(b []byte) error {
-	v, err := ParseHour(string(b))
-	if err != nil {
-		return err
-	}
-	*h = v
-	return nil
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestNextSealPoint(t *testing.T) {
-	grace := 5 * time.Minute
+	graces := []time.Duration{5 * time.Minute, 30 * time.Minute} // two streams
 	at := func(hms string) time.Time {
 		tm, err := time.Parse("15:04:05", hms)
 		if err != nil {
@@ -15,26 +15,15 @@ func TestNextSealPoint(t *testing.T) {
 		return time.Date(2026, 11, 21, tm.Hour(), tm.Minute(), tm.Second(), 0, time.UTC)
 	}
 	tests := []struct{ now, want string }{
-		{"08:00:00", "08:05:01"}, // the grace after the boundary is still ahead
+		{"08:00:00", "08:05:01"}, // the shorter grace after the boundary is still ahead
 		{"08:05:00", "08:05:01"},
-		{"08:05:01", "09:00:00"}, // then the next boundary
+		{"08:05:01", "08:30:01"}, // then the longer one
+		{"08:30:01", "09:00:00"}, // then the next boundary
 		{"08:59:59", "09:00:00"},
 	}
 	for _, tc := range tests {
-		if got := nextSealPoint(at(tc.now), grace); !got.Equal(at(tc.want)) {
+		if got := nextSealPoint(at(tc.now), graces...); !got.Equal(at(tc.want)) {
 			t.Errorf("nextSealPoint(%s) = %s, want %s", tc.now, got.Format("15:04:05"), tc.want)
-		}
-	}
-}
-
-func TestParseHour(t *testing.T) {
-	for _, s := range []string{"2026-11-21T08", "2026-11-21T08:42:00Z", "2026-11-21T09:42:00+01:00"} {
-		h, err := ParseHour(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := h.String(); got != "2026-11-21T08" {
-			t.Errorf("ParseHour(%q) = %s, want 2026-11-21T08", s, got)
 		}
 	}
 }

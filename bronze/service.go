@@ -221,7 +221,7 @@ func (s *Service) batcher(stream string) (*httpBatcher, error) {
 		return nil, errShuttingDown
 	}
 	w := newTableWriter(s.cfg.Store, stream, s.log, s.metrics)
-	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Grace, s.cfg.Now, s.hard, s.fail, s.metrics,
+	b := newHTTPBatcher(w, s.cfg.HTTP, s.cfg.Files, s.cfg.Graces.Of(stream), s.cfg.Now, s.hard, s.fail, s.metrics,
 		s.log.With("source", "http", "stream", stream))
 	s.batchers[stream] = b
 	ctx := s.ctx

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/mem"
 )
 
@@ -20,7 +21,7 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 
 	// The previous owner's clock ran 30 minutes ahead: the mark is at 11:20.
 	prevMark := t0.Add(30 * time.Minute)
-	table := seedTable(t, store, "s", t0, map[string]int64{KafkaAppID("t", 0): 0, KafkaWatermarkAppID("t", 0): prevMark.UnixMilli()})
+	table := seedTable(t, store, "s", t0, map[string]int64{layout.KafkaAppID("t", 0): 0, layout.KafkaWatermarkAppID("t", 0): prevMark.UnixMilli()})
 
 	k := newTestIngest(t, store, clock.Now)
 	ctx := t.Context()
@@ -40,12 +41,12 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 	}
 	zombieMark := t0.Add(80 * time.Minute)
 	tx := table.Begin(snap)
-	tx.SetTxn(KafkaWatermarkAppID("t", 0), zombieMark.UnixMilli())
+	tx.SetTxn(layout.KafkaWatermarkAppID("t", 0), zombieMark.UnixMilli())
 	if _, err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	hour11 := HourOf(prevMark)
-	if snap, err = table.Latest(ctx); err != nil || !IsSealed(snap, hour11, DefaultGrace) {
+	hour11 := layout.HourOf(prevMark)
+	if snap, err = table.Latest(ctx); err != nil || !layout.IsSealed(snap, hour11, layout.DefaultGrace) {
 		t.Fatalf("setup: hour %s should be sealed (err %v)", hour11, err)
 	}
 	sealedAt := snap.Version
@@ -73,7 +74,7 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, _ := fileHour(&a)
+		h, _ := layout.FileHour(&a)
 		for _, r := range rows {
 			seen[r.Offset]++
 			at := time.UnixMicro(r.IngestedAt).UTC()
@@ -83,7 +84,7 @@ func TestSkewedNewOwnerStampsAfterThePreviousMark(t *testing.T) {
 			if r.Offset >= 10 && !at.After(zombieMark) {
 				t.Errorf("offset %d: ingested_at %s, want after the mark %s that sealed hour %s", r.Offset, at, zombieMark, hour11)
 			}
-			if HourOf(at) != h {
+			if layout.HourOf(at) != h {
 				t.Errorf("offset %d: ingested_at %s in a file of hour %s", r.Offset, at, h)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -49,7 +50,7 @@ func (s Span) key() string {
 	if s.Source == SourceHTTP {
 		return spanKeyHTTP
 	}
-	return KafkaAppID(s.Topic, s.Partition)
+	return layout.KafkaAppID(s.Topic, s.Partition)
 }
 
 // FileSpans returns the offset ranges an add's tags say the file holds, sorted by

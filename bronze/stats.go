@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/parquet-go/parquet-go"
 )
@@ -182,7 +183,7 @@ func (f *dataFile) tags() map[string]string {
 func (f *dataFile) add(now time.Time) lake.Add {
 	return lake.Add{
 		Path:             lake.EncodePath(f.Path),
-		PartitionValues:  partitionValues(f.Hour),
+		PartitionValues:  layout.PartitionValues(f.Hour),
 		Size:             f.Size,
 		ModificationTime: now.UnixMilli(),
 		DataChange:       true,

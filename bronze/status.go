@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -48,7 +49,7 @@ type PartitionStatus struct {
 
 // StatusOptions configure Status.
 type StatusOptions struct {
-	// Grace decides sealing (see IsSealed). Default DefaultGrace.
+	// Grace decides sealing (see layout.IsSealed). Default layout.DefaultGrace.
 	Grace time.Duration
 	// Brokers, when set, are asked for the partitions' ends to report lag.
 	Brokers []string
@@ -57,9 +58,9 @@ type StatusOptions struct {
 // Status reads the Bronze table of stream.
 func Status(ctx context.Context, store lake.Store, stream string, opts StatusOptions) (StreamStatus, error) {
 	if opts.Grace <= 0 {
-		opts.Grace = DefaultGrace
+		opts.Grace = layout.DefaultGrace
 	}
-	snap, err := lake.NewTable(store, TableRoot(stream)).Latest(ctx)
+	snap, err := lake.NewTable(store, layout.TableRoot(stream)).Latest(ctx)
 	if err != nil {
 		return StreamStatus{}, fmt.Errorf("status of bronze/%s: %w", stream, err)
 	}
@@ -69,7 +70,7 @@ func Status(ctx context.Context, store lake.Store, stream string, opts StatusOpt
 		st.Bytes += a.Size
 		if s, ok, _ := a.ParseStats(); ok {
 			st.Rows += s.NumRecords
-			if d := a.PartitionValues[ColIngestDate]; d != nil {
+			if d := a.PartitionValues[layout.ColIngestDate]; d != nil {
 				st.RowsByDate[*d] += s.NumRecords
 			}
 		}
@@ -84,13 +85,13 @@ func Status(ctx context.Context, store lake.Store, stream string, opts StatusOpt
 	}
 	for tp, next := range l.Next {
 		st.Partitions = append(st.Partitions, PartitionStatus{Topic: tp.Topic, Partition: tp.Partition, Next: next,
-			Mark: markOf(KafkaWatermarkAppID(tp.Topic, tp.Partition))})
+			Mark: markOf(layout.KafkaWatermarkAppID(tp.Topic, tp.Partition))})
 	}
 	sort.Slice(st.Partitions, func(i, j int) bool {
 		a, b := st.Partitions[i], st.Partitions[j]
 		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
 	})
-	if m := markOf(HTTPWatermarkAppID(stream)); m != nil || l.HTTPNext > 0 {
+	if m := markOf(layout.HTTPWatermarkAppID(stream)); m != nil || l.HTTPNext > 0 {
 		st.Partitions = append(st.Partitions, PartitionStatus{Partition: -1, Next: l.HTTPNext, Mark: m})
 	}
 	if len(opts.Brokers) > 0 && len(l.Next) > 0 {
@@ -98,10 +99,10 @@ func Status(ctx context.Context, store lake.Store, stream string, opts StatusOpt
 			return st, fmt.Errorf("status of bronze/%s: %w", stream, err)
 		}
 	}
-	if t, ok := SealedThrough(snap, opts.Grace); ok {
+	if t, ok := layout.SealedThrough(snap, opts.Grace); ok {
 		st.SealedThrough = &t
 		// The last hour that ends at or before t.
-		last := HourOf(t.Add(-time.Hour + time.Nanosecond))
+		last := layout.HourOf(t.Add(-time.Hour + time.Nanosecond))
 		if !last.End().After(t) {
 			st.LastSealed = last.String()
 		}

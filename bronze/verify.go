@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -150,7 +151,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (VerifyReport, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := lake.NewTable(cfg.Store, TableRoot(cfg.Stream))
+	t := lake.NewTable(cfg.Store, layout.TableRoot(cfg.Stream))
 	rep := VerifyReport{Stream: cfg.Stream}
 	snap, err := t.Latest(ctx)
 	if err != nil {

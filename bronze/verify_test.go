@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/mem"
 )
 
@@ -132,7 +133,7 @@ func TestVerifyComparesKeysAndHeaders(t *testing.T) {
 			tc.change(rows)
 			store := mem.New()
 			w := newTableWriter(store, "events", testLogger(t), NewMetrics(nil))
-			f, err := newDataFile(&writerPool{opts: FileOptions{}.withDefaults()}, HourOf(now))
+			f, err := newDataFile(&writerPool{opts: FileOptions{}.withDefaults()}, layout.HourOf(now))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/lakectl/lakectl/lake/storeurl"
 )
 
 // Overrides are the settings that may come from outside lakectl.yaml. Precedence, from
@@ -20,6 +23,7 @@ import (
 //	--http ADDR          LAKECTL_HTTP                 http.listen
 //	--memory-limit M     LAKECTL_DUCKDB_MEMORY_LIMIT  duckdb.memory_limit
 //	--threads N          LAKECTL_DUCKDB_THREADS       duckdb.threads
+//	--grace D            LAKECTL_GRACE                streams.*.grace (every stream)
 //	                     LAKECTL_S3_ENDPOINT          store.endpoint
 //	                     LAKECTL_S3_REGION            store.region
 //
@@ -37,6 +41,8 @@ type Overrides struct {
 	Listen       string
 	MemoryLimit  string
 	Threads      int
+	// Grace replaces the grace of every stream, declared or not (see Graces).
+	Grace time.Duration
 }
 
 // Register adds the flags that every pipeline command takes (--lake, --memory-limit,
@@ -75,6 +81,13 @@ func (o Overrides) apply(p *Pipeline) error {
 		}
 	}
 	if u := cmp.Or(o.Store, env("LAKECTL_LAKE")); u != "" {
+		if err := storeurl.Check(u); err != nil {
+			from, key := "environment", "LAKECTL_LAKE"
+			if o.Store != "" {
+				from, key = "command line", "--lake"
+			}
+			return &Error{File: from, Key: key, Msg: err.Error()}
+		}
 		// A path typed on the command line or set in the environment is relative to
 		// the working directory, as `lakectl ingest --lake` takes it; only paths in
 		// lakectl.yaml are relative to the pipeline directory.
@@ -100,6 +113,21 @@ func (o Overrides) apply(p *Pipeline) error {
 	}
 	if o.Threads > 0 {
 		p.DuckDB.Threads = o.Threads
+	}
+	if v := env("LAKECTL_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return &Error{File: "environment", Key: "LAKECTL_GRACE", Msg: "want a positive duration such as 5m, got " + strconv.Quote(v)}
+		}
+		p.grace = d
+	}
+	if o.Grace > 0 {
+		p.grace = o.Grace
+	}
+	if p.grace > 0 {
+		for i := range p.Streams {
+			p.Streams[i].Grace = p.grace
+		}
 	}
 	return nil
 }

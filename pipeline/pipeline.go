@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // FileName is the pipeline file inside a pipeline directory.
@@ -47,6 +49,7 @@ type Pipeline struct {
 	Consumers []Consumer  `yaml:"consumers"`
 
 	lines map[string]int // dotted key -> line in File
+	grace time.Duration  // --grace or LAKECTL_GRACE, for every stream; 0 when not given
 }
 
 // Store says where the lake lives.
@@ -94,7 +97,8 @@ type DuckDB struct {
 type Stream struct {
 	Name string `yaml:"-"`
 	// Grace is how long after the end of an ingest hour late records may still arrive
-	// before the hour counts as sealed. Default 5m.
+	// before the hour counts as sealed: hour H of this stream is sealed once every
+	// mark of its Bronze table has passed H+1h+Grace. Default 5m (layout.DefaultGrace).
 	Grace time.Duration `yaml:"grace"`
 	// FlushInterval bounds how long a record waits in an open file. Default 10s.
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -187,6 +191,9 @@ func Parse(file string, data []byte, ov Overrides) (*Pipeline, error) {
 		return nil, err
 	}
 	p.lines = d.lines
+	if err := p.checkStore(); err != nil {
+		return nil, err
+	}
 	if err := ov.apply(p); err != nil {
 		return nil, err
 	}
@@ -244,7 +251,7 @@ func (p *Pipeline) defaults() {
 	for i := range p.Streams {
 		s := &p.Streams[i]
 		if s.Grace == 0 {
-			s.Grace = 5 * time.Minute
+			s.Grace = layout.DefaultGrace
 		}
 		if s.FlushInterval == 0 {
 			s.FlushInterval = 10 * time.Second
@@ -288,6 +295,18 @@ func (p *Pipeline) Stream(name string) *Stream {
 		}
 	}
 	return nil
+}
+
+// Graces is the sealing rule of this pipeline (see layout.Graces): each declared
+// stream's grace, and for a stream lakectl.yaml does not declare, --grace or
+// $LAKECTL_GRACE when given, else layout.DefaultGrace. Every command that decides
+// whether an hour is sealed takes it from here.
+func (p *Pipeline) Graces() layout.Graces {
+	g := layout.Graces{Default: p.grace, Streams: map[string]time.Duration{}}
+	for _, s := range p.Streams {
+		g.Streams[s.Name] = s.Grace
+	}
+	return g
 }
 
 // Table returns the Silver table called name, or nil.

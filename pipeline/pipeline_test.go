@@ -103,6 +103,10 @@ func TestBadFiles(t *testing.T) {
 		{"from with a quote", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: 'a\"b'}", 1), 12, "silver.events.fields.n.from", "quotes or backslashes"},
 		{"two fields from one key", strings.Replace(base, "n:  {type: int}", "n:  {type: int, from: id}", 1), 12, "silver.events.fields.n.from", `JSON key "id" is already read by field id`},
 		{"bad table name", strings.Replace(base, "silver:\n  events:", "silver:\n  Events-2:", 1), 7, "silver.Events-2", `bad name "Events-2"`},
+		{"s3 store without a bucket", "store: \"s3://\"\n" + base, 1, "store", `"s3://" names no bucket`},
+		{"s3 store without a bucket, long form", "store:\n  region: eu\n  url: s3://\n" + base, 3, "store.url", "names no bucket"},
+		{"store URL without its slashes", "store: \"s3:\"\n" + base, 1, "store", `without its "//": write s3://`},
+		{"store URL of an unknown scheme", "store: gs://bucket/lake\n" + base, 1, "store", `unknown scheme "gs"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,9 +156,48 @@ func TestOverridePrecedence(t *testing.T) {
 			}
 		})
 	}
+	for want, ov := range map[string]Overrides{
+		`command line: --lake: lake URL "s3:"`:      {Store: "s3:"},
+		`environment: LAKECTL_LAKE: s3 URL "s3://"`: {Env: mapEnv(map[string]string{"LAKECTL_LAKE": "s3://"})},
+	} {
+		if _, err := Parse("/p/lakectl.yaml", []byte(file), ov); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("bad lake URL: err = %v, want one starting %q", err, want)
+		}
+	}
 	if _, err := Parse("/p/lakectl.yaml", []byte(file), Overrides{Env: mapEnv(map[string]string{"LAKECTL_DUCKDB_THREADS": "many"})}); err == nil ||
 		!strings.Contains(err.Error(), "LAKECTL_DUCKDB_THREADS") {
 		t.Errorf("bad LAKECTL_DUCKDB_THREADS: err = %v, want an error naming the variable", err)
+	}
+}
+
+// TestGraces checks the one sealing rule: each stream's own grace, which --grace or
+// LAKECTL_GRACE replace for every stream, declared or not.
+func TestGraces(t *testing.T) {
+	const file = "streams:\n  fast: {grace: 1m}\n  slow: {grace: 30m}\n  plain: {}\n"
+	for _, tt := range []struct {
+		name string
+		ov   Overrides
+		want map[string]time.Duration
+	}{
+		{"file", Overrides{}, map[string]time.Duration{"fast": time.Minute, "slow": 30 * time.Minute, "plain": 5 * time.Minute, "undeclared": 5 * time.Minute}},
+		{"variable", Overrides{Env: mapEnv(map[string]string{"LAKECTL_GRACE": "2m"})},
+			map[string]time.Duration{"fast": 2 * time.Minute, "slow": 2 * time.Minute, "undeclared": 2 * time.Minute}},
+		{"flag over variable", Overrides{Grace: 3 * time.Minute, Env: mapEnv(map[string]string{"LAKECTL_GRACE": "2m"})},
+			map[string]time.Duration{"fast": 3 * time.Minute, "undeclared": 3 * time.Minute}},
+	} {
+		p, err := Parse("/p/lakectl.yaml", []byte(file), tt.ov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for stream, want := range tt.want {
+			if got := p.Graces().Of(stream); got != want {
+				t.Errorf("%s: grace of %s = %v, want %v", tt.name, stream, got, want)
+			}
+		}
+	}
+	if _, err := Parse("/p/lakectl.yaml", []byte(file), Overrides{Env: mapEnv(map[string]string{"LAKECTL_GRACE": "5"})}); err == nil ||
+		!strings.Contains(err.Error(), "LAKECTL_GRACE") {
+		t.Errorf("bad LAKECTL_GRACE: err = %v, want an error naming the variable", err)
 	}
 }
 

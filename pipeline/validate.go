@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lakectl/lakectl/lake/storeurl"
 )
 
 // Types are the field types a contract may declare, and the DuckDB type each becomes.
@@ -54,6 +56,23 @@ func IsNumeric(t string) bool {
 var Reserved = []string{"event_date", "event_hour"}
 
 func reflectValue(p *Pipeline) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+// checkStore refuses a store URL of lakectl.yaml that would not open as written (see
+// storeurl.Check): at load, naming the line, rather than as a directory named "s3:"
+// when a command first writes.
+func (p *Pipeline) checkStore() error {
+	if p.Store.URL == "" {
+		return nil // the default, ./lake
+	}
+	key := "store.url"
+	if p.lines[key] == 0 {
+		key = "store" // the short form, store: URL
+	}
+	if err := storeurl.Check(p.Store.URL); err != nil {
+		return p.errorf(key, "", "%v", err)
+	}
+	return nil
+}
 
 func (p *Pipeline) validate() error {
 	if err := p.validateNames(); err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
@@ -96,7 +96,7 @@ func BenchmarkSilverHour(b *testing.B) {
 
 // benchBronze writes n events into ingest hour h of bronze/events as one commit, with
 // every 20th a resend of the one before, and seals the hour. first offsets the ids.
-func benchBronze(b *testing.B, sess *engine.Session, store lake.Store, h bronze.Hour, n, first int64) {
+func benchBronze(b *testing.B, sess *engine.Session, store lake.Store, h layout.Hour, n, first int64) {
 	query := fmt.Sprintf(`SELECT ('{"event_id":"evt-' || lpad(to_hex(id), 16, '0') || '","user_id":"u' || (id %% 10000) ||
   '","event_type":"' || (['page_view','click','add_to_cart','purchase','refund'])[1 + (id %% 5)::INTEGER] ||
   '","amount":' || ((id %% 10000) / 100.0) || ',"timestamp":"' || strftime(ts, '%%Y-%%m-%%dT%%H:%%M:%%S.%%gZ') || '"}')::BLOB AS payload,
@@ -111,9 +111,9 @@ FROM (SELECT i, id, $1::TIMESTAMPTZ + to_microseconds((id - $3) * 3600000000 // 
 
 // benchRaw runs the hand-written equivalent of the job over the Bronze files of h and
 // returns its time and the rows it wrote.
-func benchRaw(b *testing.B, cfg engine.Config, store lake.Store, h bronze.Hour, out string) (time.Duration, int64) {
+func benchRaw(b *testing.B, cfg engine.Config, store lake.Store, h layout.Hour, out string) (time.Duration, int64) {
 	ctx := b.Context()
-	bt := lake.NewTable(store, bronze.TableRoot("events"))
+	bt := lake.NewTable(store, layout.TableRoot("events"))
 	snap, err := bt.Latest(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
@@ -102,7 +101,7 @@ type RunOptions struct {
 // Summary says what a run did.
 type Summary struct {
 	Table         string      `json:"table"`
-	Hour          bronze.Hour `json:"hour"`
+	Hour          layout.Hour `json:"hour"`
 	BronzeVersion int64       `json:"bronze_version"`
 	// Skipped is set when an earlier run already processed this Bronze version.
 	Skipped     bool        `json:"skipped"`
@@ -116,6 +115,13 @@ type Summary struct {
 	Rewritten   []Partition `json:"rewritten"` // partitions rewritten because a new row beat a stored one
 	Version     int64       `json:"version"`   // Silver version committed; -1 when nothing was committed
 	Duration    Seconds     `json:"duration_seconds"`
+
+	// Empty is set when Bronze holds no data for the hour: nothing was read and
+	// nothing committed (see RunHour).
+	Empty bool `json:"empty"`
+	// FirstDataHour is, for an empty hour, the first ingest hour of the stream that
+	// holds data; nil when the stream holds none.
+	FirstDataHour *layout.Hour `json:"first_data_hour,omitempty"`
 }
 
 // Seconds is a duration that reads as seconds in JSON, the unit a scheduler's log wants.
@@ -137,8 +143,18 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 }
 
 // RunHour processes ingest hour h of the Silver table called table.
-func (j *Job) RunHour(ctx context.Context, table string, h bronze.Hour, opts RunOptions) (Summary, error) {
+//
+// An hour after the current one is refused (*FutureHourError), even with Force: no
+// record can have been ingested in it. An hour whose Bronze holds no files is not
+// read and leaves no commit (Summary.Empty): before the stream's first data, once
+// sealed, or forced, since there is nothing to write and nothing will be added to a
+// sealed hour; an empty hour that is still open and not forced is *UnsealedError as
+// any open hour, for its data may still come.
+func (j *Job) RunHour(ctx context.Context, table string, h layout.Hour, opts RunOptions) (Summary, error) {
 	start := j.cfg.Now()
+	if err := j.notFuture(h); err != nil {
+		return Summary{Table: table, Hour: h, Version: -1}, err
+	}
 	c, err := j.contract(table)
 	if err != nil {
 		return Summary{}, err
@@ -192,23 +208,17 @@ func (j *Job) table(name string) (*pipeline.Table, error) {
 	return nil, &UnknownTableError{Name: name, File: p.File, Known: known}
 }
 
-func (j *Job) grace(stream string) time.Duration {
-	if s := j.cfg.Pipeline.Stream(stream); s != nil && s.Grace > 0 {
-		return s.Grace
-	}
-	return bronze.DefaultGrace
-}
-
 // run is the state of one attempt.
 type run struct {
 	j      *Job
 	c      *Contract
-	hour   bronze.Hour
+	hour   layout.Hour
 	sess   *engine.Session
 	bronze *lake.Table
 	bsnap  *lake.Snapshot
 	silver *lake.Table
 	ssnap  *lake.Snapshot // nil when the table does not exist yet
+	files  []lake.Add     // the Bronze files of the hour
 	appID  string
 	sealed bool
 	// What the commits record: the txn version (the input version read), the job
@@ -219,15 +229,16 @@ type run struct {
 	sum        Summary
 	commitID   string
 	// skipEmpty leaves out the Silver commit when there is nothing to write (a
-	// replay); an hourly run always commits, its txn marks the hour done.
+	// replay); an hourly run of an hour with Bronze files always commits, its txn
+	// marks the hour done.
 	skipEmpty bool
 	refSnaps  map[string]*lake.Snapshot // the reference tables registered, by name
 }
 
-func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunOptions) (Summary, error) {
+func (j *Job) runOnce(ctx context.Context, c *Contract, h layout.Hour, opts RunOptions) (Summary, error) {
 	r := &run{j: j, c: c, hour: h, commitID: uuid.NewString()}
 	r.sum = Summary{Table: c.Table.Name, Hour: h, Version: -1}
-	r.bronze = lake.NewTable(j.cfg.Store, bronze.TableRoot(c.Table.Source), lake.WithLogger(j.log))
+	r.bronze = lake.NewTable(j.cfg.Store, layout.TableRoot(c.Table.Source), lake.WithLogger(j.log))
 	r.silver = lake.NewTable(j.cfg.Store, Root(c.Table.Name), lake.WithLogger(j.log))
 	var err error
 	if r.bsnap, err = r.bronze.Latest(ctx); err != nil {
@@ -239,7 +250,18 @@ func (j *Job) runOnce(ctx context.Context, c *Contract, h bronze.Hour, opts RunO
 	r.sum.BronzeVersion = r.bsnap.Version
 	r.txnVersion, r.job = r.bsnap.Version, "silver"
 	r.inputs = map[string]int64{"bronze/" + c.Table.Source: r.bsnap.Version}
-	r.sealed = bronze.IsSealed(r.bsnap, h, j.grace(c.Table.Source))
+	r.sealed = j.cfg.Pipeline.Graces().IsSealed(r.bsnap, c.Table.Source, h)
+	r.files = hourFiles(r.bsnap, h)
+	if len(r.files) == 0 {
+		first, ok := firstDataHour(r.bsnap)
+		if before := !ok || h.Time().Before(first.Time()); before || r.sealed || opts.Force {
+			r.sum.Empty = true
+			if ok {
+				r.sum.FirstDataHour = &first
+			}
+			return r.sum, nil
+		}
+	}
 	if !r.sealed && !opts.Force {
 		return r.sum, &UnsealedError{Stream: c.Table.Source, Hour: h}
 	}
@@ -317,11 +339,24 @@ func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
 	return snap, nil
 }
 
+// firstDataHour returns the earliest ingest hour that holds a file of the Bronze
+// table at snap; false when it holds none.
+func firstDataHour(snap *lake.Snapshot) (layout.Hour, bool) {
+	var first layout.Hour
+	ok := false
+	for _, a := range snap.Files() {
+		if h, hok := layout.FileHour(&a); hok && (!ok || h.Time().Before(first.Time())) {
+			first, ok = h, true
+		}
+	}
+	return first, ok
+}
+
 // hourFiles returns the Bronze files of ingest hour h.
-func hourFiles(snap *lake.Snapshot, h bronze.Hour) []lake.Add {
+func hourFiles(snap *lake.Snapshot, h layout.Hour) []lake.Add {
 	var out []lake.Add
 	for _, a := range snap.Files() {
-		if fh, ok := ingestHour(a); ok && fh == h {
+		if fh, ok := layout.FileHour(&a); ok && fh == h {
 			out = append(out, a)
 		}
 	}
@@ -330,9 +365,8 @@ func hourFiles(snap *lake.Snapshot, h bronze.Hour) []lake.Add {
 
 // parse registers the hour's Bronze files and materializes the batch.
 func (r *run) parse(ctx context.Context) error {
-	files := hourFiles(r.bsnap, r.hour)
 	resolver := engine.TableFiles(r.bronze, r.j.cfg.Cache)
-	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, files, resolver); err != nil {
+	if err := r.sess.RegisterFiles(ctx, "bronze", r.c.Table.Source, r.bsnap, r.files, resolver); err != nil {
 		return err
 	}
 	return r.materialize(ctx, sqlfrag.Qualified("bronze", r.c.Table.Source))
@@ -390,12 +424,12 @@ func (r *run) registerRef(ctx context.Context, name string) error {
 
 // Pending returns every sealed ingest hour of the table's stream that Silver has not
 // processed yet, oldest first.
-func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) {
+func (j *Job) Pending(ctx context.Context, table string) ([]layout.Hour, error) {
 	t, err := j.table(table)
 	if err != nil {
 		return nil, err
 	}
-	bsnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, bronze.TableRoot(t.Source)))
+	bsnap, err := latestOrNil(ctx, lake.NewTable(j.cfg.Store, layout.TableRoot(t.Source)))
 	if err != nil || bsnap == nil {
 		return nil, err
 	}
@@ -403,16 +437,16 @@ func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) 
 	if err != nil {
 		return nil, err
 	}
-	grace := j.grace(t.Source)
-	seen := map[bronze.Hour]bool{}
-	var out []bronze.Hour
+	graces := j.cfg.Pipeline.Graces()
+	seen := map[layout.Hour]bool{}
+	var out []layout.Hour
 	for _, a := range bsnap.Files() {
-		h, ok := ingestHour(a)
+		h, ok := layout.FileHour(&a)
 		if !ok || seen[h] {
 			continue
 		}
 		seen[h] = true
-		if !bronze.IsSealed(bsnap, h, grace) {
+		if !graces.IsSealed(bsnap, t.Source, h) {
 			continue
 		}
 		if ssnap != nil {
@@ -422,23 +456,6 @@ func (j *Job) Pending(ctx context.Context, table string) ([]bronze.Hour, error) 
 		}
 		out = append(out, h)
 	}
-	slices.SortFunc(out, func(a, b bronze.Hour) int { return a.Time().Compare(b.Time()) })
+	slices.SortFunc(out, func(a, b layout.Hour) int { return a.Time().Compare(b.Time()) })
 	return out, nil
-}
-
-// ingestHour reads a Bronze file's ingest hour from its partition values.
-func ingestHour(a lake.Add) (bronze.Hour, bool) {
-	d, h := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
-	if d == nil || h == nil {
-		return bronze.Hour{}, false
-	}
-	day, err := time.ParseInLocation("2006-01-02", *d, time.UTC)
-	if err != nil {
-		return bronze.Hour{}, false
-	}
-	n, err := strconv.Atoi(*h)
-	if err != nil {
-		return bronze.Hour{}, false
-	}
-	return bronze.HourOf(day.Add(time.Duration(n) * time.Hour)), true
 }

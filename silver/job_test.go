@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 )
@@ -194,11 +194,12 @@ func TestKilledBetweenCommits(t *testing.T) {
 	// The first half of runOnce, by hand.
 	r := &run{j: job, c: c, hour: hourAt("2026-11-21T08"), appID: AppID("events", hourAt("2026-11-21T08")), sealed: true, job: "silver",
 		inputs: map[string]int64{}}
-	r.bronze = lake.NewTable(l.store, bronze.TableRoot("events"))
+	r.bronze = lake.NewTable(l.store, layout.TableRoot("events"))
 	if r.bsnap, err = r.bronze.Latest(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	r.txnVersion = r.bsnap.Version
+	r.files = hourFiles(r.bsnap, r.hour)
 	if r.sess, err = engine.Open(t.Context(), engine.Config{Threads: 2}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -98,12 +99,12 @@ func (l *testLake) ingest(recs []rec, sealed time.Time) {
 func commitBronze(tb testing.TB, sess *engine.Session, store lake.Store, partitions int32, sealed time.Time, query string, args ...any) {
 	tb.Helper()
 	ctx := tb.Context()
-	bt := lake.NewTable(store, bronze.TableRoot("events"))
+	bt := lake.NewTable(store, layout.TableRoot("events"))
 	snap, err := latestOrNil(ctx, bt)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	adds, err := sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, query, args...)
+	adds, err := sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, query, args...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func commitBronze(tb testing.TB, sess *engine.Session, store lake.Store, partiti
 	}
 	tx.Add(adds...)
 	for p := range partitions {
-		tx.SetTxn(bronze.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
+		tx.SetTxn(layout.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
 	}
 	if _, err := tx.Commit(ctx); err != nil {
 		tb.Fatal(err)
@@ -160,8 +161,8 @@ func (l *testLake) files(root string) []string {
 	return out
 }
 
-func hourAt(s string) bronze.Hour {
-	h, err := bronze.ParseHour(s)
+func hourAt(s string) layout.Hour {
+	h, err := layout.ParseHour(s)
 	if err != nil {
 		panic(err)
 	}

@@ -9,7 +9,7 @@ import (
 // Metrics are the Silver job's Prometheus metrics, registered on the Registerer given
 // in Config (none when it is nil).
 type Metrics struct {
-	runs     *prometheus.CounterVec   // by table and outcome (done, skipped, error)
+	runs     *prometheus.CounterVec   // by table and outcome (done, skipped, empty, error)
 	rows     *prometheus.CounterVec   // by table and fate (in, valid, quarantined, duplicate, late)
 	duration *prometheus.HistogramVec // seconds per run, by table
 }
@@ -19,7 +19,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "lakectl", Subsystem: "silver", Name: "runs_total",
-			Help: "Silver hour runs by outcome: done, skipped (already processed) or error.",
+			Help: "Silver hour runs by outcome: done, skipped (already processed), empty (no Bronze data in the hour) or error.",
 		}, []string{"table", "outcome"}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "lakectl", Subsystem: "silver", Name: "rows_total",
@@ -40,6 +40,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) observe(s Summary) {
 	if s.Skipped {
 		m.runs.WithLabelValues(s.Table, "skipped").Inc()
+		return
+	}
+	if s.Empty {
+		m.runs.WithLabelValues(s.Table, "empty").Inc()
 		return
 	}
 	m.runs.WithLabelValues(s.Table, "done").Inc()

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
@@ -26,7 +26,7 @@ const (
 
 // quarantinePartitions are the quarantine table's partition columns: the ingest hour,
 // like Bronze, so a run touches one partition and a re-run finds its rows there.
-var quarantinePartitions = []string{bronze.ColIngestDate, bronze.ColIngestHour}
+var quarantinePartitions = []string{layout.ColIngestDate, layout.ColIngestHour}
 
 // sourcePosition matches two quarantine rows of the same Bronze record.
 func sourcePosition(a, b sqlfrag.SQL) sqlfrag.SQL {
@@ -70,14 +70,14 @@ func (r *run) quarantine(ctx context.Context) error {
 FROM %s b WHERE b.%s IS NOT NULL`,
 		id(colReason), id(QColReason), id(colPayload), id(QColPayload), id(ColTopic), id(QColTopic),
 		id(ColPartition), id(QColPartition), id(ColOffset), id(QColOffset), id(ColIngestedAt), id(QColIngestedAt),
-		sqlfrag.Str(date), id(bronze.ColIngestDate), sqlfrag.Int(int64(hour)), id(bronze.ColIngestHour),
+		sqlfrag.Str(date), id(layout.ColIngestDate), sqlfrag.Int(int64(hour)), id(layout.ColIngestHour),
 		sqlfrag.Str(r.j.cfg.Now().UTC().Format("2006-01-02 15:04:05.999999+00")), id(QColQuarantinedAt),
 		sqlfrag.Int(r.bsnap.Version), id(QColBronzeVersion),
 		rel(relBatch), id(colReason))
 	var stored []lake.Add
 	if qsnap != nil {
 		for _, a := range qsnap.Files() {
-			d, h := a.PartitionValues[bronze.ColIngestDate], a.PartitionValues[bronze.ColIngestHour]
+			d, h := a.PartitionValues[layout.ColIngestDate], a.PartitionValues[layout.ColIngestHour]
 			if d != nil && h != nil && *d == date && *h == strconv.Itoa(hour) {
 				stored = append(stored, a)
 			}
@@ -108,7 +108,7 @@ FROM %s b WHERE b.%s IS NOT NULL`,
 	tx.Add(adds...)
 	tx.SetTxn(r.appID, r.txnVersion)
 	tx.ReadPartitions(func(pv map[string]*string) bool {
-		d, h := pv[bronze.ColIngestDate], pv[bronze.ColIngestHour]
+		d, h := pv[layout.ColIngestDate], pv[layout.ColIngestHour]
 		return d != nil && h != nil && *d == date && *h == strconv.Itoa(hour)
 	})
 	tx.Operation("WRITE", map[string]any{"mode": "Append"})

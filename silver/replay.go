@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
@@ -164,7 +164,7 @@ func (r *run) release(ctx context.Context, qt *lake.Table, qsnap *lake.Snapshot,
 		return fmt.Errorf("find released rows: %w", err)
 	}
 	inHours := func(pv map[string]*string) bool {
-		d, h := pv[bronze.ColIngestDate], pv[bronze.ColIngestHour]
+		d, h := pv[layout.ColIngestDate], pv[layout.ColIngestHour]
 		if d == nil || h == nil {
 			return false
 		}

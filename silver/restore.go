@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -16,8 +16,8 @@ import (
 type Restore struct {
 	Table      string      `json:"table"`
 	Partitions []Partition `json:"partitions"` // the event partitions of the removed files
-	From       bronze.Hour `json:"from"`
-	To         bronze.Hour `json:"to"`
+	From       layout.Hour `json:"from"`
+	To         layout.Hour `json:"to"`
 }
 
 // RestorePlan returns the Restore of removed, files of the Silver table of snap, from
@@ -64,9 +64,9 @@ func RestorePlan(snap *lake.Snapshot, history []lake.CommitSummary, removed []la
 	from, to, touched := touchingHours(history, lost)
 	complete := len(history) > 0 && history[0].Version == 0
 	if !touched {
-		from, to = bronze.HourOf(earliest), last
+		from, to = layout.HourOf(earliest), last
 	} else if !complete && earliest.Before(from.Time()) {
-		from = bronze.HourOf(earliest)
+		from = layout.HourOf(earliest)
 	}
 	r.From, r.To = clamp(from, first, last), clamp(to, first, last)
 	return r, true
@@ -75,10 +75,10 @@ func RestorePlan(snap *lake.Snapshot, history []lake.CommitSummary, removed []la
 // touchingHours returns the first and last ingest hour of the sealed Silver runs in
 // history whose commits touched one of the partitions. Forced runs of open hours are
 // left out: the sealed run of such an hour is still to come and writes its rows then.
-func touchingHours(history []lake.CommitSummary, partitions map[Partition]bool) (first, last bronze.Hour, ok bool) {
+func touchingHours(history []lake.CommitSummary, partitions map[Partition]bool) (first, last layout.Hour, ok bool) {
 	for _, c := range history {
 		s, _ := c.Info["ingestHour"].(string)
-		h, err := bronze.ParseHour(s)
+		h, err := layout.ParseHour(s)
 		if sealed, _ := c.Info["sealed"].(bool); err != nil || !sealed {
 			continue
 		}
@@ -102,7 +102,7 @@ func touchingHours(history []lake.CommitSummary, partitions map[Partition]bool) 
 	return first, last, ok
 }
 
-func clamp(h, lo, hi bronze.Hour) bronze.Hour {
+func clamp(h, lo, hi layout.Hour) layout.Hour {
 	switch {
 	case h.Time().Before(lo.Time()):
 		return lo
@@ -114,14 +114,14 @@ func clamp(h, lo, hi bronze.Hour) bronze.Hour {
 
 // processedHours returns the first and last ingest hour that snap records as processed
 // by a sealed run (txn silver/<table>/<hour>).
-func processedHours(snap *lake.Snapshot, table string) (first, last bronze.Hour, ok bool) {
+func processedHours(snap *lake.Snapshot, table string) (first, last layout.Hour, ok bool) {
 	prefix := "silver/" + table + "/"
 	for app := range snap.Txns() {
 		s, found := strings.CutPrefix(app, prefix)
 		if !found {
 			continue
 		}
-		h, err := bronze.ParseHour(s)
+		h, err := layout.ParseHour(s)
 		if err != nil || AppID(table, h) != app {
 			continue // a partial run or the replay marker
 		}

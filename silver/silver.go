@@ -46,7 +46,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // Table roots in the lake.
@@ -55,17 +55,17 @@ func QuarantineRoot(table string) string { return "quarantine/" + table }
 func RefRoot(name string) string         { return "ref/" + name }
 
 // AppID is the txn appId of a sealed run of hour h of table.
-func AppID(table string, h bronze.Hour) string {
+func AppID(table string, h layout.Hour) string {
 	return fmt.Sprintf("silver/%s/%s", table, h)
 }
 
 // partialAppID is the txn appId of a forced run of an unsealed hour.
-func partialAppID(table string, h bronze.Hour) string { return AppID(table, h) + "/partial" }
+func partialAppID(table string, h layout.Hour) string { return AppID(table, h) + "/partial" }
 
 // UnsealedError says that an hour is still open for writes in Bronze.
 type UnsealedError struct {
 	Stream string
-	Hour   bronze.Hour
+	Hour   layout.Hour
 	// Done is, from RunHours, how many hours before Hour were run (or found done).
 	Done int
 }

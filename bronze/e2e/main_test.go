@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/internal/e2e"
 	"github.com/lakectl/lakectl/lake"
 )
@@ -51,7 +52,7 @@ func verify(t *testing.T, env []string, args ...string) bronze.VerifyReport {
 // ledgerOffsets sums the ledger's next offsets (topics start at offset 0).
 func ledgerOffsets(t *testing.T, store lake.Store, stream string) int64 {
 	t.Helper()
-	snap, err := lake.NewTable(store, bronze.TableRoot(stream)).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot(stream)).Latest(t.Context())
 	if errors.Is(err, lake.ErrNoTable) {
 		return 0
 	}

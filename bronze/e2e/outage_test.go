@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/internal/e2e"
 	"github.com/lakectl/lakectl/internal/s3server"
 	"github.com/lakectl/lakectl/lake"
@@ -145,7 +146,7 @@ func TestSIGTERMCommitsWhatWasConsumed(t *testing.T) {
 
 	// What it consumed is what it committed, partition by partition.
 	consumed, committed := stopLog(t, ing)
-	snap, err := lake.NewTable(store, bronze.TableRoot(stream)).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot(stream)).Latest(t.Context())
 	if err != nil {
 		t.Fatalf("load bronze/%s after SIGTERM: %v", stream, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -120,7 +121,7 @@ func startIngest(t *testing.T, store lake.Store) (target *url.URL, stop func()) 
 // checkLedger asserts that Bronze's HTTP ledger of stream web holds exactly sent events.
 func checkLedger(t *testing.T, store lake.Store, sent int64) {
 	t.Helper()
-	snap, err := lake.NewTable(store, bronze.TableRoot("web")).Latest(t.Context())
+	snap, err := lake.NewTable(store, layout.TableRoot("web")).Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

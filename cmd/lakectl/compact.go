@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/spf13/cobra"
@@ -51,7 +52,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if (hour == "") == !sealed {
 				return usageErrorf("give --hour 2026-11-21T08 for one hour or --sealed for every sealed hour", "compact bronze needs exactly one of --hour and --sealed")
 			}
-			var h bronze.Hour
+			var h layout.Hour
 			if hour != "" {
 				var err error
 				if h, err = parseHourFlag("hour", hour); err != nil {
@@ -62,17 +63,9 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 			if err != nil {
 				return fmt.Errorf("--target-size: %w", err)
 			}
-			l, err := lf.open(cmd, pipeline.Overrides{}, stores.Options{})
+			l, err := lf.open(cmd, pipeline.Overrides{Grace: graceOverride(cmd, grace)}, stores.Options{})
 			if err != nil {
 				return err
-			}
-			if p := l.pipeline; p != nil && fromFile(cmd.Flags(), "grace", "LAKECTL_GRACE") && len(p.Streams) > 0 {
-				// One grace serves every stream here: the longest, so no hour is
-				// taken for sealed before its own stream's grace says so.
-				grace = 0
-				for _, st := range p.Streams {
-					grace = max(grace, st.Grace)
-				}
 			}
 			store := l.store
 			if len(streams) == 0 {
@@ -80,7 +73,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 					return err
 				}
 			}
-			c := bronze.NewCompactor(store, bronze.CompactOptions{TargetSize: size, Grace: grace, Files: bronze.FileOptions{SpoolDir: spool}})
+			c := bronze.NewCompactor(store, bronze.CompactOptions{TargetSize: size, Graces: sealGraces(l.pipeline, grace), Files: bronze.FileOptions{SpoolDir: spool}})
 			results := []bronze.CompactResult{}
 			for _, s := range streams {
 				if sealed {
@@ -113,7 +106,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 	f.BoolVar(&sealed, "sealed", false, "compact every sealed hour that has small files")
 	f.StringVar(&targetSize, "target-size", "128MiB", "size of the files to write")
 	bindEnv(f, "target-size", "LAKECTL_COMPACT_SIZE")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed, for every stream (default: each stream's grace in lakectl.yaml, else 5m)")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
 	f.StringVar(&spool, "spool-dir", "", "where files are staged (default: the temp dir)")
 	bindEnv(f, "spool-dir", "LAKECTL_SPOOL_DIR")

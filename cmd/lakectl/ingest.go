@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,18 +109,19 @@ Logs are JSON lines on stderr.`,
 			fl := cmd.Flags()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			l, err := lf.open(cmd, pipeline.Overrides{KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr)},
+			l, err := lf.open(cmd, pipeline.Overrides{KafkaGroup: changed(fl, "group", group), Listen: changed(fl, "http", httpAddr),
+				Grace: graceOverride(cmd, grace)},
 				stores.Options{Logger: logger, Registerer: reg})
 			if err != nil {
 				return err
 			}
 			if p := l.pipeline; p != nil {
 				s := ingestSettings{group: group, httpAddr: httpAddr, brokers: brokers,
-					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, grace: grace, httpTimeouts: httpTimeouts}
+					httpStreams: httpStreams, topics: topicMap, flushInterval: flushInterval, httpTimeouts: httpTimeouts}
 				applyPipeline(cmd, p, &s)
 				httpTimeouts = s.httpTimeouts
 				group, httpAddr, brokers = s.group, s.httpAddr, s.brokers
-				httpStreams, topicMap, flushInterval, grace = s.httpStreams, s.topics, s.flushInterval, s.grace
+				httpStreams, topicMap, flushInterval = s.httpStreams, s.topics, s.flushInterval
 			}
 			if instance == "" && len(brokers) > 0 {
 				claim, err := claimInstanceID(group, l.url)
@@ -141,7 +143,7 @@ Logs are JSON lines on stderr.`,
 			svc, err := bronze.New(bronze.Config{
 				Store: l.store, Brokers: brokers, Group: group, Topics: topicMap, StartAtEnd: startAtEnd,
 				InstanceID: instance, SessionTimeout: session, MemoryLimit: memoryLimit,
-				FlushSize: size, FlushInterval: flushInterval, Grace: grace,
+				FlushSize: size, FlushInterval: flushInterval, Graces: sealGraces(l.pipeline, grace),
 				Files:    bronze.FileOptions{SpoolDir: spool},
 				HTTPAddr: httpAddr,
 				HTTP:     httpCfg,
@@ -176,7 +178,7 @@ Logs are JSON lines on stderr.`,
 	f.StringArrayVar(&httpStreams, "http-stream", nil, "stream that accepts HTTP events (repeatable; default: the pipeline's streams, else any)")
 	f.StringVar(&flushSize, "flush-size", "128MiB", "flush a file at this many uncompressed bytes")
 	f.DurationVar(&flushInterval, "flush-interval", 10*time.Second, "flush files this old")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "how long after an hour its marks must pass for it to be sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "how long after an hour its marks must pass for it to be sealed, for every stream (default: each stream's grace in lakectl.yaml, else 5m)")
 	f.BoolVar(&compact, "compact", true, "compact sealed hours of the ingested streams into large files (--compact=false leaves it to 'lakectl compact bronze')")
 	f.StringVar(&compactSize, "compact-size", "128MiB", "size of compacted files")
 	f.DurationVar(&compactEvery, "compact-interval", 5*time.Minute, "how often to look for newly sealed hours to compact")

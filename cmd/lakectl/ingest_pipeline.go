@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/lake/storeurl"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -48,14 +49,15 @@ type ingestSettings struct {
 	lakeURL, group, httpAddr string
 	brokers, httpStreams     []string
 	topics                   map[string]string
-	flushInterval, grace     time.Duration
+	flushInterval            time.Duration
 	httpTimeouts             bronze.HTTPConfig // the timeouts only
 }
 
 // applyPipeline overlays the pipeline's settings on s where no flag or variable gave
-// one: store, kafka (brokers, group, topics), http (listen, timeouts), the streams (HTTP accepts
-// only declared streams) and their grace and flush interval (with several streams,
-// the longest grace and the shortest flush interval, since one service serves all).
+// one: store, kafka (brokers, group, topics), http (listen, timeouts), the streams
+// (HTTP accepts only declared streams) and their flush interval (with several
+// streams, the shortest, since one service serves all). Each stream's grace reaches
+// the service through the pipeline's Graces.
 // An empty --brokers (given as --brokers=) turns off the file's Kafka.
 func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) {
 	f := cmd.Flags()
@@ -74,15 +76,11 @@ func applyPipeline(cmd *cobra.Command, p *pipeline.Pipeline, s *ingestSettings) 
 			s.httpStreams = append(s.httpStreams, st.Name)
 		}
 	}
-	var grace, flush time.Duration
+	var flush time.Duration
 	for _, st := range p.Streams {
-		grace = max(grace, st.Grace)
 		if flush == 0 || st.FlushInterval < flush {
 			flush = st.FlushInterval
 		}
-	}
-	if grace > 0 && fromFile(f, "grace", "LAKECTL_GRACE") {
-		s.grace = grace
 	}
 	if flush > 0 && fromFile(f, "flush-interval", "LAKECTL_FLUSH_INTERVAL") {
 		s.flushInterval = flush
@@ -111,8 +109,8 @@ func pipelineFlag(cmd *cobra.Command, dir *string) {
 // absPath makes a relative lake path absolute against the working directory, so that
 // a --lake given next to a pipeline means what it says on the command line.
 func absPath(u string) string {
-	if u == "" || filepath.IsAbs(u) || hasScheme(u) {
-		return u
+	if u == "" || filepath.IsAbs(u) || hasScheme(u) || storeurl.Check(u) != nil {
+		return u // a URL, or one so malformed that the pipeline loader refuses it by name
 	}
 	if abs, err := filepath.Abs(u); err == nil {
 		return abs

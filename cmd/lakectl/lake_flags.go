@@ -1,8 +1,11 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
@@ -32,6 +35,25 @@ func (f *lakeFlags) register(cmd *cobra.Command) {
 func (f *lakeFlags) pipeline(cmd *cobra.Command, ov pipeline.Overrides) (*pipeline.Pipeline, error) {
 	ov.Store = absPath(changed(cmd.Flags(), "lake", f.url))
 	return findPipeline(f.dir, ov)
+}
+
+// sealGraces is the sealing rule of a command that takes --grace: the pipeline's
+// (each stream's grace from lakectl.yaml, which --grace or $LAKECTL_GRACE replace for
+// every stream), or without a pipeline --grace for every stream. ov of such a
+// command carries --grace (graceOverride) so that the pipeline holds it.
+func sealGraces(p *pipeline.Pipeline, grace time.Duration) layout.Graces {
+	if p == nil {
+		return layout.Graces{Default: grace}
+	}
+	return p.Graces()
+}
+
+// graceOverride returns --grace when it was given on the command line, else 0.
+func graceOverride(cmd *cobra.Command, grace time.Duration) time.Duration {
+	if cmd.Flags().Changed("grace") {
+		return grace
+	}
+	return 0
 }
 
 // lakeURL returns the lake to open: the pipeline's store, which already holds

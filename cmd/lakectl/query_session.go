@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/silver"
@@ -37,7 +37,7 @@ func newLakeTables(env *pipelineEnv, at snapshotSelector) *lakeTables {
 		c.order = append(c.order, n)
 	}
 	for _, s := range env.p.Streams {
-		add("bronze", s.Name, bronze.TableRoot(s.Name))
+		add("bronze", s.Name, layout.TableRoot(s.Name))
 	}
 	for _, t := range env.p.Silver {
 		add("silver", t.Name, silver.Root(t.Name))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -31,10 +31,13 @@ contract go to quarantine/<table>. An hour is processed once: a run of an hour t
 done does nothing, so schedule it as often as you like. H is an ingest hour in UTC,
 2026-11-21T08, or an RFC 3339 time on the hour.
 
-An hour that is not sealed yet is refused unless --force. A backfill (--from/--to)
-that reaches such an hour processes every hour before it, then stops with one line
-on stderr naming the open hour, and exits 0; it exits 1 only when the first hour of
-the range is open, since then it did nothing.
+An hour that is not sealed yet is refused unless --force; an hour after the current
+one is refused always. An hour without Bronze data, such as one before the stream's
+first data, is skipped with one line and no commit. A backfill (--from/--to) first
+says on stderr how many of its hours hold data, and runs only those; one that
+reaches an open hour processes every hour before it, then stops with one line on
+stderr naming the open hour, and exits 0; it exits 1 only when the first hour it
+would run is open, since then it did nothing.
 
 --reprocess runs hours that are already processed again (with --hour or --from/--to):
 after table check --repair removed lost Silver files, it writes their rows again,
@@ -46,7 +49,7 @@ doubling.`,
   lakectl run silver --hour "$(date -u +%Y-%m-%dT%H)" --force   # the current, open hour`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			hours, err := hourFlags(cmd, hour, from, to, pending)
+			hours, err := hourFlags(hour, from, to, pending)
 			if err != nil {
 				return err
 			}
@@ -64,7 +67,24 @@ doubling.`,
 			job := env.job(killHook())
 			out := cmd.OutOrStdout()
 			for _, table := range tables {
-				todo := hours
+				var todo []layout.Hour
+				switch {
+				case hours.single:
+					sum, err := job.RunHour(ctx, table, hours.from, silver.RunOptions{Force: force})
+					if err != nil {
+						return err
+					}
+					printSummary(out, sum, jsonOut)
+					continue
+				case !hours.pending:
+					// A range says first how much of it holds data, and runs only that.
+					cov, err := job.Coverage(ctx, table, hours.from, hours.to)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(cmd.ErrOrStderr(), cov)
+					todo = cov.Data
+				}
 				if pending {
 					if todo, err = job.Pending(ctx, table); err != nil {
 						return err
@@ -118,8 +138,15 @@ doubling.`,
 	return cmd
 }
 
+// hourChoice is the hours a command line asks for: one hour (single, from), a range
+// (from, to), or the pending ones.
+type hourChoice struct {
+	single, pending bool
+	from, to        layout.Hour
+}
+
 // hourFlags checks that exactly one way to choose hours was given, and parses it.
-func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronze.Hour, error) {
+func hourFlags(hour, from, to string, pending bool) (hourChoice, error) {
 	const hint = "give --hour 2026-11-21T08, or --pending, or --from 2026-11-21T00 --to 2026-11-21T23"
 	ways := 0
 	for _, set := range []bool{hour != "", pending, from != "" || to != ""} {
@@ -128,35 +155,30 @@ func hourFlags(cmd *cobra.Command, hour, from, to string, pending bool) ([]bronz
 		}
 	}
 	if ways != 1 {
-		return nil, usageErrorf(hint, "choose the hours to process in one way")
+		return hourChoice{}, usageErrorf(hint, "choose the hours to process in one way")
 	}
-	parse := func(flag, v string) (bronze.Hour, error) { return parseHourFlag(flag, v) }
 	switch {
 	case hour != "":
-		h, err := parse("hour", hour)
-		return []bronze.Hour{h}, err
+		h, err := parseHourFlag("hour", hour)
+		return hourChoice{single: true, from: h, to: h}, err
 	case pending:
-		return nil, nil
+		return hourChoice{pending: true}, nil
 	}
 	if from == "" || to == "" {
-		return nil, usageErrorf(hint, "--from and --to go together")
+		return hourChoice{}, usageErrorf(hint, "--from and --to go together")
 	}
-	h1, err := parse("from", from)
+	h1, err := parseHourFlag("from", from)
 	if err != nil {
-		return nil, err
+		return hourChoice{}, err
 	}
-	h2, err := parse("to", to)
+	h2, err := parseHourFlag("to", to)
 	if err != nil {
-		return nil, err
+		return hourChoice{}, err
 	}
 	if h2.Time().Before(h1.Time()) {
-		return nil, usageErrorf("swap them", "--to %s is before --from %s", h2, h1)
+		return hourChoice{}, usageErrorf("swap them", "--to %s is before --from %s", h2, h1)
 	}
-	var hours []bronze.Hour
-	for t := h1.Time(); !t.After(h2.Time()); t = t.Add(time.Hour) {
-		hours = append(hours, bronze.HourOf(t))
-	}
-	return hours, nil
+	return hourChoice{from: h1, to: h2}, nil
 }
 
 // hourForms are the ways to write an ingest hour on the command line.
@@ -165,8 +187,8 @@ const hourForms = "an ingest hour is written 2026-11-21T08 (UTC), or as an RFC 3
 // parseHourFlag reads an ingest hour. An RFC 3339 time must fall on a UTC hour: a
 // time with minutes names no hour, and rounding it down would process an hour the
 // user did not write.
-func parseHourFlag(flag, v string) (bronze.Hour, error) {
-	h, err := bronze.ParseHour(v)
+func parseHourFlag(flag, v string) (layout.Hour, error) {
+	h, err := layout.ParseHour(v)
 	if err != nil {
 		return h, usageErrorf(hourForms, "bad --%s %q: not an hour", flag, v)
 	}
@@ -183,6 +205,17 @@ func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 	}
 	if s.Skipped {
 		fmt.Fprintf(w, "%s %s: already processed (bronze v%d; --reprocess runs it again)\n", s.Table, s.Hour, s.BronzeVersion)
+		return
+	}
+	if s.Empty {
+		switch first := s.FirstDataHour; {
+		case first == nil:
+			fmt.Fprintf(w, "%s %s: skipped, the stream holds no data yet; nothing committed\n", s.Table, s.Hour)
+		case s.Hour.Time().Before(first.Time()):
+			fmt.Fprintf(w, "%s %s: skipped, before the stream's first data (%s); nothing committed\n", s.Table, s.Hour, first)
+		default:
+			fmt.Fprintf(w, "%s %s: skipped, no Bronze data in this hour; nothing committed\n", s.Table, s.Hour)
+		}
 		return
 	}
 	// Late data can touch many partitions: name the range, --json lists them all.

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze/layout"
 )
 
 // TestPipelineCommands drives init, ref load and query through the binary, and checks
@@ -61,5 +67,64 @@ func TestPipelineCommands(t *testing.T) {
 				t.Errorf("stderr has more than the error and a hint:\n%s", res.stderr)
 			}
 		})
+	}
+}
+
+// TestRunSilverHoursWithoutData: through the binary, a backfill from 1970 says how
+// many of its hours hold data and commits only those; an hour before the first
+// data is one line and no commit; an hour in the future is refused, forced or not.
+func TestRunSilverHoursWithoutData(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lakectl.yaml"), []byte(gracePipeline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := layout.ParseHour("2026-11-21T08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeBronzeHour(t, filepath.Join(dir, "lake"), "fast", h, h.End().Add(10*time.Minute))
+	env := []string{"LAKECTL_PIPELINE=" + dir}
+	silverLog := filepath.Join(dir, "lake", "silver", "fast", "_delta_log")
+	commits := func() int {
+		entries, err := os.ReadDir(silverLog)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".json") {
+				n++
+			}
+		}
+		return n
+	}
+
+	res := runLakectlEnv(t, env, "run", "silver", "fast", "--hour", "1970-01-01T00")
+	if res.exitCode != 0 || strings.Count(res.stdout, "\n") != 1 || !strings.Contains(res.stdout, "before the stream's first data (2026-11-21T08)") {
+		t.Errorf("an hour before the first data: exit %d, stdout %q, want one line naming the first data hour", res.exitCode, res.stdout)
+	}
+	if n := commits(); n != 0 {
+		t.Errorf("%d Silver commits after an hour before the first data, want none", n)
+	}
+	for _, args := range [][]string{{"--hour", "2999-01-01T00", "--force"}, {"--hour", "2999-01-01T00"}, {"--from", "2026-11-21T00", "--to", "2999-01-01T00"}} {
+		res := runLakectlEnv(t, env, append([]string{"run", "silver", "fast"}, args...)...)
+		if res.exitCode != 1 || !strings.Contains(res.stderr, "ingest hour 2999-01-01T00 is in the future") {
+			t.Errorf("run silver %v: exit %d, stderr %q, want a refusal of the future hour", args, res.exitCode, res.stderr)
+		}
+	}
+	now := layout.HourOf(time.Now())
+	res = runLakectlEnv(t, env, "run", "silver", "fast", "--from", "1970-01-01T00", "--to", now.String())
+	total := int(now.Time().Sub(time.Unix(0, 0))/time.Hour) + 1
+	if want := fmt.Sprintf("fast: 1 of %d hours hold data in bronze/fast (%d before its first data, 2026-11-21T08, skipped)", total, total-int(now.Time().Sub(h.Time())/time.Hour)-1); res.exitCode != 0 || !strings.Contains(res.stderr, want) {
+		t.Errorf("backfill from 1970: exit %d, stderr %q, want the line %q", res.exitCode, res.stderr, want)
+	}
+	if !strings.HasPrefix(res.stdout, "fast 2026-11-21T08: in 1,") || strings.Count(res.stdout, "\n") != 1 {
+		t.Errorf("backfill from 1970: stdout %q, want one summary, of hour 2026-11-21T08", res.stdout)
+	}
+	if n := commits(); n != 1 {
+		t.Errorf("%d Silver commits after the backfill, want 1", n)
 	}
 }

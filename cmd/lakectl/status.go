@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
@@ -38,22 +39,11 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			fl := cmd.Flags()
-			l, err := lf.open(cmd, pipeline.Overrides{}, stores.Options{ReadOnly: true})
+			l, err := lf.open(cmd, pipeline.Overrides{Grace: graceOverride(cmd, grace)}, stores.Options{ReadOnly: true})
 			if err != nil {
 				return err
 			}
-			graceOf := func(string) time.Duration { return grace }
-			if p := l.pipeline; p != nil {
-				if fromFile(fl, "grace", "LAKECTL_GRACE") {
-					graceOf = func(stream string) time.Duration {
-						if s := p.Stream(stream); s != nil {
-							return s.Grace
-						}
-						return grace
-					}
-				}
-			}
+			graces := sealGraces(l.pipeline, grace)
 			store := l.store
 			discovered := len(streams) == 0
 			if discovered {
@@ -63,7 +53,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			}
 			out := []bronze.StreamStatus{}
 			for _, s := range streams {
-				st, err := bronze.Status(ctx, store, s, bronze.StatusOptions{Grace: graceOf(s), Brokers: brokers})
+				st, err := bronze.Status(ctx, store, s, bronze.StatusOptions{Grace: graces.Of(s), Brokers: brokers})
 				if discovered && errors.Is(err, lake.ErrNoTable) {
 					continue // registered by an ingest that has not committed yet
 				}
@@ -83,7 +73,7 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 	f.StringArrayVar(&streams, "stream", nil, "stream to show (repeatable; default: every Bronze table)")
 	f.StringSliceVar(&brokers, "brokers", nil, "Kafka seed brokers, to show each partition's lag (default: no lag)")
 	bindEnv(f, "brokers", "LAKECTL_BROKERS")
-	f.DurationVar(&grace, "grace", bronze.DefaultGrace, "grace after an hour before it counts as sealed")
+	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed, for every stream (default: each stream's grace in lakectl.yaml, else 5m)")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
 	f.BoolVar(&asJSON, "json", false, "print one JSON array of the Bronze tables instead of tables")
 	return cmd

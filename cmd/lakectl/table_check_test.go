@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/fs"
@@ -160,8 +161,8 @@ func writeCheckBronze(t *testing.T, dir string) {
 	add(payload(0, 1), first.Add(2*time.Hour+50*time.Minute))
 	add(payload(1, 3), first.Add(2*time.Hour+51*time.Minute))
 
-	bt := lake.NewTable(store, bronze.TableRoot("events"))
-	adds, err := sess.WriteFiles(ctx, bt, []string{bronze.ColIngestDate, bronze.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
+	bt := lake.NewTable(store, layout.TableRoot("events"))
+	adds, err := sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
   []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, "partition", "offset",
   NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
   CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM recs`)
@@ -173,7 +174,7 @@ func writeCheckBronze(t *testing.T, dir string) {
 	tx.Add(adds...)
 	sealed := first.Add(3*time.Hour + 10*time.Minute)
 	for p := range int32(3) {
-		tx.SetTxn(bronze.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
+		tx.SetTxn(layout.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
 	}
 	if _, err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)

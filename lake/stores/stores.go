@@ -28,6 +28,7 @@ import (
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/lake/mem"
 	"github.com/lakectl/lakectl/lake/s3"
+	"github.com/lakectl/lakectl/lake/storeurl"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -63,15 +64,18 @@ func Open(ctx context.Context, rawURL string, opts Options) (lake.Store, error) 
 	if opts.Retry.Logger == nil {
 		opts.Retry.Logger = opts.Logger.With("component", "store")
 	}
+	if err := storeurl.Check(rawURL); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	var (
 		store   lake.Store
 		backend string
 		remote  *s3.Store
 	)
-	switch scheme(rawURL) {
-	case "mem":
+	switch storeurl.Scheme(rawURL) {
+	case storeurl.Mem:
 		store, backend = mem.New(), "mem"
-	case "", "file":
+	default: // file:// or a path: Check refused every other scheme
 		dir, err := localDir(rawURL)
 		if err != nil {
 			return nil, err
@@ -81,7 +85,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (lake.Store, error) 
 			return nil, fmt.Errorf("open store %s: %w", rawURL, err)
 		}
 		store, backend = fsStore, "file"
-	case "s3":
+	case storeurl.S3:
 		cfg, err := s3.ConfigFromURL(rawURL, opts.Getenv)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
@@ -90,8 +94,6 @@ func Open(ctx context.Context, rawURL string, opts Options) (lake.Store, error) 
 			return nil, fmt.Errorf("open store %s: %w", rawURL, err)
 		}
 		store, backend = remote, "s3"
-	default:
-		return nil, fmt.Errorf("open store %q: unknown scheme %q (want file://, s3://, mem:// or a path)", rawURL, scheme(rawURL))
 	}
 	if opts.Registerer != nil {
 		// Below the retries, so that every attempt and its outcome is counted.
@@ -111,21 +113,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (lake.Store, error) 
 	return store, nil
 }
 
-// scheme returns rawURL's scheme, or "" for a plain path.
-func scheme(rawURL string) string {
-	before, _, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return ""
-	}
-	return before
-}
-
 // localDir returns the directory of a file:// URL or a plain path.
 func localDir(rawURL string) (string, error) {
-	if scheme(rawURL) == "" {
-		if rawURL == "" {
-			return "", fmt.Errorf("open store: empty URL")
-		}
+	if storeurl.Scheme(rawURL) == "" {
 		return filepath.Abs(rawURL)
 	}
 	u, err := url.Parse(rawURL)

@@ -46,10 +46,18 @@ func TestOpenLocal(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	for _, url := range []string{"", "file://host/x", "file://relative", "ftp://x/y", "s3://", "s3://b?nope=1"} {
+	t.Chdir(t.TempDir())
+	for _, url := range []string{"", "file://host/x", "file://relative", "ftp://x/y", "s3://", "s3://b?nope=1", "s3:", "s3:/b/x", "s3:b"} {
 		if _, err := stores.Open(t.Context(), url, stores.Options{}); err == nil {
 			t.Errorf("Open(%q) succeeded, want an error", url)
 		}
+	}
+	// A URL that lost its "//" is refused, not made a directory of that name.
+	if entries, err := os.ReadDir("."); err != nil || len(entries) > 0 {
+		t.Errorf("Open of bad URLs left %v in the working directory (%v), want nothing", entries, err)
+	}
+	if _, err := stores.Open(t.Context(), "s3:", stores.Options{}); err == nil || !strings.Contains(err.Error(), "write s3://") {
+		t.Errorf(`Open("s3:") = %v, want a hint to write s3://`, err)
 	}
 }
 
