@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lakectl/lakectl/internal/flock"
 )
 
 // InstanceClaim is a static group member id (Config.InstanceID) that this process
@@ -49,7 +51,7 @@ func ClaimInstanceID(lockDir, host, scope string) (*InstanceClaim, error) {
 		if err != nil {
 			return nil, fmt.Errorf("claim an instance id: %w", err)
 		}
-		ok, err := tryLock(f)
+		ok, err := flock.TryLock(f, flock.Exclusive)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("claim an instance id: %w", err)

@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/lakectl/lakectl/internal/flock"
 )
 
 // errEvicting reports a file that another process is deleting at this moment.
@@ -46,7 +48,7 @@ func holdShared(path string) (*os.File, error) {
 	}
 	// Not waiting: the only conflicting lock is an eviction's, held just long enough to
 	// delete the file, so waiting would only end in finding it gone.
-	ok, err := tryLock(f, lockShared)
+	ok, err := flock.TryLock(f, flock.Shared)
 	if err == nil && !ok {
 		err = errEvicting
 	}
@@ -79,7 +81,7 @@ func removeUnheld(path string) (evictResult, error) {
 		return held, err
 	}
 	defer f.Close() // after the delete: closing drops the exclusive lock
-	ok, err := tryLock(f, lockExclusive)
+	ok, err := flock.TryLock(f, flock.Exclusive)
 	if err != nil || !ok {
 		return held, err
 	}

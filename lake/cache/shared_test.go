@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lakectl/lakectl/internal/flock"
 	"github.com/lakectl/lakectl/lake/mem"
 )
 
@@ -130,7 +131,7 @@ func (h *holder) line() string {
 // directory. A file that one process has acquired must survive another process filling
 // the directory past its bound, and be evictable once released.
 func TestFileHeldByAnotherProcessIsNotEvicted(t *testing.T) {
-	if !locksWork {
+	if !flock.Supported {
 		t.Skip("no flock on this platform: pins protect files only within a process")
 	}
 	ctx := t.Context()

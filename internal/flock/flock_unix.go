@@ -1,6 +1,6 @@
 //go:build linux || darwin || dragonfly || freebsd || illumos || netbsd || openbsd
 
-package bronze
+package flock
 
 import (
 	"errors"
@@ -8,9 +8,16 @@ import (
 	"syscall"
 )
 
-// tryLock takes an exclusive flock on f without waiting; false when another open
-// file description holds it. The lock lasts until f is closed or the process ends.
-func tryLock(f *os.File) (bool, error) {
+// Supported says that locks hold across processes on this platform.
+const Supported = true
+
+// TryLock takes the lock mode on f without waiting. It reports false when another
+// open file description holds a conflicting lock. The lock lasts until f is closed.
+func TryLock(f *os.File, mode Mode) (bool, error) {
+	how := syscall.LOCK_SH
+	if mode == Exclusive {
+		how = syscall.LOCK_EX
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return false, err
@@ -18,7 +25,7 @@ func tryLock(f *os.File) (bool, error) {
 	var lerr error
 	if err := rc.Control(func(fd uintptr) {
 		for {
-			lerr = syscall.Flock(int(fd), syscall.LOCK_EX|syscall.LOCK_NB)
+			lerr = syscall.Flock(int(fd), how|syscall.LOCK_NB)
 			if !errors.Is(lerr, syscall.EINTR) {
 				return
 			}
