@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
@@ -88,7 +87,7 @@ func newDataFile(pool *writerPool, hour Hour) (*dataFile, error) {
 	}
 	f := &dataFile{
 		Hour:    hour,
-		Path:    path.Join(partitionDir(hour), "part-"+uuid.NewString()+".zstd.parquet"),
+		Path:    dataFilePath(hour, "part-"+uuid.NewString()+".zstd.parquet"),
 		Stats:   newFileStats(),
 		spool:   spool,
 		batch:   make([]parquet.Row, 0, batchRows),

@@ -118,9 +118,13 @@ func partitionValues(h Hour) map[string]*string {
 	return map[string]*string{ColIngestDate: &date, ColIngestHour: &hour}
 }
 
-// partitionDir returns the Hive-style directory of hour h inside the table.
-func partitionDir(h Hour) string {
-	return h.Time().Format("ingest_date=2006-01-02/ingest_hour=15")
+// partitionCols are the partition columns of every Bronze table, in path order.
+var partitionCols = []string{ColIngestDate, ColIngestHour}
+
+// dataFilePath returns the path of a new data file of hour h, in the directory its
+// partition values name: ingest_date=2026-11-20/ingest_hour=9/name.
+func dataFilePath(h Hour, name string) string {
+	return lake.DataFilePath(partitionCols, partitionValues(h), name)
 }
 
 // MarshalText writes the hour as String does, so JSON summaries name it readably.
