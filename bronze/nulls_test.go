@@ -14,6 +14,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lakectl/lakectl/internal/footercheck"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -263,6 +264,7 @@ func TestKafkaNullsAreStoredAsNulls(t *testing.T) {
 	if !rep.OK {
 		t.Errorf("verify: %v", rep.Problems)
 	}
+	footercheck.Check(t, store)
 }
 
 // longSequence has a batch of set keys and headers and then nulls: a reader that
@@ -377,4 +379,5 @@ func TestCompactionKeepsNullsAndColumnPaths(t *testing.T) {
 		}
 	}
 	verifyOK(t, store)
+	footercheck.Check(t, store)
 }
