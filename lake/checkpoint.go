@@ -44,6 +44,8 @@ type cpAdd struct {
 	Tags             map[string]*string `parquet:"tags,optional"`
 }
 
+// cpRemove is a tombstone as the protocol's checkpoint schema has it: only what
+// vacuum needs, no stats and no tags.
 type cpRemove struct {
 	Path                 string             `parquet:"path,optional"`
 	DeletionTimestamp    *int64             `parquet:"deletionTimestamp,optional"`
@@ -51,7 +53,6 @@ type cpRemove struct {
 	ExtendedFileMetadata *bool              `parquet:"extendedFileMetadata,optional"`
 	PartitionValues      map[string]*string `parquet:"partitionValues,optional"`
 	Size                 *int64             `parquet:"size,optional"`
-	Tags                 map[string]*string `parquet:"tags,optional"`
 }
 
 type cpFormat struct {
@@ -140,7 +141,7 @@ func (row *cpRow) applyTo(st *state) {
 		st.apply(Action{Add: &add})
 	case row.Remove != nil:
 		r := row.Remove
-		rm := Remove{Path: r.Path, DataChange: r.DataChange, PartitionValues: r.PartitionValues, Tags: stringMap(r.Tags)}
+		rm := Remove{Path: r.Path, DataChange: r.DataChange, PartitionValues: r.PartitionValues}
 		if r.DeletionTimestamp != nil {
 			rm.DeletionTimestamp = *r.DeletionTimestamp
 		}
@@ -268,7 +269,7 @@ func encodeCheckpoint(s *Snapshot, now time.Time, retain time.Duration) ([]byte,
 		if r.DeletionTimestamp < cutoff {
 			continue
 		}
-		cr := &cpRemove{Path: r.Path, DataChange: false, PartitionValues: r.PartitionValues, Tags: nullableMap(r.Tags)}
+		cr := &cpRemove{Path: r.Path, DataChange: false, PartitionValues: r.PartitionValues}
 		cr.DeletionTimestamp = &r.DeletionTimestamp
 		cr.ExtendedFileMetadata = &r.ExtendedFileMetadata
 		if r.ExtendedFileMetadata {

@@ -4,8 +4,10 @@
 // passes when every column chunk of every row group names its full column path
 // (path_in_schema), the file's columns are the table's schema with the logical types
 // Delta prescribes (timestamps TIMESTAMP(MICROS, UTC), strings UTF8, decimals
-// DECIMAL(p,s), dates DATE), its row count is the log's numRecords, and its
-// directory is the one lake.PartitionDir makes of its partition values.
+// DECIMAL(p,s), dates DATE), its row count is the log's numRecords, its per-column
+// statistics are DuckDB's nulls, minimum and maximum of the file exactly (strings
+// cut as the protocol allows), and its directory is the one lake.PartitionDir makes
+// of its partition values.
 //
 //	rep := footercheck.Check(t, store) // t.Error for each problem
 //	t.Logf("checked %d files", rep.Files)
@@ -202,6 +204,7 @@ func checkFile(ctx context.Context, db *sql.DB, path string, a lake.Add, schema 
 	tree.leafPaths(nil, leaves)
 	problems = append(problems, chunkProblems(ctx, db, path, leaves)...)
 	problems = append(problems, schemaProblems(tree, schema, partitionCols)...)
+	problems = append(problems, statsProblems(ctx, db, path, a, schema, partitionCols)...)
 
 	var rows int64
 	if err := db.QueryRowContext(ctx, "SELECT num_rows FROM parquet_file_metadata($1)", path).Scan(&rows); err != nil {

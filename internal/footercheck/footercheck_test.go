@@ -3,7 +3,7 @@ package footercheck
 import (
 	"bytes"
 	"database/sql"
-	"fmt"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
+	"github.com/lakectl/lakectl/lake/parquetstats"
 )
 
 // wide is a table of every type lakectl writes, nested ones included.
@@ -40,14 +41,15 @@ const wideSelect = `SELECT 'a' AS s, 'b'::BLOB AS b, 1::BIGINT AS n, 2::INTEGER 
 	true AS ok, 1.50::DECIMAL(18,2) AS amount, TIMESTAMPTZ '2026-11-20 08:00:00.123456+00' AS at,
 	DATE '2026-11-20' AS day, [{'k': 'x', 'v': 'y'::BLOB}] AS hs, MAP {'a': 1::BIGINT} AS m`
 
-// lakeOf commits files (name to content, with their numRecords) as one table at
-// root of a memory store, partitioned by part = 9.
-func lakeOf(t *testing.T, root string, files map[string][]byte, rows map[string]int64) *mem.Store {
-	return lakeIn(t, root, "part=9/", files, rows)
+// lakeOf commits files (name to content) as one table at root of a memory store,
+// partitioned by part = 9, with the statistics parquetstats reads from each file's
+// footer, as engine.WriteFiles gives them, changed by edit when it is not nil.
+func lakeOf(t *testing.T, root string, files map[string][]byte, edit func(*lake.Stats)) *mem.Store {
+	return lakeIn(t, root, "part=9/", files, edit)
 }
 
 // lakeIn is lakeOf with the files in directory dir.
-func lakeIn(t *testing.T, root, dir string, files map[string][]byte, rows map[string]int64) *mem.Store {
+func lakeIn(t *testing.T, root, dir string, files map[string][]byte, edit func(*lake.Stats)) *mem.Store {
 	t.Helper()
 	store := mem.New()
 	schema, err := wide.JSON()
@@ -64,8 +66,19 @@ func lakeIn(t *testing.T, root, dir string, files map[string][]byte, rows map[st
 		if err := store.Put(t.Context(), tbl.Key(rel), bytes.NewReader(data), int64(len(data))); err != nil {
 			t.Fatal(err)
 		}
+		st, err := parquetstats.Read(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			edit(&st)
+		}
+		stats, err := parquetstats.JSON(st)
+		if err != nil {
+			t.Fatal(err)
+		}
 		tx.Add(lake.Add{Path: rel, PartitionValues: map[string]*string{"part": &nine}, Size: int64(len(data)),
-			ModificationTime: time.Now().UnixMilli(), DataChange: true, Stats: fmt.Sprintf(`{"numRecords":%d}`, rows[name])})
+			ModificationTime: time.Now().UnixMilli(), DataChange: true, Stats: stats})
 	}
 	if _, err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)
@@ -123,26 +136,40 @@ func reusedWriterFile(t *testing.T) []byte {
 
 func TestLake(t *testing.T) {
 	good := duckFile(t, wideSelect)
+	long := strings.Repeat("x", 40)
 	cases := []struct {
 		name  string
 		file  []byte
-		rows  int64
+		edit  func(*lake.Stats)
 		wants []string // substrings of the problems, one each; none for a good file
 	}{
-		{name: "every type as DuckDB writes it", file: good, rows: 1},
-		{name: "numRecords not the footer's", file: good, rows: 2, wants: []string{"footer holds 1 rows, the log's numRecords is 2"}},
-		{name: "naive timestamp", file: duckFile(t, strings.Replace(wideSelect, "TIMESTAMPTZ '2026-11-20 08:00:00.123456+00'", "TIMESTAMP '2026-11-20 08:00:00'", 1)), rows: 1,
+		{name: "every type as DuckDB writes it", file: good},
+		{name: "numRecords not the footer's", file: good, edit: func(s *lake.Stats) { s.NumRecords = 2 },
+			wants: []string{"footer holds 1 rows, the log's numRecords is 2"}},
+		{name: "naive timestamp", file: duckFile(t, strings.Replace(wideSelect, "TIMESTAMPTZ '2026-11-20 08:00:00.123456+00'", "TIMESTAMP '2026-11-20 08:00:00'", 1)),
 			wants: []string{"at: Delta timestamp wants INT64 TIMESTAMP_MICROS"}},
-		{name: "string stored as binary", file: duckFile(t, strings.Replace(wideSelect, "'a' AS s", "'a'::BLOB AS s", 1)), rows: 1,
-			wants: []string{"s: Delta string wants BYTE_ARRAY UTF8"}},
-		{name: "decimal of another scale", file: duckFile(t, strings.Replace(wideSelect, "DECIMAL(18,2)", "DECIMAL(18,3)", 1)), rows: 1,
+		{name: "string stored as binary", file: duckFile(t, strings.Replace(wideSelect, "'a' AS s", "'a'::BLOB AS s", 1)),
+			// and, read as binary, it gets no bounds
+			wants: []string{"s: Delta string wants BYTE_ARRAY UTF8", "stats: minValues.s is absent", "stats: maxValues.s is absent"}},
+		{name: "decimal of another scale", file: duckFile(t, strings.Replace(wideSelect, "DECIMAL(18,2)", "DECIMAL(18,3)", 1)),
 			wants: []string{"amount: Delta decimal(18,2) wants DECIMAL(18,2)"}},
-		{name: "partition column in the file", file: duckFile(t, wideSelect+", 9 AS part"), rows: 1,
+		{name: "partition column in the file", file: duckFile(t, wideSelect+", 9 AS part"),
 			wants: []string{"column part is in the file but not a data column"}},
+		{name: "timestamp maximum rounded up to the millisecond", file: good,
+			edit:  func(s *lake.Stats) { s.MaxValues["at"] = "2026-11-20T08:00:00.124Z" },
+			wants: []string{"stats: maxValues.at is 2026-11-20T08:00:00.124Z, the file's maximum is 2026-11-20T08:00:00.123456Z"}},
+		{name: "null count off", file: good, edit: func(s *lake.Stats) { s.NullCount["n"] = 1 },
+			wants: []string{"stats: nullCount.n is 1, the file has 0 nulls"}},
+		{name: "decimal bound of another value", file: good, edit: func(s *lake.Stats) { s.MinValues["amount"] = json.Number("1.49") },
+			wants: []string{"stats: minValues.amount is 1.49, the file's minimum is 1.50"}},
+		{name: "long string cut as the protocol allows", file: duckFile(t, strings.Replace(wideSelect, "'a' AS s", "'"+long+"' AS s", 1))},
+		{name: "long string maximum given", file: duckFile(t, strings.Replace(wideSelect, "'a' AS s", "'"+long+"' AS s", 1)),
+			edit:  func(s *lake.Stats) { s.MaxValues["s"] = long },
+			wants: []string{"stats: maxValues.s is " + long + ", the file's maximum is (absent: longer than the prefix)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			store := lakeOf(t, "silver/t", map[string][]byte{"f.parquet": c.file}, map[string]int64{"f.parquet": c.rows})
+			store := lakeOf(t, "silver/t", map[string][]byte{"f.parquet": c.file}, c.edit)
 			rep, err := Lake(t.Context(), store, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
@@ -203,7 +230,7 @@ func TestLakePartitionPath(t *testing.T) {
 		"part=09/": `its directory is not "part=9", the one its partition values {part="9"} name`,
 		"":         `its directory is not "part=9"`,
 	} {
-		store := lakeIn(t, "t", dir, map[string][]byte{"f.parquet": good}, map[string]int64{"f.parquet": 1})
+		store := lakeIn(t, "t", dir, map[string][]byte{"f.parquet": good}, nil)
 		rep, err := Lake(t.Context(), store, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
