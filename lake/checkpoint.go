@@ -17,8 +17,9 @@ import (
 // A classic (V1) checkpoint is a Parquet file of one row per action, each row with
 // exactly one of the columns txn, add, remove, metaData, protocol set. Reading goes by
 // column path through parquet-go's schema conversion: columns a writer added that are
-// not below (commitInfo, stats_parsed, deletionVector, ...) are ignored, and columns
-// below that a file lacks read as null.
+// not below (commitInfo, deletionVector, ...) are ignored, and columns below that a
+// file lacks read as null. The typed add.stats_parsed and add.partitionValues_parsed,
+// whose shape follows the table's schema, are read beside them (checkpointparsed.go).
 
 type cpRow struct {
 	Txn      *cpTxn      `parquet:"txn,optional"`
@@ -111,15 +112,23 @@ func readCheckpointFile(data []byte, st *state) (err error) {
 	if err != nil {
 		return fmt.Errorf("open parquet: %w", err)
 	}
+	parsed, err := readParsed(f)
+	if err != nil {
+		return err
+	}
 	r := parquet.NewGenericReader[cpRow](f)
 	defer r.Close()
 	rows := make([]cpRow, 256)
-	for {
+	for base := 0; ; {
 		n, err := r.Read(rows)
 		for i := range rows[:n] {
+			if parsed != nil && rows[i].Add != nil {
+				parsed.fill(base+i, rows[i].Add)
+			}
 			rows[i].applyTo(st)
 			rows[i] = cpRow{}
 		}
+		base += n
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
