@@ -100,7 +100,9 @@
 // none; a value null or empty as sent), source string (kafka|http), topic string
 // (null for HTTP rows), partition int, offset long, source_timestamp timestamp,
 // ingested_at timestamp; partitioned by ingest_date (date) and ingest_hour (int),
-// paths ingest_date=YYYY-MM-DD/ingest_hour=HH.
+// paths ingest_date=YYYY-MM-DD/ingest_hour=H (the hour unpadded, as its partition
+// value; files written before that are under ingest_hour=HH and read the same, from
+// the log's values).
 // Timestamps are Parquet INT64 TIMESTAMP(MICROS, UTC); source_timestamp is null
 // for Kafka records without a timestamp (-1). Each add's tags hold its
 // topic, partition and inclusive offset range (TagFirstOffset, TagLastOffset).

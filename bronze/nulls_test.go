@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lakectl/lakectl/bronze/layout"
+	"github.com/lakectl/lakectl/internal/footercheck"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -264,6 +265,7 @@ func TestKafkaNullsAreStoredAsNulls(t *testing.T) {
 	if !rep.OK {
 		t.Errorf("verify: %v", rep.Problems)
 	}
+	footercheck.Check(t, store)
 }
 
 // longSequence has a batch of set keys and headers and then nulls: a reader that
@@ -378,4 +380,5 @@ func TestCompactionKeepsNullsAndColumnPaths(t *testing.T) {
 		}
 	}
 	verifyOK(t, store)
+	footercheck.Check(t, store)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/parquetstats"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -95,9 +96,9 @@ func sourceIndex(source []byte) int {
 	return 0
 }
 
-// deltaJSON renders the statistics as the Delta add's stats string. Timestamps are
-// rendered at millisecond precision, the minimum rounded down and the maximum up, so
-// that file skipping never skips a file that holds a matching row.
+// deltaJSON renders the statistics as the Delta add's stats string, with the bounds
+// exactly as lake/parquetstats gives them for Silver's files: timestamps to the
+// microsecond, strings over their non-null values, cut as the protocol allows.
 func (s *fileStats) deltaJSON() string {
 	st := lake.Stats{
 		NumRecords: s.Rows,
@@ -111,31 +112,28 @@ func (s *fileStats) deltaJSON() string {
 	if s.Rows > 0 {
 		st.MinValues["offset"], st.MaxValues["offset"] = s.MinOffset, s.MaxOffset
 		st.MinValues["partition"], st.MaxValues["partition"] = s.MinPart, s.MaxPart
-		st.MinValues["ingested_at"], st.MaxValues["ingested_at"] = statTime(s.MinIngest, false), statTime(s.MaxIngest, true)
+		st.MinValues["ingested_at"], st.MaxValues["ingested_at"] = lake.StatsTimestamp(s.MinIngest), lake.StatsTimestamp(s.MaxIngest)
 		if s.NullSource < s.Rows {
-			st.MinValues["source_timestamp"], st.MaxValues["source_timestamp"] = statTime(s.MinSource, false), statTime(s.MaxSource, true)
+			st.MinValues["source_timestamp"], st.MaxValues["source_timestamp"] = lake.StatsTimestamp(s.MinSource), lake.StatsTimestamp(s.MaxSource)
 		}
-		if s.Topic != "" && s.NullTopics == 0 {
-			st.MinValues["topic"], st.MaxValues["topic"] = s.MinTopic, s.MaxTopic
-		}
-		if s.Sources[0] != s.Sources[1] {
-			src := SourceKafka
-			if s.Sources[1] {
-				src = SourceHTTP
+		if s.Topic != "" {
+			st.MinValues["topic"] = parquetstats.StringMin(s.MinTopic)
+			if hi, ok := parquetstats.StringMax(s.MaxTopic); ok {
+				st.MaxValues["topic"] = hi
 			}
-			st.MinValues["source"], st.MaxValues["source"] = src, src
 		}
+		// "http" sorts before "kafka".
+		lo, hi := SourceHTTP, SourceKafka
+		if !s.Sources[1] {
+			lo = SourceKafka
+		}
+		if !s.Sources[0] {
+			hi = SourceHTTP
+		}
+		st.MinValues["source"], st.MaxValues["source"] = lo, hi
 	}
 	b, _ := json.Marshal(st) // only maps of strings and numbers: cannot fail
 	return string(b)
-}
-
-func statTime(us int64, roundUp bool) string {
-	ms := us / 1000
-	if roundUp && us%1000 != 0 {
-		ms++
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // Tags on every Bronze add: the Kafka topic and partition and the inclusive range

@@ -27,13 +27,13 @@ const (
 	// combine a size bound with partitioning, so partitions get one file each).
 	MaxFileBytes      = 512 << 20
 	uploadConcurrency = 4
-	nullPartition     = "__HIVE_DEFAULT_PARTITION__"
 )
 
 // WriteFiles runs query (with args bound to its $n parameters) and writes the result
 // as zstd Parquet data files of table, partitioned by partitionCols: one directory per
-// partition, col=value/part-<uuid>.zstd.parquet, partition columns left out of the
-// files as Delta expects. Every timestamp column is stored as INT64 TIMESTAMP(MICROS,
+// partition, named from the partition values by lake.PartitionDir
+// (col=value/part-<uuid>.zstd.parquet), partition columns left out of the files as
+// Delta expects. Every timestamp column is stored as INT64 TIMESTAMP(MICROS,
 // UTC). It returns the Add actions, with partition values, size, modification time and
 // statistics; nothing is visible in the table until the caller commits them. An empty
 // result gives no files.
@@ -237,8 +237,8 @@ func partitionString(v string, cols []resultColumn, col string) string {
 	return v
 }
 
-// upload puts one written file into the table under its Hive-style path and describes
-// it as an Add.
+// upload puts one written file into the table under the directory lake.PartitionDir
+// makes of its partition values (not the one COPY chose) and describes it as an Add.
 func upload(ctx context.Context, table *lake.Table, partitionCols []string, w writtenFile) (lake.Add, error) {
 	st, err := parquetstats.ReadFile(w.path)
 	if err != nil {
@@ -251,7 +251,7 @@ func upload(ctx context.Context, table *lake.Table, partitionCols []string, w wr
 	if err != nil {
 		return lake.Add{}, err
 	}
-	rel := dataPath(partitionCols, w.partitions)
+	rel := lake.DataFilePath(partitionCols, w.partitions, "part-"+uuid.NewString()+".zstd.parquet")
 	f, err := os.Open(w.path)
 	if err != nil {
 		return lake.Add{}, err
@@ -272,37 +272,4 @@ func upload(ctx context.Context, table *lake.Table, partitionCols []string, w wr
 		DataChange:       true,
 		Stats:            stats,
 	}, nil
-}
-
-// dataPath is the file's path below the table root:
-// col=value/.../part-<uuid>.zstd.parquet, values escaped as Hive does.
-func dataPath(partitionCols []string, values map[string]*string) string {
-	var b strings.Builder
-	for _, p := range partitionCols {
-		b.WriteString(hiveEscape(p))
-		b.WriteByte('=')
-		if v := values[p]; v == nil {
-			b.WriteString(nullPartition)
-		} else {
-			b.WriteString(hiveEscape(*v))
-		}
-		b.WriteByte('/')
-	}
-	b.WriteString("part-" + uuid.NewString() + ".zstd.parquet")
-	return b.String()
-}
-
-// hiveEscape percent-encodes the characters that Hive (and Spark, for Delta) escape in
-// partition directory names, so any value makes one path segment.
-func hiveEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f || strings.IndexByte("\"#%'*/:=?\\{[]^", c) >= 0 {
-			fmt.Fprintf(&b, "%%%02X", c)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

@@ -234,20 +234,3 @@ func TestWriteFilesRejectsUnknownPartitionColumn(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the partition column", err)
 	}
 }
-
-func TestHiveEscape(t *testing.T) {
-	for in, want := range map[string]string{
-		"us":           "us",
-		"eu/west=1":    "eu%2Fwest%3D1",
-		"a b":          "a b",
-		"100%":         "100%25",
-		"x:y?z#":       "x%3Ay%3Fz%23",
-		"2026-11-21":   "2026-11-21",
-		"tab\there":    "tab%09here",
-		`q"uo'te\back`: "q%22uo%27te%5Cback",
-	} {
-		if got := hiveEscape(in); got != want {
-			t.Errorf("hiveEscape(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

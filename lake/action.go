@@ -3,6 +3,8 @@ package lake
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/lakectl/lakectl/lake/internal/bound"
 )
 
 // Action is one line of a Delta commit file: exactly one of its fields is set.
@@ -98,6 +100,12 @@ type Stats struct {
 	MaxValues  map[string]any `json:"maxValues,omitempty"`
 	NullCount  map[string]any `json:"nullCount,omitempty"`
 }
+
+// StatsTimestamp renders a timestamp bound of Stats, in microseconds since the epoch,
+// as every lakectl writer does: RFC 3339 in UTC with all six fractional digits, the
+// exact value. The protocol lets writers truncate to milliseconds; an exact bound
+// skips at least as many files and needs no widening by a reader.
+func StatsTimestamp(us int64) string { return bound.TimestampString(us) }
 
 // ParseStats decodes the add's stats; ok is false when the file has none.
 func (a *Add) ParseStats() (s Stats, ok bool, err error) {

@@ -17,8 +17,9 @@ import (
 // A classic (V1) checkpoint is a Parquet file of one row per action, each row with
 // exactly one of the columns txn, add, remove, metaData, protocol set. Reading goes by
 // column path through parquet-go's schema conversion: columns a writer added that are
-// not below (commitInfo, stats_parsed, deletionVector, ...) are ignored, and columns
-// below that a file lacks read as null.
+// not below (commitInfo, deletionVector, ...) are ignored, and columns below that a
+// file lacks read as null. The typed add.stats_parsed and add.partitionValues_parsed,
+// whose shape follows the table's schema, are read beside them (checkpointparsed.go).
 
 type cpRow struct {
 	Txn      *cpTxn      `parquet:"txn,optional"`
@@ -44,6 +45,8 @@ type cpAdd struct {
 	Tags             map[string]*string `parquet:"tags,optional"`
 }
 
+// cpRemove is a tombstone as the protocol's checkpoint schema has it: only what
+// vacuum needs, no stats and no tags.
 type cpRemove struct {
 	Path                 string             `parquet:"path,optional"`
 	DeletionTimestamp    *int64             `parquet:"deletionTimestamp,optional"`
@@ -51,7 +54,6 @@ type cpRemove struct {
 	ExtendedFileMetadata *bool              `parquet:"extendedFileMetadata,optional"`
 	PartitionValues      map[string]*string `parquet:"partitionValues,optional"`
 	Size                 *int64             `parquet:"size,optional"`
-	Tags                 map[string]*string `parquet:"tags,optional"`
 }
 
 type cpFormat struct {
@@ -110,15 +112,23 @@ func readCheckpointFile(data []byte, st *state) (err error) {
 	if err != nil {
 		return fmt.Errorf("open parquet: %w", err)
 	}
+	parsed, err := readParsed(f)
+	if err != nil {
+		return err
+	}
 	r := parquet.NewGenericReader[cpRow](f)
 	defer r.Close()
 	rows := make([]cpRow, 256)
-	for {
+	for base := 0; ; {
 		n, err := r.Read(rows)
 		for i := range rows[:n] {
+			if parsed != nil && rows[i].Add != nil {
+				parsed.fill(base+i, rows[i].Add)
+			}
 			rows[i].applyTo(st)
 			rows[i] = cpRow{}
 		}
+		base += n
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -140,7 +150,7 @@ func (row *cpRow) applyTo(st *state) {
 		st.apply(Action{Add: &add})
 	case row.Remove != nil:
 		r := row.Remove
-		rm := Remove{Path: r.Path, DataChange: r.DataChange, PartitionValues: r.PartitionValues, Tags: stringMap(r.Tags)}
+		rm := Remove{Path: r.Path, DataChange: r.DataChange, PartitionValues: r.PartitionValues}
 		if r.DeletionTimestamp != nil {
 			rm.DeletionTimestamp = *r.DeletionTimestamp
 		}
@@ -268,7 +278,7 @@ func encodeCheckpoint(s *Snapshot, now time.Time, retain time.Duration) ([]byte,
 		if r.DeletionTimestamp < cutoff {
 			continue
 		}
-		cr := &cpRemove{Path: r.Path, DataChange: false, PartitionValues: r.PartitionValues, Tags: nullableMap(r.Tags)}
+		cr := &cpRemove{Path: r.Path, DataChange: false, PartitionValues: r.PartitionValues}
 		cr.DeletionTimestamp = &r.DeletionTimestamp
 		cr.ExtendedFileMetadata = &r.ExtendedFileMetadata
 		if r.ExtendedFileMetadata {

@@ -17,7 +17,11 @@
 // reader 1 / writer 2 (see protocol.go for exactly what is refused). A commit is one
 // PutIfAbsent of the next _delta_log/%020d.json; a lost race is resolved by checking
 // the winning commits for logical conflicts and retrying at the next version. Every
-// 10th version gets a classic Parquet checkpoint and _last_checkpoint, best effort.
+// 10th version gets a classic Parquet checkpoint and _last_checkpoint, best effort,
+// with the protocol's checkpoint schema; checkpoints that keep statistics only in
+// add.stats_parsed (other writers') are read too. File statistics are exact
+// (StatsTimestamp), and every lakectl writer names a data file's directory from its
+// partition values (PartitionDir), so paths and log agree.
 //
 // A commit file that is empty or has a line that is not one JSON action is a
 // *CorruptCommitError (errors.Is ErrCorruptCommit) for every read that needs it, and

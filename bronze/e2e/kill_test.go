@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lakectl/lakectl/internal/e2e"
+	"github.com/lakectl/lakectl/internal/footercheck"
 	"github.com/lakectl/lakectl/internal/s3server"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/stores"
@@ -83,6 +84,11 @@ func testKillNine(t *testing.T, lk lakeUnderTest) {
 	}
 	if compared != sum.Sent {
 		t.Errorf("records compared with the broker: got %d, want %d", compared, sum.Sent)
+	}
+	// Every file of every ingest process, the restarted ones' included, reads in an
+	// independent Parquet reader as the log describes it.
+	if fc := footercheck.Check(t, store); fc.PerTable["bronze/"+stream] == 0 {
+		t.Errorf("footer check covered no Bronze file: %+v", fc)
 	}
 }
 

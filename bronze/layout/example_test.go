@@ -15,6 +15,6 @@ func ExampleParseHour() {
 	fmt.Println(h, layout.PartitionDir(h))
 	fmt.Println("sealed once every mark passes", h.End().Add(layout.DefaultGrace).Format(time.RFC3339))
 	// Output:
-	// 2026-11-21T08 ingest_date=2026-11-21/ingest_hour=08
+	// 2026-11-21T08 ingest_date=2026-11-21/ingest_hour=8
 	// sealed once every mark passes 2026-11-21T09:05:00Z
 }

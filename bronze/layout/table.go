@@ -24,9 +24,14 @@ func PartitionValues(h Hour) map[string]*string {
 	return map[string]*string{ColIngestDate: &date, ColIngestHour: &hour}
 }
 
-// PartitionDir returns the Hive-style directory of hour h inside the table.
+// PartitionColumns are the partition columns of every Bronze table, in path order.
+var PartitionColumns = []string{ColIngestDate, ColIngestHour}
+
+// PartitionDir returns the Hive-style directory of hour h inside the table, named
+// by its partition values as every lakectl writer names them (lake.PartitionDir):
+// ingest_date=2026-11-20/ingest_hour=9.
 func PartitionDir(h Hour) string {
-	return h.Time().Format("ingest_date=2006-01-02/ingest_hour=15")
+	return lake.PartitionDir(PartitionColumns, PartitionValues(h))
 }
 
 // FileHour reads the ingest hour of a Bronze file from its partition values; false

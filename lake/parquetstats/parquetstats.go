@@ -19,11 +19,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/internal/bound"
 )
 
 // MaxStringPrefix is how many characters of a string min/max are kept. A longer minimum
@@ -110,10 +112,10 @@ func addColumn(st *lake.Stats, md *format.FileMetaData, col *parquet.Column, pat
 			okBounds = false
 			continue
 		}
-		if lo == nil || less(min, lo) {
+		if lo == nil || bound.Less(min, lo) {
 			lo = min
 		}
-		if hi == nil || less(hi, max) {
+		if hi == nil || bound.Less(hi, max) {
 			hi = max
 		}
 	}
@@ -121,14 +123,32 @@ func addColumn(st *lake.Stats, md *format.FileMetaData, col *parquet.Column, pat
 	if !okBounds || lo == nil {
 		return
 	}
-	if s, ok := lo.(string); ok && len([]rune(s)) > MaxStringPrefix {
-		lo = string([]rune(s)[:MaxStringPrefix])
+	if s, ok := lo.(string); ok {
+		lo = StringMin(s)
 	}
-	setPath(st.MinValues, path, present(lo))
-	if s, ok := hi.(string); ok && len([]rune(s)) > MaxStringPrefix {
-		return
+	setPath(st.MinValues, path, bound.JSON(lo))
+	if s, ok := hi.(string); ok {
+		if hi, ok = StringMax(s); !ok {
+			return
+		}
 	}
-	setPath(st.MaxValues, path, present(hi))
+	setPath(st.MaxValues, path, bound.JSON(hi))
+}
+
+// StringMin returns the minimum to record of a string column whose least value is s:
+// s cut to MaxStringPrefix characters, still a lower bound.
+func StringMin(s string) string {
+	if utf8.RuneCountInString(s) <= MaxStringPrefix {
+		return s
+	}
+	return string([]rune(s)[:MaxStringPrefix])
+}
+
+// StringMax returns the maximum to record of a string column whose greatest value is
+// s; ok is false when s is longer than MaxStringPrefix, as a cut one would not be an
+// upper bound.
+func StringMax(s string) (max string, ok bool) {
+	return s, utf8.RuneCountInString(s) <= MaxStringPrefix
 }
 
 // isListOrMap reports whether a group is a LIST or MAP: its leaves repeat per row.

@@ -151,20 +151,6 @@ func TestLongStringsKeepALowerBoundOnly(t *testing.T) {
 	}
 }
 
-func TestDecimalString(t *testing.T) {
-	for _, tc := range []struct {
-		unscaled int64
-		scale    int32
-		want     string
-	}{
-		{12345, 2, "123.45"}, {-5, 2, "-0.05"}, {7, 0, "7"}, {5, 3, "0.005"}, {12, -2, "1200"},
-	} {
-		if got := decimalString(decimal{big.NewInt(tc.unscaled), tc.scale}); got != tc.want {
-			t.Errorf("decimalString(%d, %d) = %q, want %q", tc.unscaled, tc.scale, got, tc.want)
-		}
-	}
-}
-
 func col[T any](rows []row, f func(row) T) []T {
 	out := make([]T, len(rows))
 	for i, r := range rows {

@@ -219,6 +219,13 @@ func testSilverOnS3(t *testing.T, kind string) {
 	t.Run("a second process reuses the local cache", func(t *testing.T) {
 		testCacheReuse(t, env, filepath.Join(cacheHome, "lakectl"))
 	})
+
+	// Bronze, compacted Bronze, Silver, quarantine and the reference table, as the
+	// S3 server serves them (compaction is a no-op if the subtest above ran it).
+	t.Run("every file passes the footer check", func(t *testing.T) {
+		lakectl.Run(t, env, "compact", "bronze", "--sealed")
+		checkFooters(t, remote.store)
+	})
 }
 
 // testCacheReuse runs one query twice, in two processes: the first fills the

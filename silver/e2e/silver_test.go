@@ -38,6 +38,10 @@ func TestSilver(t *testing.T) {
 	t.Run("killed runs finish like an uninterrupted one", func(t *testing.T) {
 		testKilled(t, f, ref, refQuarantine)
 	})
+	t.Run("every file passes the footer check", func(t *testing.T) {
+		lakectl.Run(t, refEnv, "compact", "bronze", "--sealed")
+		checkFooters(t, openLake(t, refDir).store)
+	})
 }
 
 func testPending(t *testing.T, f bronzeFixture, env []string, sums []silver.Summary) {
