@@ -127,7 +127,7 @@ func rawConsume(ctx context.Context, addr string, events int64, keep bool) (floa
 // rawEncode encodes the records as Bronze rows, one writer per partition as ingest
 // keeps, in batches, with the same options, to nowhere.
 func rawEncode(recs []*kgo.Record) (float64, error) {
-	pool := &writerPool{opts: FileOptions{}.withDefaults()}
+	pool := &writerMaker{opts: FileOptions{}.withDefaults()}
 	writers := map[int32]*parquet.Writer{}
 	batches := map[int32][]parquet.Row{}
 	var hdrs []Header
@@ -136,7 +136,7 @@ func rawEncode(recs []*kgo.Record) (float64, error) {
 	for _, r := range recs {
 		w := writers[r.Partition]
 		if w == nil {
-			w = pool.get(io.Discard)
+			w = pool.make(io.Discard)
 			writers[r.Partition] = w
 		}
 		hdrs = hdrs[:0]

@@ -80,7 +80,7 @@ type Compactor struct {
 	store lake.Store
 	opts  CompactOptions
 	log   *slog.Logger
-	pool  writerPool
+	pool  writerMaker
 }
 
 // NewCompactor returns a compactor of the Bronze tables in store.
@@ -95,7 +95,7 @@ func NewCompactor(store lake.Store, opts CompactOptions) *Compactor {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	return &Compactor{store: store, opts: opts, log: opts.Logger.With("component", "bronze-compact"), pool: writerPool{opts: opts.Files}}
+	return &Compactor{store: store, opts: opts, log: opts.Logger.With("component", "bronze-compact"), pool: writerMaker{opts: opts.Files}}
 }
 
 // compactAttempts bounds how often one hour is planned again after losing a commit

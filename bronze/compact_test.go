@@ -23,7 +23,7 @@ import (
 type sealedTable struct {
 	store lake.Store
 	w     *tableWriter
-	pool  *writerPool
+	pool  *writerMaker
 	hour  layout.Hour
 	next  map[TopicPartition]int64
 	seq   int64 // next HTTP sequence number
@@ -33,7 +33,7 @@ var compactTPs = []TopicPartition{{"events", 0}, {"events", 1}, {"more-events", 
 
 // richFile encodes rows [from, to) of source tp (HTTP when tp.Partition is -1)
 // with keys that are absent, empty or set, headers, and source timestamps.
-func richFile(t *testing.T, pool *writerPool, tp TopicPartition, from, to int64, at time.Time) *dataFile {
+func richFile(t *testing.T, pool *writerMaker, tp TopicPartition, from, to int64, at time.Time) *dataFile {
 	t.Helper()
 	f, err := newDataFile(pool, layout.HourOf(at))
 	if err != nil {
@@ -72,7 +72,7 @@ func newSealedTable(t *testing.T, store lake.Store) *sealedTable {
 	st := &sealedTable{
 		store: store,
 		w:     newTableWriter(store, "events", testLogger(t), NewMetrics(nil)),
-		pool:  &writerPool{opts: FileOptions{}.withDefaults()},
+		pool:  &writerMaker{opts: FileOptions{}.withDefaults()},
 		next:  map[TopicPartition]int64{},
 	}
 	past := time.Now().Add(-3 * time.Hour)

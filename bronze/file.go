@@ -47,15 +47,15 @@ const batchRows = 512
 // zstdCodec is shared by every writer; it pools its encoders.
 var zstdCodec = &zstd.Codec{Level: zstd.SpeedDefault}
 
-// writerPool makes the Parquet writers of data files. It does not recycle them:
+// writerMaker makes a new Parquet writer for each data file rather than recycle one:
 // parquet-go v0.32's Writer.Reset clears the column paths the writer shares with
 // its footer, so every file a reused writer wrote had an empty path_in_schema in
 // each column chunk. Page buffers, the costly part, are pooled by parquet-go.
-type writerPool struct {
+type writerMaker struct {
 	opts FileOptions
 }
 
-func (p *writerPool) get(w io.Writer) *parquet.Writer {
+func (p *writerMaker) make(w io.Writer) *parquet.Writer {
 	return parquet.NewWriter(w, rowSchema,
 		parquet.Compression(zstdCodec),
 		parquet.MaxRowsPerRowGroup(p.opts.MaxRowsPerRowGroup),
@@ -83,8 +83,8 @@ type dataFile struct {
 	closed  bool
 }
 
-func newDataFile(pool *writerPool, hour layout.Hour) (*dataFile, error) {
-	spool, err := os.CreateTemp(pool.opts.SpoolDir, "lakectl-bronze-*.parquet")
+func newDataFile(writers *writerMaker, hour layout.Hour) (*dataFile, error) {
+	spool, err := os.CreateTemp(writers.opts.SpoolDir, "lakectl-bronze-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
@@ -94,11 +94,11 @@ func newDataFile(pool *writerPool, hour layout.Hour) (*dataFile, error) {
 		Stats:   newFileStats(),
 		spool:   spool,
 		batch:   make([]parquet.Row, 0, batchRows),
-		rgLimit: pool.opts.RowGroupBytes,
+		rgLimit: writers.opts.RowGroupBytes,
 	}
 	f.buf = bufio.NewWriterSize(spool, 256<<10)
 	f.out = countingWriter{w: f.buf}
-	f.pw = pool.get(&f.out)
+	f.pw = writers.make(&f.out)
 	return f, nil
 }
 

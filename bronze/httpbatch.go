@@ -33,7 +33,7 @@ type httpBatcher struct {
 	w     *tableWriter
 	cfg   HTTPConfig
 	log   *slog.Logger
-	pool  writerPool
+	pool  writerMaker
 	queue chan *httpReq
 	room  chan struct{} // signalled when pending bytes fall
 	recs  prometheus.Counter
@@ -69,7 +69,7 @@ func newHTTPBatcher(w *tableWriter, cfg HTTPConfig, files FileOptions, grace tim
 	hard context.Context, fail func(error), m *Metrics, log *slog.Logger) *httpBatcher {
 	return &httpBatcher{
 		w: w, cfg: cfg, log: log, grace: grace, now: now, hard: hard, fail: fail,
-		pool:  writerPool{opts: files},
+		pool:  writerMaker{opts: files},
 		queue: make(chan *httpReq, 1024),
 		room:  make(chan struct{}, 1),
 		recs:  m.Records.WithLabelValues(w.stream, SourceHTTP),

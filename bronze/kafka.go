@@ -32,7 +32,7 @@ type kafkaIngest struct {
 	log     *slog.Logger
 	metrics *Metrics
 	cl      *kgo.Client
-	pool    writerPool
+	pool    writerMaker
 	tables  map[string]*tableWriter // by stream
 	// failed carries a permanent error found outside the poll loop (assigning or
 	// revoking partitions, or in the group's management): the loop stops on it.
@@ -70,7 +70,7 @@ func newKafkaIngest(cfg Config, m *Metrics) (*kafkaIngest, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "bronze", "source", "kafka"),
 		metrics: m,
-		pool:    writerPool{opts: cfg.Files},
+		pool:    writerMaker{opts: cfg.Files},
 		tables:  map[string]*tableWriter{},
 		parts:   map[TopicPartition]*partState{},
 		failed:  make(chan error, 1),

@@ -11,7 +11,7 @@ import (
 )
 
 // fileOf encodes rows with offsets [from, to) of partition tp, ingested at at.
-func fileOf(t *testing.T, pool *writerPool, tp TopicPartition, from, to int64, at time.Time) *dataFile {
+func fileOf(t *testing.T, pool *writerMaker, tp TopicPartition, from, to int64, at time.Time) *dataFile {
 	t.Helper()
 	f, err := newDataFile(pool, layout.HourOf(at))
 	if err != nil {
@@ -33,7 +33,7 @@ func fileOf(t *testing.T, pool *writerPool, tp TopicPartition, from, to int64, a
 func TestZombieWriterLosesToTheLedger(t *testing.T) {
 	store := mem.New()
 	m := NewMetrics(nil)
-	pool := &writerPool{opts: FileOptions{}.withDefaults()}
+	pool := &writerMaker{opts: FileOptions{}.withDefaults()}
 	tp := TopicPartition{"events", 0}
 	now := time.Now()
 	owner := newTableWriter(store, "events", testLogger(t), m)
@@ -83,7 +83,7 @@ func TestConcurrentWritersOfOnePartitionCommitOnce(t *testing.T) {
 	now := time.Now()
 	// Create the table first, so both writers race on a version, not on creation.
 	w0 := newTableWriter(store, "events", testLogger(t), m)
-	pool0 := &writerPool{opts: FileOptions{}.withDefaults()}
+	pool0 := &writerMaker{opts: FileOptions{}.withDefaults()}
 	if _, err := w0.commitKafka(t.Context(), []partFlush{{TP: tp, Files: []*dataFile{fileOf(t, pool0, tp, 0, 10, now)}, Next: 10, MinIngest: now.UnixMicro()}}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestConcurrentWritersOfOnePartitionCommitOnce(t *testing.T) {
 	results := make([]flushResult, writers)
 	var wg sync.WaitGroup
 	for i := range writers {
-		pool := &writerPool{opts: FileOptions{}.withDefaults()}
+		pool := &writerMaker{opts: FileOptions{}.withDefaults()}
 		f := fileOf(t, pool, tp, 10, 60, now)
 		w := newTableWriter(store, "events", testLogger(t), m)
 		wg.Go(func() {
@@ -122,7 +122,7 @@ func TestConcurrentWritersOfOnePartitionCommitOnce(t *testing.T) {
 func TestRowsBeforeTheMarkAreRefused(t *testing.T) {
 	store := mem.New()
 	m := NewMetrics(nil)
-	pool := &writerPool{opts: FileOptions{}.withDefaults()}
+	pool := &writerMaker{opts: FileOptions{}.withDefaults()}
 	tp, other := TopicPartition{"events", 0}, TopicPartition{"events", 1}
 	t0 := time.Date(2026, 11, 21, 9, 59, 0, 0, time.UTC)
 	w := newTableWriter(store, "events", testLogger(t), m)

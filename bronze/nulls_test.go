@@ -331,7 +331,7 @@ func TestCompactionKeepsNullsAndColumnPaths(t *testing.T) {
 	st := &sealedTable{
 		store: store,
 		w:     newTableWriter(store, "events", testLogger(t), NewMetrics(nil)),
-		pool:  &writerPool{opts: FileOptions{}.withDefaults()},
+		pool:  &writerMaker{opts: FileOptions{}.withDefaults()},
 		hour:  layout.HourOf(time.Now().Add(-3 * time.Hour)),
 		next:  map[TopicPartition]int64{},
 	}

@@ -19,7 +19,7 @@ func singleDigitHourTable(t *testing.T) *sealedTable {
 	t.Helper()
 	st := &sealedTable{
 		store: mem.New(),
-		pool:  &writerPool{opts: FileOptions{}.withDefaults()},
+		pool:  &writerMaker{opts: FileOptions{}.withDefaults()},
 		hour:  layout.HourOf(time.Now().UTC().Truncate(24 * time.Hour).Add(-24*time.Hour + 9*time.Hour)),
 		next:  map[TopicPartition]int64{},
 	}

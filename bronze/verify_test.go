@@ -14,10 +14,10 @@ import (
 func TestVerifyFindsGapsAndDuplicates(t *testing.T) {
 	now := time.Now()
 	tp := TopicPartition{"events", 0}
-	setup := func(t *testing.T) (*tableWriter, *writerPool) {
+	setup := func(t *testing.T) (*tableWriter, *writerMaker) {
 		store := mem.New()
 		w := newTableWriter(store, "events", testLogger(t), NewMetrics(nil))
-		pool := &writerPool{opts: FileOptions{}.withDefaults()}
+		pool := &writerMaker{opts: FileOptions{}.withDefaults()}
 		for _, r := range [][2]int64{{0, 50}, {50, 100}} {
 			exp := position{r[0], r[0] > 0}
 			if _, err := w.commitKafka(t.Context(), []partFlush{{TP: tp, Files: []*dataFile{fileOf(t, pool, tp, r[0], r[1], now)},
@@ -133,7 +133,7 @@ func TestVerifyComparesKeysAndHeaders(t *testing.T) {
 			tc.change(rows)
 			store := mem.New()
 			w := newTableWriter(store, "events", testLogger(t), NewMetrics(nil))
-			f, err := newDataFile(&writerPool{opts: FileOptions{}.withDefaults()}, layout.HourOf(now))
+			f, err := newDataFile(&writerMaker{opts: FileOptions{}.withDefaults()}, layout.HourOf(now))
 			if err != nil {
 				t.Fatal(err)
 			}
