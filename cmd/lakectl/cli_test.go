@@ -42,7 +42,8 @@ func TestHelpNamesVariables(t *testing.T) {
 		cmd  []string
 		want []string
 	}{
-		{[]string{"ingest"}, []string{"$LAKECTL_LAKE", "$LAKECTL_BROKERS", "$LAKECTL_GROUP", "$LAKECTL_TOPICS", "$LAKECTL_HTTP", "$LAKECTL_TOKEN", "$LAKECTL_GRACE", "$LAKECTL_FLUSH_INTERVAL"}},
+		{[]string{"ingest"}, []string{"$LAKECTL_LAKE", "$LAKECTL_BROKERS", "$LAKECTL_GROUP", "$LAKECTL_TOPICS", "$LAKECTL_HTTP", "$LAKECTL_TOKEN", "$LAKECTL_GRACE", "$LAKECTL_FLUSH_INTERVAL", "$LAKECTL_SHUTDOWN_TIMEOUT", "$LAKECTL_INSTANCE_ID",
+			"$LAKECTL_HTTP_HEADER_TIMEOUT", "$LAKECTL_HTTP_BODY_TIMEOUT", "$LAKECTL_HTTP_STALL_TIMEOUT", "$LAKECTL_HTTP_IDLE_TIMEOUT"}},
 		{[]string{"status"}, []string{"$LAKECTL_LAKE", "$LAKECTL_GRACE", "$LAKECTL_BROKERS", "$LAKECTL_PIPELINE"}},
 		{[]string{"compact", "bronze"}, []string{"$LAKECTL_LAKE", "$LAKECTL_GRACE", "$LAKECTL_COMPACT_SIZE", "$LAKECTL_PIPELINE"}},
 		{[]string{"verify", "bronze"}, []string{"$LAKECTL_LAKE", "$LAKECTL_BROKERS", "$LAKECTL_PIPELINE"}},
