@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/engine"
@@ -124,7 +121,11 @@ func printRows(rows *sql.Rows, format string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := newPrinter(format, w, cols)
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return err
+	}
+	p := newPrinter(format, w, cols, types)
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -144,59 +145,71 @@ func printRows(rows *sql.Rows, format string, w io.Writer) error {
 	return p.flush()
 }
 
-// printer writes rows in one of the output formats.
+// printer writes rows in one of the output formats, each value as DuckDB prints it
+// (query_format.go).
 type printer struct {
 	format string
 	cols   []string
+	types  []colType
 	tw     *tabwriter.Writer
-	cw     *csv.Writer
-	w      io.Writer
+	w      *bufio.Writer
 }
 
-func newPrinter(format string, w io.Writer, cols []string) *printer {
-	p := &printer{format: format, cols: cols, w: w}
+func newPrinter(format string, w io.Writer, cols []string, types []*sql.ColumnType) *printer {
+	p := &printer{format: format, cols: cols, w: bufio.NewWriter(w)}
+	for _, t := range types {
+		p.types = append(p.types, parseColType(t.DatabaseTypeName()))
+	}
 	switch format {
 	case "csv":
-		p.cw = csv.NewWriter(w)
-		p.cw.Write(cols)
+		p.csvLine(cols, nil)
 	case "table":
-		p.tw = newTabWriter(w)
+		p.tw = newTabWriter(p.w)
 		fmt.Fprintln(p.tw, strings.Join(cols, "\t"))
 	}
 	return p
+}
+
+// csvLine writes one csv record; null marks the fields that are NULL (nil: none).
+func (p *printer) csvLine(fields []string, null []bool) error {
+	for i, f := range fields {
+		if i > 0 {
+			p.w.WriteByte(',')
+		}
+		p.w.WriteString(csvField(f, null != nil && null[i]))
+	}
+	return p.w.WriteByte('\n')
 }
 
 func (p *printer) row(vals []any) error {
 	switch p.format {
 	case "csv":
 		rec := make([]string, len(vals))
+		null := make([]bool, len(vals))
 		for i, v := range vals {
-			if v != nil {
-				rec[i] = text(v)
+			if null[i] = v == nil; !null[i] {
+				rec[i] = duckText(p.types[i], v)
 			}
 		}
-		return p.cw.Write(rec)
+		return p.csvLine(rec, null)
 	case "json":
-		var b strings.Builder
-		b.WriteByte('{')
+		p.w.WriteByte('{')
 		for i, v := range vals {
 			if i > 0 {
-				b.WriteByte(',')
+				p.w.WriteByte(',')
 			}
-			k, _ := json.Marshal(p.cols[i])
-			b.Write(k)
-			b.WriteByte(':')
-			b.Write(jsonValue(v))
+			p.w.Write(jsonString(p.cols[i]))
+			p.w.WriteByte(':')
+			p.w.Write(duckJSON(p.types[i], v))
 		}
-		b.WriteString("}\n")
-		_, err := io.WriteString(p.w, b.String())
+		_, err := p.w.WriteString("}\n")
 		return err
 	default:
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = "NULL"
 			if v != nil {
-				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(text(v))
+				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(duckText(p.types[i], v))
 			}
 		}
 		_, err := fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
@@ -205,46 +218,12 @@ func (p *printer) row(vals []any) error {
 }
 
 func (p *printer) flush() error {
-	switch {
-	case p.cw != nil:
-		p.cw.Flush()
-		return p.cw.Error()
-	case p.tw != nil:
-		return p.tw.Flush()
+	if p.tw != nil {
+		if err := p.tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return nil
-}
-
-func text(v any) string {
-	switch x := v.(type) {
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
-	case []byte:
-		return string(x)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-func jsonValue(v any) []byte {
-	switch x := v.(type) {
-	case duckdb.Decimal:
-		// Exact digits, as a JSON number.
-		return []byte(x.String())
-	case nil:
-		return []byte("null")
-	case []byte:
-		b, _ := json.Marshal(string(x))
-		return b
-	case time.Time:
-		b, _ := json.Marshal(x.UTC().Format(time.RFC3339Nano))
-		return b
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		b, _ = json.Marshal(fmt.Sprint(v))
-	}
-	return b
+	return p.w.Flush()
 }
 
 // prompt reads statements ending in ; from in and runs them, until EOF or .quit.
