@@ -23,6 +23,7 @@ func newQueryCmd() *cobra.Command {
 		format          string
 		asOf            string
 		allowLocalFiles bool
+		external        []string
 	)
 	cmd := &cobra.Command{
 		Use:   `query ["SQL"]`,
@@ -30,8 +31,10 @@ func newQueryCmd() *cobra.Command {
 		Long: `Run SQL in DuckDB over the tables of the pipeline, each a view over its current
 snapshot (or --as-of a version or time): bronze.<stream>, silver.<table>,
 quarantine.<table>, ref.<name>, gold.<model> (models/*.sql) and views.<name>
-(views/*.sql). A statement reads only the tables it names, so a broken table fails
-only the queries that use it. The SQL is the argument, or else read from stdin when
+(views/*.sql). Without a lakectl.yaml, --lake DIR|URL alone reads the tables under the
+lake's layers by the same names. --table NAME=URL adds any Delta table, queried as
+NAME. A statement reads only the tables it names, so a broken table fails only the
+queries that use it. The SQL is the argument, or else read from stdin when
 stdin is not a terminal; on a terminal, without SQL, an interactive prompt: end
 statements with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.
 
@@ -40,12 +43,17 @@ SUMMARIZE), which read only the tables they name and write nothing. COPY, ATTACH
 INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT and EXPORT are refused, and so is any
 read of a local file (read_csv, read_text, glob, ...) unless --allow-local-files.
 
---format table aligns columns for reading; csv has a header line; json prints one
-object per row and line, with decimals as exact JSON numbers and times in RFC 3339.`,
+Values print as DuckDB prints them (a DATE as 2026-11-27, a TIMESTAMPTZ in UTC as
+2026-11-27 08:00:00+00, a DECIMAL(18,2) with both digits). --format table aligns
+columns for reading; csv is what DuckDB's CSV writer writes (a header line, NULL an
+empty field, the empty string ""); json prints one object per row and line, as
+DuckDB's JSON writer does (decimals exact JSON numbers, dates and times strings).`,
 		Example: `  lakectl query "SELECT count(*), count(DISTINCT event_id) FROM silver.events"
   lakectl query "SELECT reason, count(*) FROM quarantine.events GROUP BY ALL" --format csv
   lakectl query "SELECT count(*) FROM silver.events" --as-of 2026-11-21T08:00:00Z
-  lakectl query --format json < report.sql`,
+  lakectl query --format json < report.sql
+  lakectl query --lake s3://lake/prod "SELECT count(*) FROM silver.events"
+  lakectl query --table trips=s3://other/trips "SELECT count(*) FROM trips" --as-of 2026-11-01`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -56,11 +64,15 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 			if err != nil {
 				return err
 			}
-			env, err := pf.open(ctx, true)
+			env, err := pf.openQuery(ctx, len(external) > 0)
 			if err != nil {
 				return err
 			}
-			q := &querier{tables: newLakeTables(env, at), opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
+			tables := newLakeTables(env, at)
+			if err := addExternalTables(ctx, tables, external); err != nil {
+				return err
+			}
+			q := &querier{tables: tables, opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
 			defer q.Close()
 			if len(args) == 0 && isTerminal(os.Stdin) {
 				return prompt(ctx, q, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -75,6 +87,7 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	cmd.Flags().BoolVar(&allowLocalFiles, "allow-local-files", false, "let the SQL also read local files that lakectl can read (read_csv('my.csv')); it still writes nothing")
+	cmd.Flags().StringArrayVar(&external, "table", nil, "NAME=URL: also query the Delta table at URL (a path, file:// or s3://) as NAME; repeatable")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339, or a date meaning its midnight UTC) (default: the latest)")
 	return cmd
 }

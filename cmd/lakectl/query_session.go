@@ -8,29 +8,54 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/silver"
 )
 
-// lakeTables are the tables a query may name: every table of the pipeline, by
-// schema.name. A table is read from the lake only when a statement names it, so one
-// broken table fails only the queries that use it, and an S3 lake downloads only the
-// files of the tables a query reads.
+// lakeTables are the tables a query may name: every table of the pipeline by
+// schema.name (of a lake without a pipeline, every table under its layers), and the
+// tables given by --table by their bare name. A table is read from its store only when
+// a statement names it, so one broken table fails only the queries that use it, and an
+// S3 lake downloads only the files of the tables a query reads.
 type lakeTables struct {
-	env   *pipelineEnv
-	at    snapshotSelector
-	roots map[engine.TableName]string
-	order []engine.TableName
-	snaps map[engine.TableName]*lake.Snapshot // loaded once: every statement sees the same version
+	env *pipelineEnv // its store is nil with --table tables alone
+	at  snapshotSelector
+	// roots are the pipeline's tables; with lakeOnly, any layer.name of the lake is
+	// one too (found by name, not by listing the lake).
+	roots    map[engine.TableName]string
+	order    []engine.TableName
+	lakeOnly bool
+	ext      map[engine.TableName]tableSource    // --table
+	snaps    map[engine.TableName]*lake.Snapshot // loaded once: every statement sees the same version
 }
 
+// tableSource is where a table's log and files are.
+type tableSource struct {
+	table *lake.Table
+	cache *cache.Cache
+	url   string // the table's URL, as lakectl table commands take it
+}
+
+// layers are the schemas of a lake's tables, each the top directory of its tables.
+var layers = []string{"bronze", "silver", "quarantine", "ref", "gold", "views"}
+
 func newLakeTables(env *pipelineEnv, at snapshotSelector) *lakeTables {
-	c := &lakeTables{env: env, at: at, roots: map[engine.TableName]string{}, snaps: map[engine.TableName]*lake.Snapshot{}}
+	c := &lakeTables{env: env, at: at, roots: map[engine.TableName]string{},
+		ext: map[engine.TableName]tableSource{}, snaps: map[engine.TableName]*lake.Snapshot{}}
+	if env.store == nil {
+		return c
+	}
+	if env.lakeOnly {
+		c.lakeOnly = true
+		return c
+	}
 	add := func(schema, name, root string) {
 		n := engine.TableName{Schema: schema, Name: name}
 		c.roots[n] = root
@@ -56,48 +81,85 @@ func newLakeTables(env *pipelineEnv, at snapshotSelector) *lakeTables {
 	return c
 }
 
+// addExternal makes the Delta table at url queryable as name (and main.name).
+func (c *lakeTables) addExternal(name string, src tableSource) {
+	c.ext[engine.TableName{Name: name}] = src
+	c.ext[engine.TableName{Schema: "main", Name: name}] = src
+	c.order = append(c.order, engine.TableName{Name: name})
+}
+
+// source finds table n; false when no table by that name can be queried.
+func (c *lakeTables) source(n engine.TableName) (tableSource, bool) {
+	if src, ok := c.ext[n]; ok {
+		return src, true
+	}
+	if c.env.store == nil {
+		return tableSource{}, false
+	}
+	root, ok := c.roots[n]
+	if !ok && c.lakeOnly && slices.Contains(layers, n.Schema) && tableNameRe.MatchString(n.Name) {
+		root, ok = n.Schema+"/"+n.Name, true
+	}
+	if !ok {
+		return tableSource{}, false
+	}
+	return tableSource{table: lake.NewTable(c.env.store, root), cache: c.env.cache, url: c.url(root)}, true
+}
+
+// tableNameRe are the names a table of a layer can have: also what keeps a name that
+// a query writes from reaching outside its layer's directory.
+var tableNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
 // snapshot loads the table's snapshot as --as-of selects; lake.ErrNoTable when nothing
 // has written it yet.
-func (c *lakeTables) snapshot(ctx context.Context, n engine.TableName) (*lake.Snapshot, error) {
-	if snap, ok := c.snaps[n]; ok {
+func (c *lakeTables) snapshot(ctx context.Context, n engine.TableName, src tableSource) (*lake.Snapshot, error) {
+	key := n
+	if key.Schema == "main" {
+		key.Schema = ""
+	}
+	if snap, ok := c.snaps[key]; ok {
 		return snap, nil
 	}
-	t := lake.NewTable(c.env.store, c.roots[n])
 	var snap *lake.Snapshot
 	var err error
 	switch {
 	case c.at.version != nil:
-		snap, err = t.At(ctx, *c.at.version)
+		snap, err = src.table.At(ctx, *c.at.version)
 	case c.at.asOf != nil:
-		snap, err = t.AsOf(ctx, *c.at.asOf)
+		snap, err = src.table.AsOf(ctx, *c.at.asOf)
 	default:
-		snap, err = t.Latest(ctx)
+		snap, err = src.table.Latest(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.snaps[n] = snap
+	c.snaps[key] = snap
 	return snap, nil
 }
 
 // register registers table n in sess. A table not written yet is left out (DuckDB
 // then says it does not exist, and the catalog hint lists the tables there are).
 func (c *lakeTables) register(ctx context.Context, sess *engine.Session, n engine.TableName) error {
-	snap, err := c.snapshot(ctx, n)
+	src, _ := c.source(n)
+	snap, err := c.snapshot(ctx, n, src)
 	switch {
 	case errors.Is(err, lake.ErrNoTable):
 		return nil
 	case errors.Is(err, lake.ErrVersionNotFound):
-		return hinted(fmt.Errorf("%s: %w", n, err), "the table has no such version: lakectl table history "+c.url(n)+" lists its versions and their times")
+		return hinted(fmt.Errorf("%s: %w", n, err), "the table has no such version: lakectl table history "+src.url+" lists its versions and their times")
 	case err != nil:
 		return withTableHint(fmt.Errorf("%s: %w", n, err))
 	}
-	err = sess.RegisterTable(ctx, n.Schema, n.Name, snap, engine.TableFiles(lake.NewTable(c.env.store, c.roots[n]), c.env.cache))
+	schema := n.Schema
+	if schema == "" {
+		schema = "main"
+	}
+	err = sess.RegisterTable(ctx, schema, n.Name, snap, engine.TableFiles(src.table, src.cache))
 	if missing := (*engine.MissingFileError)(nil); errors.As(err, &missing) {
-		return withCheckHint(fmt.Errorf("%s: %w", n, missing), c.url(n))
+		return withCheckHint(fmt.Errorf("%s: %w", n, missing), src.url)
 	}
 	if err != nil {
-		return withCheckHint(fmt.Errorf("%s: %w", n, err), c.url(n))
+		return withCheckHint(fmt.Errorf("%s: %w", n, err), src.url)
 	}
 	return nil
 }
@@ -107,17 +169,17 @@ func withCheckHint(err error, url string) error {
 	return hinted(err, "run lakectl table check "+url)
 }
 
-// url is the table's URL, as lakectl table commands take it.
-func (c *lakeTables) url(n engine.TableName) string {
+// url is the URL of the lake's table at root, as lakectl table commands take it.
+func (c *lakeTables) url(root string) string {
 	base := c.env.p.Store.OpenURL()
 	u, err := url.Parse(base)
 	switch {
 	case err != nil || u.Scheme == "":
-		return filepath.Join(base, filepath.FromSlash(c.roots[n]))
+		return filepath.Join(base, filepath.FromSlash(root))
 	case u.Scheme == "file":
-		return filepath.Join(filepath.FromSlash(u.Path), filepath.FromSlash(c.roots[n]))
+		return filepath.Join(filepath.FromSlash(u.Path), filepath.FromSlash(root))
 	}
-	u.Path = path.Join(u.Path, c.roots[n])
+	u.Path = path.Join(u.Path, root)
 	return u.String()
 }
 
@@ -126,8 +188,9 @@ func (c *lakeTables) url(n engine.TableName) string {
 // log cannot be read is listed with the reason.
 func (c *lakeTables) list(ctx context.Context) []string {
 	var out []string
-	for _, n := range c.order {
-		snap, err := c.snapshot(ctx, n)
+	for _, n := range c.names(ctx) {
+		src, _ := c.source(n)
+		snap, err := c.snapshot(ctx, n, src)
 		switch {
 		case errors.Is(err, lake.ErrNoTable), errors.Is(err, lake.ErrVersionNotFound):
 		case err != nil:
@@ -137,6 +200,29 @@ func (c *lakeTables) list(ctx context.Context) []string {
 		}
 	}
 	return out
+}
+
+// names are the tables to list: the pipeline's and --table's, or for a lake alone
+// the tables found under its layers.
+func (c *lakeTables) names(ctx context.Context) []engine.TableName {
+	if !c.lakeOnly {
+		return c.order
+	}
+	var out []engine.TableName
+	for _, layer := range layers {
+		objs, err := c.env.store.List(ctx, layer+"/", "")
+		if err != nil {
+			continue // list says nothing of a layer it cannot read; a query of it will
+		}
+		for _, o := range objs {
+			name, rest, _ := strings.Cut(strings.TrimPrefix(o.Key, layer+"/"), "/")
+			n := engine.TableName{Schema: layer, Name: name}
+			if strings.HasPrefix(rest, "_delta_log/") && tableNameRe.MatchString(name) && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return append(out, c.order...)
 }
 
 // querier runs user SQL in a sealed session (engine.Session.Seal) that holds only the
@@ -193,7 +279,7 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 func (q *querier) prepare(ctx context.Context, names []engine.TableName) error {
 	var missing []engine.TableName
 	for _, n := range names {
-		if _, ours := q.tables.roots[n]; ours && !slices.Contains(q.registered, n) {
+		if _, ours := q.tables.source(n); ours && !slices.Contains(q.registered, n) {
 			missing = append(missing, n)
 		}
 	}
