@@ -24,6 +24,7 @@ func newQueryCmd() *cobra.Command {
 		asOf            string
 		allowLocalFiles bool
 		external        []string
+		explain         bool
 	)
 	cmd := &cobra.Command{
 		Use:   `query ["SQL"]`,
@@ -73,6 +74,9 @@ DuckDB's JSON writer does (decimals exact JSON numbers, dates and times strings)
 				return err
 			}
 			q := &querier{tables: tables, opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
+			if explain {
+				q.explain = cmd.ErrOrStderr()
+			}
 			defer q.Close()
 			if len(args) == 0 && isTerminal(os.Stdin) {
 				return prompt(ctx, q, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -87,6 +91,7 @@ DuckDB's JSON writer does (decimals exact JSON numbers, dates and times strings)
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	cmd.Flags().BoolVar(&allowLocalFiles, "allow-local-files", false, "let the SQL also read local files that lakectl can read (read_csv('my.csv')); it still writes nothing")
+	cmd.Flags().BoolVar(&explain, "explain", false, "say on stderr, per table, how many files and bytes the query reads, how many were pruned, and how many were downloaded")
 	cmd.Flags().StringArrayVar(&external, "table", nil, "NAME=URL: also query the Delta table at URL (a path, file:// or s3://) as NAME; repeatable")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339, or a date meaning its midnight UTC) (default: the latest)")
 	return cmd

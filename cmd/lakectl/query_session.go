@@ -81,10 +81,9 @@ func newLakeTables(env *pipelineEnv, at snapshotSelector) *lakeTables {
 	return c
 }
 
-// addExternal makes the Delta table at url queryable as name (and main.name).
+// addExternal makes the Delta table of src queryable as name (DuckDB's main.name).
 func (c *lakeTables) addExternal(name string, src tableSource) {
 	c.ext[engine.TableName{Name: name}] = src
-	c.ext[engine.TableName{Schema: "main", Name: name}] = src
 	c.order = append(c.order, engine.TableName{Name: name})
 }
 
@@ -113,11 +112,7 @@ var tableNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // snapshot loads the table's snapshot as --as-of selects; lake.ErrNoTable when nothing
 // has written it yet.
 func (c *lakeTables) snapshot(ctx context.Context, n engine.TableName, src tableSource) (*lake.Snapshot, error) {
-	key := n
-	if key.Schema == "main" {
-		key.Schema = ""
-	}
-	if snap, ok := c.snaps[key]; ok {
+	if snap, ok := c.snaps[n]; ok {
 		return snap, nil
 	}
 	var snap *lake.Snapshot
@@ -133,33 +128,85 @@ func (c *lakeTables) snapshot(ctx context.Context, n engine.TableName, src table
 	if err != nil {
 		return nil, err
 	}
-	c.snaps[key] = snap
+	c.snaps[n] = snap
 	return snap, nil
 }
 
-// register registers table n in sess. A table not written yet is left out (DuckDB
-// then says it does not exist, and the catalog hint lists the tables there are).
-func (c *lakeTables) register(ctx context.Context, sess *engine.Session, n engine.TableName) error {
+// plan loads table n and prunes its files for uq; nil when nothing has written the
+// table yet (DuckDB then says it does not exist, and the catalog hint lists the tables
+// there are).
+func (c *lakeTables) plan(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, n engine.TableName) (*tablePlan, error) {
 	src, _ := c.source(n)
 	snap, err := c.snapshot(ctx, n, src)
 	switch {
 	case errors.Is(err, lake.ErrNoTable):
-		return nil
+		return nil, nil
 	case errors.Is(err, lake.ErrVersionNotFound):
-		return hinted(fmt.Errorf("%s: %w", n, err), "the table has no such version: lakectl table history "+src.url+" lists its versions and their times")
+		return nil, hinted(fmt.Errorf("%s: %w", n, err), "the table has no such version: lakectl table history "+src.url+" lists its versions and their times")
 	case err != nil:
-		return withTableHint(fmt.Errorf("%s: %w", n, err))
+		return nil, withTableHint(fmt.Errorf("%s: %w", n, err))
 	}
+	adds, rep, err := sess.Prune(ctx, uq, n, snap, snap.Files())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", n, err)
+	}
+	return &tablePlan{src: src, snap: snap, adds: adds, report: rep}, nil
+}
+
+// tablePlan is what a statement reads of a table: the files that pruning kept.
+type tablePlan struct {
+	src    tableSource
+	snap   *lake.Snapshot
+	adds   []lake.Add
+	report engine.PruneReport
+}
+
+// covers reports whether p's files include every file of o.
+func (p *tablePlan) covers(o *tablePlan) bool {
+	have := map[string]bool{}
+	for _, a := range p.adds {
+		have[a.Path] = true
+	}
+	for _, a := range o.adds {
+		if !have[a.Path] {
+			return false
+		}
+	}
+	return true
+}
+
+// merge adds the files of o that p lacks, in the log's order.
+func (p *tablePlan) merge(o *tablePlan) {
+	if p.covers(o) {
+		return
+	}
+	have := map[string]bool{}
+	for _, a := range p.adds {
+		have[a.Path] = true
+	}
+	for _, a := range o.adds {
+		have[a.Path] = true
+	}
+	p.adds = p.adds[:0:0]
+	for _, a := range p.snap.Files() {
+		if have[a.Path] {
+			p.adds = append(p.adds, a)
+		}
+	}
+}
+
+// register registers the files of plan as table n in sess.
+func register(ctx context.Context, sess *engine.Session, n engine.TableName, plan *tablePlan) error {
 	schema := n.Schema
 	if schema == "" {
 		schema = "main"
 	}
-	err = sess.RegisterTable(ctx, schema, n.Name, snap, engine.TableFiles(src.table, src.cache))
+	err := sess.RegisterFiles(ctx, schema, n.Name, plan.snap, plan.adds, engine.TableFiles(plan.src.table, plan.src.cache))
 	if missing := (*engine.MissingFileError)(nil); errors.As(err, &missing) {
-		return withCheckHint(fmt.Errorf("%s: %w", n, missing), src.url)
+		return withCheckHint(fmt.Errorf("%s: %w", n, missing), plan.src.url)
 	}
 	if err != nil {
-		return withCheckHint(fmt.Errorf("%s: %w", n, err), src.url)
+		return withCheckHint(fmt.Errorf("%s: %w", n, err), plan.src.url)
 	}
 	return nil
 }
@@ -226,15 +273,20 @@ func (c *lakeTables) names(ctx context.Context) []engine.TableName {
 }
 
 // querier runs user SQL in a sealed session (engine.Session.Seal) that holds only the
-// tables the SQL names. Every statement goes through run: the argument, stdin and
+// tables the SQL names, each with only the files that its WHERE comparisons can need
+// (engine.Session.Prune). Every statement goes through run: the argument, stdin and
 // each statement of the prompt alike.
 type querier struct {
 	tables *lakeTables
 	opts   engine.SealOptions
-	sess   *engine.Session
-	// registered are the tables in sess; a statement that names another one gets a
-	// new session, since a sealed one takes no registration.
-	registered []engine.TableName
+	// explain, when set, gets a line per table a statement reads: files and bytes
+	// kept, pruned and downloaded.
+	explain io.Writer
+	sess    *engine.Session
+	// registered are the tables in sess and their files; a statement that needs
+	// another table or file gets a new session, since a sealed one takes no
+	// registration.
+	registered map[engine.TableName]*tablePlan
 }
 
 func (q *querier) Close() error {
@@ -262,7 +314,7 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
-	if err := q.prepare(ctx, uq.Tables); err != nil {
+	if err := q.prepare(ctx, uq); err != nil {
 		return err
 	}
 	rows, err := q.sess.QueryUser(ctx, uq)
@@ -275,19 +327,44 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 	return printRows(rows, format, w)
 }
 
-// prepare leaves q.sess sealed with every table of names that the lake has.
-func (q *querier) prepare(ctx context.Context, names []engine.TableName) error {
-	var missing []engine.TableName
-	for _, n := range names {
-		if _, ours := q.tables.source(n); ours && !slices.Contains(q.registered, n) {
-			missing = append(missing, n)
+// prepare leaves q.sess sealed with every table that uq names and the lake has, each
+// with at least the files that uq's scans of it can need.
+func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
+	plans := map[engine.TableName]*tablePlan{}
+	var names []engine.TableName
+	for _, n := range uq.Tables {
+		if _, ours := q.tables.source(n); !ours {
+			continue
+		}
+		plan, err := q.tables.plan(ctx, q.sess, uq, n)
+		if err != nil {
+			return err
+		}
+		if plan != nil {
+			plans[n] = plan
+			names = append(names, n)
 		}
 	}
-	if len(missing) == 0 && q.registered != nil {
+	covered := q.registered != nil
+	for _, n := range names {
+		if have, ok := q.registered[n]; !ok || !have.covers(plans[n]) {
+			covered = false
+		}
+	}
+	if covered {
+		q.explainPlans(names, plans, nil)
 		return nil // sealed, with all it needs
 	}
 	if q.registered != nil {
-		// Sealed with other tables: start over with all of them.
+		// Sealed with other tables or files: start over with all of them.
+		for n, have := range q.registered {
+			if plan, ok := plans[n]; ok {
+				plan.merge(have)
+			} else {
+				plans[n] = have
+				names = append(names, n)
+			}
+		}
 		if err := q.sess.Close(); err != nil {
 			return err
 		}
@@ -297,19 +374,50 @@ func (q *querier) prepare(ctx context.Context, names []engine.TableName) error {
 			return err
 		}
 		q.sess = sess
-		missing = append(missing, q.registered...)
 	}
-	q.registered = []engine.TableName{}
-	for _, n := range missing {
-		if err := q.tables.register(ctx, q.sess, n); err != nil {
+	q.registered = map[engine.TableName]*tablePlan{}
+	downloads := map[engine.TableName]int64{}
+	for _, n := range names {
+		plan := plans[n]
+		var before int64
+		if plan.src.cache != nil {
+			before = plan.src.cache.Stats().Downloads
+		}
+		if err := register(ctx, q.sess, n, plan); err != nil {
 			// The session holds part of the tables: the next statement starts afresh.
 			q.sess.Close()
 			q.sess, q.registered = nil, nil
 			return err
 		}
-		q.registered = append(q.registered, n)
+		if plan.src.cache != nil {
+			downloads[n] = plan.src.cache.Stats().Downloads - before
+		}
+		q.registered[n] = plan
 	}
+	q.explainPlans(names, plans, downloads)
 	return q.sess.Seal(ctx, q.opts)
+}
+
+// explainPlans writes, with --explain, what the statement reads of each table.
+func (q *querier) explainPlans(names []engine.TableName, plans map[engine.TableName]*tablePlan, downloads map[engine.TableName]int64) {
+	if q.explain == nil {
+		return
+	}
+	slices.SortFunc(names, func(a, b engine.TableName) int { return strings.Compare(a.String(), b.String()) })
+	for _, n := range names {
+		r := plans[n].report
+		line := fmt.Sprintf("%s v%d: reads %d of %d files (%s of %s)", n, plans[n].snap.Version,
+			r.KeptFiles, r.Files, formatBytes(r.KeptBytes), formatBytes(r.Bytes))
+		if len(r.Columns) > 0 {
+			line += fmt.Sprintf(", pruned %d files (%s) on %s", r.Files-r.KeptFiles, formatBytes(r.Bytes-r.KeptBytes), strings.Join(r.Columns, ", "))
+		}
+		if downloads != nil {
+			line += fmt.Sprintf("; %d files downloaded", downloads[n])
+		} else {
+			line += "; all already registered"
+		}
+		fmt.Fprintln(q.explain, "explain: "+line)
+	}
 }
 
 // withCatalogHint lists the tables there are under an error about a table DuckDB
