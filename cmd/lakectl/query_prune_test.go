@@ -152,3 +152,41 @@ func TestQueryPrunesOnMinIO(t *testing.T) {
 		t.Errorf("%d data files in the cache after a one-day query, want that day's %d: %q", len(cached), filesPerDay, cached)
 	}
 }
+
+// TestQueryPromptWidensPrunedTables: statements of one prompt session that need other
+// files of a table than the ones before it see them all: the session is rebuilt, not
+// reused with the files of the first statement's day.
+func TestQueryPromptWidensPrunedTables(t *testing.T) {
+	dir := t.TempDir()
+	store, err := lakefs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeMonth(t, store)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	pf := pipelineFlags{}
+	pf.ov.Store = dir
+	env, err := pf.openQuery(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var explain strings.Builder
+	q := &querier{tables: newLakeTables(env, snapshotSelector{}), explain: &explain}
+	defer q.Close()
+	var out, errw strings.Builder
+	in := strings.NewReader(`SELECT count(*) AS n FROM silver.events WHERE day = '2026-11-04';
+SELECT count(*) AS n FROM silver.events WHERE day = '2026-11-05';
+SELECT count(*) AS n FROM silver.events WHERE day = '2026-11-04';
+SELECT count(*) AS n FROM silver.events;
+`)
+	if err := prompt(t.Context(), q, "csv", in, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	day, month := 50*filesPerDay, 50*filesPerDay*monthDays
+	if want := fmt.Sprintf("n\n%d\nn\n%d\nn\n%d\nn\n%d\n", day, day, day, month); out.String() != want {
+		t.Errorf("prompt: %q, want %q (stderr %q)", out.String(), want, errw.String())
+	}
+	if !strings.Contains(explain.String(), "all already registered") {
+		t.Errorf("the third statement, whose day the session holds, registered again:\n%s", explain.String())
+	}
+}
