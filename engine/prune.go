@@ -47,7 +47,16 @@ type scan struct {
 type predicate struct {
 	column string // lower case
 	op     string
-	values []string
+	values []constant
+}
+
+// constant is a constant of a comparison, as SQL, and its kind: a string literal
+// takes the column's type; a number, a time or a cast to VARCHAR compares in its own
+// kind, so it prunes only a column of that kind, where the order of the column's
+// values is the order of the comparison ('10' < '9' as strings, not as numbers).
+type constant struct {
+	sql  string
+	kind string // "literal", "number", "time" or "text"
 }
 
 // PruneReport says what Prune kept of a table.
@@ -157,6 +166,14 @@ func predicateSQL(c viewColumn, p predicate) string {
 	if !c.partition && !statsUsable(c.duckType) {
 		return ""
 	}
+	kind := typeKind(c.duckType)
+	v := make([]string, len(p.values))
+	for i, x := range p.values {
+		if x.kind != "literal" && x.kind != kind {
+			return ""
+		}
+		v[i] = x.sql
+	}
 	lo, hi := Cast(Ident(loCol(c)), c.duckType), Cast(Ident(hiCol(c)), c.duckType)
 	lo, hi = "TRY_"+lo, "TRY_"+hi
 	if !c.partition && isTimestamp(c.duckType) {
@@ -165,17 +182,17 @@ func predicateSQL(c viewColumn, p predicate) string {
 	var cond string
 	switch p.op {
 	case "=":
-		cond = lo + " <= " + p.values[0] + " AND " + hi + " >= " + p.values[0]
+		cond = lo + " <= " + v[0] + " AND " + hi + " >= " + v[0]
 	case "<", "<=":
-		cond = lo + " " + p.op + " " + p.values[0]
+		cond = lo + " " + p.op + " " + v[0]
 	case ">", ">=":
-		cond = hi + " " + p.op + " " + p.values[0]
+		cond = hi + " " + p.op + " " + v[0]
 	case "between":
-		cond = hi + " >= " + p.values[0] + " AND " + lo + " <= " + p.values[1]
+		cond = hi + " >= " + v[0] + " AND " + lo + " <= " + v[1]
 	case "in":
 		var ors []string
-		for _, v := range p.values {
-			ors = append(ors, "("+lo+" <= "+v+" AND "+hi+" >= "+v+")")
+		for _, x := range v {
+			ors = append(ors, "("+lo+" <= "+x+" AND "+hi+" >= "+x+")")
 		}
 		cond = strings.Join(ors, " OR ")
 	default:
@@ -204,6 +221,22 @@ func statsUsable(duckType string) bool {
 		return true
 	}
 	return false
+}
+
+// typeKind is the kind of constant a column of this type compares with in its own
+// order: see constant.
+func typeKind(duckType string) string {
+	t := strings.ToUpper(duckType)
+	switch {
+	case strings.HasPrefix(t, "DECIMAL"), slices.Contains([]string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+		"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}, t):
+		return "number"
+	case t == "DATE" || isTimestamp(t):
+		return "time"
+	case t == "VARCHAR":
+		return "text"
+	}
+	return "other"
 }
 
 func isTimestamp(duckType string) bool {
@@ -442,13 +475,13 @@ func comparison(e, t map[string]any, alone bool) (predicate, bool) {
 			"COMPARE_GREATERTHAN": ">", "COMPARE_GREATERTHANOREQUALTO": ">="}[e["type"].(string)]
 		if name, ok := col(e["left"]); ok {
 			if v, ok := constantSQL(e["right"]); ok {
-				return predicate{column: name, op: op, values: []string{v}}, true
+				return predicate{column: name, op: op, values: []constant{v}}, true
 			}
 		}
 		if name, ok := col(e["right"]); ok {
 			if v, ok := constantSQL(e["left"]); ok {
 				flipped := map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
-				return predicate{column: name, op: flipped, values: []string{v}}, true
+				return predicate{column: name, op: flipped, values: []constant{v}}, true
 			}
 		}
 	case "COMPARE_IN":
@@ -474,7 +507,7 @@ func comparison(e, t map[string]any, alone bool) (predicate, bool) {
 		lo, okLo := constantSQL(e["lower"])
 		hi, okHi := constantSQL(e["upper"])
 		if ok && okLo && okHi {
-			return predicate{column: name, op: "between", values: []string{lo, hi}}, true
+			return predicate{column: name, op: "between", values: []constant{lo, hi}}, true
 		}
 	}
 	return predicate{}, false
@@ -500,56 +533,56 @@ var castTypes = map[string]string{
 
 // constantSQL writes a constant of the parse tree as SQL: a string, an integer or a
 // decimal literal, or a CAST of one to a type of castTypes; false for anything else.
-func constantSQL(x any) (string, bool) {
+func constantSQL(x any) (constant, bool) {
 	m, _ := x.(map[string]any)
 	if m == nil {
-		return "", false
+		return constant{}, false
 	}
 	switch m["class"] {
 	case "CAST":
 		if try, _ := m["try_cast"].(bool); try {
-			return "", false
+			return constant{}, false
 		}
 		ct, _ := m["cast_type"].(map[string]any)
 		id, _ := ct["id"].(string)
 		typ, ok := castTypes[id]
 		if !ok || ct["type_info"] != nil {
-			return "", false
+			return constant{}, false
 		}
 		inner, ok := constantSQL(m["child"])
 		if !ok {
-			return "", false
+			return constant{}, false
 		}
-		return Cast(inner, typ), true
+		return constant{sql: Cast(inner.sql, typ), kind: typeKind(typ)}, true
 	case "CONSTANT":
 		v, _ := m["value"].(map[string]any)
 		if null, _ := v["is_null"].(bool); null || v == nil {
-			return "", false
+			return constant{}, false
 		}
 		t, _ := v["type"].(map[string]any)
 		id, _ := t["id"].(string)
 		switch id {
 		case "VARCHAR":
 			s, ok := v["value"].(string)
-			return Literal(s), ok
+			return constant{sql: Literal(s), kind: "literal"}, ok
 		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
 			num, ok := v["value"].(json.Number)
 			if !ok || !integerRe.MatchString(num.String()) {
-				return "", false
+				return constant{}, false
 			}
-			return num.String(), true
+			return constant{sql: num.String(), kind: "number"}, true
 		case "DECIMAL":
 			info, _ := t["type_info"].(map[string]any)
 			scale, _ := info["scale"].(json.Number)
 			num, ok := v["value"].(json.Number)
 			sc, err := strconv.Atoi(scale.String())
 			if !ok || err != nil || !integerRe.MatchString(num.String()) {
-				return "", false
+				return constant{}, false
 			}
-			return decimalLiteral(num.String(), sc), true
+			return constant{sql: decimalLiteral(num.String(), sc), kind: "number"}, true
 		}
 	}
-	return "", false
+	return constant{}, false
 }
 
 var integerRe = regexp.MustCompile(`^-?[0-9]+$`)
