@@ -112,7 +112,7 @@ func TestPruneNeverChangesAResult(t *testing.T) {
 		{"SELECT * FROM t.events WHERE name < 'n001'", true},
 		{"SELECT * FROM t.events WHERE score > 900", false}, // a double: NaN is outside its stats
 		{"SELECT * FROM t.events WHERE code = '25'", true},
-		{"SELECT * FROM t.events WHERE code = 25", false},      // compared as numbers, '25' may sit between '1' and '3'
+		{"SELECT * FROM t.events WHERE code = 25", false}, // compared as numbers, '25' may sit between '1' and '3'
 		{"SELECT * FROM t.events WHERE code::INTEGER = 25", false},
 		{"SELECT * FROM t.events WHERE code = CAST(25 AS BIGINT)", false},
 		{"SELECT * FROM t.events WHERE day = CAST('2026-11-03' AS VARCHAR)", false},
