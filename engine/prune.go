@@ -425,7 +425,7 @@ func fromTables(node any, out *[]map[string]any) bool {
 	case "JOIN":
 		jt, _ := n["join_type"].(string)
 		rt, _ := n["ref_type"].(string)
-		if n["sample"] != nil || !(jt == "INNER" || jt == "LEFT" || jt == "RIGHT" || jt == "OUTER") ||
+		if n["sample"] != nil || !(jt == "INNER" || jt == "LEFT" || jt == "RIGHT" || jt == "FULL") ||
 			!(rt == "REGULAR" || rt == "NATURAL" || rt == "CROSS") {
 			return false
 		}
