@@ -97,12 +97,15 @@ func BenchmarkOneDayOnMinIO(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		before := c.Stats().Downloads
+		before := c.Stats()
 		if err := s.RegisterFiles(ctx, "silver", "events", snap, kept, TableFiles(table, c)); err != nil {
 			b.Fatal(err)
 		}
-		if n := c.Stats().Downloads - before; n > 0 {
-			fetchedFiles, fetchedBytes = n, rep.KeptBytes
+		if after := c.Stats(); after.Downloads > before.Downloads {
+			fetchedFiles, fetchedBytes = after.Downloads-before.Downloads, after.DownloadedBytes-before.DownloadedBytes
+			if rep.KeptFiles != int(fetchedFiles) {
+				b.Fatalf("fetched %d files, pruning kept %d", fetchedFiles, rep.KeptFiles)
+			}
 		}
 		if err := s.Seal(ctx, SealOptions{}); err != nil {
 			b.Fatal(err)

@@ -72,7 +72,7 @@ func writeMonth(t *testing.T, store lake.Store) {
 	}
 }
 
-var explainRe = regexp.MustCompile(`explain: silver\.events v\d+: reads (\d+) of (\d+) files .*; (\d+) files downloaded`)
+var explainRe = regexp.MustCompile(`explain: silver\.events v\d+: reads (\d+) of (\d+) files \(([^)]*) of .*; (\d+) files downloaded \(([^)]*)\)`)
 
 // checkOneDay runs a one-day query with --explain on the lake at url, and the same
 // query in a form that cannot prune, and checks they agree, and that the first read
@@ -92,8 +92,12 @@ func checkOneDay(t *testing.T, env []string, url string, wantDownloads int) {
 	if m == nil {
 		t.Fatalf("no explain line for silver.events on stderr: %q", res.stderr)
 	}
-	if want := []string{fmt.Sprint(filesPerDay), fmt.Sprint(monthDays * filesPerDay), fmt.Sprint(wantDownloads)}; m[1] != want[0] || m[2] != want[1] || m[3] != want[2] {
-		t.Errorf("explain: read %s of %s files, %s downloaded; want %s of %s, %s", m[1], m[2], m[3], want[0], want[1], want[2])
+	if want := []string{fmt.Sprint(filesPerDay), fmt.Sprint(monthDays * filesPerDay), fmt.Sprint(wantDownloads)}; m[1] != want[0] || m[2] != want[1] || m[4] != want[2] {
+		t.Errorf("explain: read %s of %s files, %s downloaded; want %s of %s, %s", m[1], m[2], m[4], want[0], want[1], want[2])
+	}
+	// What was downloaded is what was read, or nothing for a local lake.
+	if wantBytes := map[bool]string{true: m[3], false: "0 B"}[wantDownloads > 0]; m[5] != wantBytes {
+		t.Errorf("explain: %s downloaded, want %s", m[5], wantBytes)
 	}
 	if !strings.Contains(res.stderr, "on day") {
 		t.Errorf("explain does not name the column it pruned on: %q", res.stderr)

@@ -376,12 +376,12 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 		q.sess = sess
 	}
 	q.registered = map[engine.TableName]*tablePlan{}
-	downloads := map[engine.TableName]int64{}
+	downloads := map[engine.TableName]cache.Stats{}
 	for _, n := range names {
 		plan := plans[n]
-		var before int64
+		var before cache.Stats
 		if plan.src.cache != nil {
-			before = plan.src.cache.Stats().Downloads
+			before = plan.src.cache.Stats()
 		}
 		if err := register(ctx, q.sess, n, plan); err != nil {
 			// The session holds part of the tables: the next statement starts afresh.
@@ -390,7 +390,8 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 			return err
 		}
 		if plan.src.cache != nil {
-			downloads[n] = plan.src.cache.Stats().Downloads - before
+			after := plan.src.cache.Stats()
+			downloads[n] = cache.Stats{Downloads: after.Downloads - before.Downloads, DownloadedBytes: after.DownloadedBytes - before.DownloadedBytes}
 		}
 		q.registered[n] = plan
 	}
@@ -399,7 +400,7 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 }
 
 // explainPlans writes, with --explain, what the statement reads of each table.
-func (q *querier) explainPlans(names []engine.TableName, plans map[engine.TableName]*tablePlan, downloads map[engine.TableName]int64) {
+func (q *querier) explainPlans(names []engine.TableName, plans map[engine.TableName]*tablePlan, downloads map[engine.TableName]cache.Stats) {
 	if q.explain == nil {
 		return
 	}
@@ -412,7 +413,7 @@ func (q *querier) explainPlans(names []engine.TableName, plans map[engine.TableN
 			line += fmt.Sprintf(", pruned %d files (%s) on %s", r.Files-r.KeptFiles, formatBytes(r.Bytes-r.KeptBytes), strings.Join(r.Columns, ", "))
 		}
 		if downloads != nil {
-			line += fmt.Sprintf("; %d files downloaded", downloads[n])
+			line += fmt.Sprintf("; %d files downloaded (%s)", downloads[n].Downloads, formatBytes(downloads[n].DownloadedBytes))
 		} else {
 			line += "; all already registered"
 		}
