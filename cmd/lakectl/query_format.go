@@ -142,7 +142,7 @@ func duckText(t colType, v any) string {
 	case map[string]any:
 		parts := make([]string, 0, len(x))
 		for _, f := range t.fields {
-			parts = append(parts, quoteNested(f.field)+": "+nestedText(f, x[f.field]))
+			parts = append(parts, singleQuoted(f.field)+": "+nestedText(f, x[f.field]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case duckdb.OrderedMap:
@@ -180,8 +180,13 @@ func quoteNested(s string) string {
 	if s != "" && !strings.ContainsAny(s, `,'"\[]{}():=`) && strings.TrimSpace(s) == s && !strings.EqualFold(s, "null") {
 		return s
 	}
-	s = strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
-	return "'" + s + "'"
+	return singleQuoted(s)
+}
+
+// singleQuoted quotes s as DuckDB quotes strings in nested values (and a STRUCT's keys
+// always): 'it\'s'.
+func singleQuoted(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // duckFloat writes a float as DuckDB does: the shortest digits that read back, in

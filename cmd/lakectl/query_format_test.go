@@ -17,13 +17,16 @@ import (
 // csv must quote.
 const formatCases = `SELECT * FROM (VALUES
 	(1, DATE '2026-11-27', TIME '10:00:00.5', TIMESTAMP '2026-11-27 08:00:00', TIMESTAMPTZ '2026-11-27 08:00:00.123+00',
-	 CAST(0.50 AS DECIMAL(18,2)), '', 1.5::DOUBLE, true, CAST('\x00a"' AS BLOB), INTERVAL '1 day 02:00:00'),
-	(2, NULL, NULL, NULL, NULL, CAST(100000.00 AS DECIMAL(18,2)), NULL, 100.0::DOUBLE, NULL, NULL, NULL),
+	 CAST(0.50 AS DECIMAL(18,2)), '', 1.5::DOUBLE, true, CAST('\x00a"' AS BLOB), INTERVAL '1 day 02:00:00',
+	 TIMESTAMP_NS '2026-11-27 08:00:00.123456789', [DATE '2026-11-27', NULL], {'a': CAST(0.50 AS DECIMAL(18,2)), 'b c': 'x,y'}, MAP {'k': 1}, '3b6a2c06-2f4c-4a53-9b0b-8c2d0f8e1d7a'::UUID, 12345678901234567890::HUGEINT),
+	(2, NULL, NULL, NULL, NULL, CAST(100000.00 AS DECIMAL(18,2)), NULL, 100.0::DOUBLE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
 	(3, DATE '0044-03-15', TIME '23:59:59', TIMESTAMP '2026-01-01 00:00:00.000001', TIMESTAMPTZ '2026-06-30 22:00:00-02',
-	 CAST(-1.05 AS DECIMAL(18,2)), 'a,"b"' || chr(10) || 'c', 0.0001::DOUBLE, false, CAST('' AS BLOB), INTERVAL '-3 hours'),
+	 CAST(-1.05 AS DECIMAL(18,2)), 'a,"b"' || chr(10) || 'c', 0.0001::DOUBLE, false, CAST('' AS BLOB), INTERVAL '-3 hours',
+	 TIMESTAMP_NS '2026-11-27 08:00:00', [], {'a': NULL, 'b c': ''}, MAP {}, NULL, -1::HUGEINT),
 	(4, DATE '2026-02-28', TIME '00:00:00', TIMESTAMP '2026-11-27 08:00:00.5', TIMESTAMPTZ '2026-11-27 08:00:00+00',
-	 CAST(0 AS DECIMAL(18,2)), ' lead', 1e16::DOUBLE, true, CAST('x' AS BLOB), INTERVAL '14 months 3 days')
-) AS t(id, "day", at_time, at_ts, at_tz, amount, "text, quoted", ratio, flag, raw, span)`
+	 CAST(0 AS DECIMAL(18,2)), ' lead', 1e16::DOUBLE, true, CAST('x' AS BLOB), INTERVAL '14 months 3 days',
+	 TIMESTAMP_NS '1970-01-01 00:00:00.5', [DATE '2026-01-01'], {'a': 1, 'b c': 'plain'}, MAP {'a b': 2}, '00000000-0000-0000-0000-000000000001'::UUID, 0::HUGEINT)
+) AS t(id, "day", at_time, at_ts, at_tz, amount, "text, quoted", ratio, flag, raw, span, ns, days, pair, kv, uid, big)`
 
 // TestQueryOutputAsDuckDBPrints: each format prints what DuckDB itself prints for the
 // same result. table: every value as CAST(value AS VARCHAR); csv: byte for byte what
