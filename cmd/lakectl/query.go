@@ -44,6 +44,11 @@ SUMMARIZE), which read only the tables they name and write nothing. COPY, ATTACH
 INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT and EXPORT are refused, and so is any
 read of a local file (read_csv, read_text, glob, ...) unless --allow-local-files.
 
+Of each table, only the files that the WHERE comparisons of its scans can need (=, <,
+<=, >, >=, IN, BETWEEN on a column against constants, joined by AND) are fetched, by
+their partition values and min/max statistics in the Delta log; --explain says per
+table what was read, pruned and downloaded.
+
 Values print as DuckDB prints them (a DATE as 2026-11-27, a TIMESTAMPTZ in UTC as
 2026-11-27 08:00:00+00, a DECIMAL(18,2) with both digits). --format table aligns
 columns for reading; csv is what DuckDB's CSV writer writes (a header line, NULL an
