@@ -351,8 +351,9 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 			covered = false
 		}
 	}
+	stmt := slices.Clone(names) // the tables this statement reads, for --explain
 	if covered {
-		q.explainPlans(names, plans, nil)
+		q.explainPlans(stmt, plans, nil)
 		return nil // sealed, with all it needs
 	}
 	if q.registered != nil {
@@ -395,7 +396,7 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 		}
 		q.registered[n] = plan
 	}
-	q.explainPlans(names, plans, downloads)
+	q.explainPlans(stmt, plans, downloads)
 	return q.sess.Seal(ctx, q.opts)
 }
 
