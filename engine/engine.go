@@ -24,6 +24,13 @@
 //	// register the tables of q.Tables that the lake has, then:
 //	err = sess.Seal(ctx, engine.SealOptions{})
 //	rows, err := sess.QueryUser(ctx, q)
+//
+// Before a table of q is registered, Prune keeps only the files that q's WHERE
+// comparisons can need, from the partition values and statistics of the Delta log
+// (prune.go), so only those are fetched:
+//
+//	adds, report, err := sess.Prune(ctx, q, name, snap, snap.Files())
+//	err = sess.RegisterFiles(ctx, name.Schema, name.Name, snap, adds, files)
 package engine
 
 import (

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -113,6 +114,8 @@ type UserSQL struct {
 	// Tables are the tables the statements name, in any clause, sorted, each once.
 	// Names of common table expressions are among them when used without a schema.
 	Tables []TableName
+	// scans are each table's scans, with the comparisons that can prune its files.
+	scans map[TableName][]scan
 }
 
 // String is the SQL as the user wrote it.
@@ -163,12 +166,17 @@ func (s *Session) ParseUserSQL(ctx context.Context, sql string) (*UserSQL, error
 		return nil, &RefusedError{Reason: "no statement"}
 	}
 	var w treeWalk
+	var nodes []any
 	for _, st := range res.Statements {
+		// Numbers as written: constants of the tree become SQL of pruning (prune.go).
+		dec := json.NewDecoder(bytes.NewReader(st))
+		dec.UseNumber()
 		var node any
-		if err := json.Unmarshal(st, &node); err != nil {
+		if err := dec.Decode(&node); err != nil {
 			return nil, fmt.Errorf("parse SQL: read the parse tree: %w", err)
 		}
 		w.walk(node)
+		nodes = append(nodes, node)
 	}
 	for _, f := range w.functions {
 		if slices.Contains(forbiddenFunctions, f) {
@@ -176,7 +184,7 @@ func (s *Session) ParseUserSQL(ctx context.Context, sql string) (*UserSQL, error
 		}
 	}
 	slices.SortFunc(w.tables, func(a, b TableName) int { return strings.Compare(a.String(), b.String()) })
-	return &UserSQL{text: sql, Tables: slices.Compact(w.tables)}, nil
+	return &UserSQL{text: sql, Tables: slices.Compact(w.tables), scans: collectScans(nodes)}, nil
 }
 
 // treeWalk collects the table references and function names of a json_serialize_sql
@@ -195,9 +203,7 @@ func (w *treeWalk) walk(node any) {
 		}
 	case map[string]any:
 		if n["type"] == "BASE_TABLE" {
-			schema, _ := n["schema_name"].(string)
-			name, _ := n["table_name"].(string)
-			w.tables = append(w.tables, TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)})
+			w.tables = append(w.tables, baseTableName(n))
 		}
 		if f, ok := n["function_name"].(string); ok {
 			w.functions = append(w.functions, strings.ToLower(f))
@@ -206,6 +212,18 @@ func (w *treeWalk) walk(node any) {
 			w.walk(c)
 		}
 	}
+}
+
+// baseTableName is the table a BASE_TABLE node of the tree names. DuckDB's default
+// schema is main: main.t is the table t.
+func baseTableName(n map[string]any) TableName {
+	schema, _ := n["schema_name"].(string)
+	name, _ := n["table_name"].(string)
+	schema = strings.ToLower(schema)
+	if schema == "main" {
+		schema = ""
+	}
+	return TableName{Schema: schema, Name: strings.ToLower(name)}
 }
 
 // QueryUser runs checked user SQL on a sealed session. Several statements run in

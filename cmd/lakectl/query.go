@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/engine"
@@ -26,6 +23,8 @@ func newQueryCmd() *cobra.Command {
 		format          string
 		asOf            string
 		allowLocalFiles bool
+		external        []string
+		explain         bool
 	)
 	cmd := &cobra.Command{
 		Use:   `query ["SQL"]`,
@@ -33,8 +32,10 @@ func newQueryCmd() *cobra.Command {
 		Long: `Run SQL in DuckDB over the tables of the pipeline, each a view over its current
 snapshot (or --as-of a version or time): bronze.<stream>, silver.<table>,
 quarantine.<table>, ref.<name>, gold.<model> (models/*.sql) and views.<name>
-(views/*.sql). A statement reads only the tables it names, so a broken table fails
-only the queries that use it. The SQL is the argument, or else read from stdin when
+(views/*.sql). Without a lakectl.yaml, --lake DIR|URL alone reads the tables under the
+lake's layers by the same names. --table NAME=URL adds any Delta table, queried as
+NAME. A statement reads only the tables it names, so a broken table fails only the
+queries that use it. The SQL is the argument, or else read from stdin when
 stdin is not a terminal; on a terminal, without SQL, an interactive prompt: end
 statements with ;, .tables lists the tables, .quit (or Ctrl-D) leaves.
 
@@ -43,12 +44,22 @@ SUMMARIZE), which read only the tables they name and write nothing. COPY, ATTACH
 INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT and EXPORT are refused, and so is any
 read of a local file (read_csv, read_text, glob, ...) unless --allow-local-files.
 
---format table aligns columns for reading; csv has a header line; json prints one
-object per row and line, with decimals as exact JSON numbers and times in RFC 3339.`,
+Of each table, only the files that the WHERE comparisons of its scans can need (=, <,
+<=, >, >=, IN, BETWEEN on a column against constants, joined by AND) are fetched, by
+their partition values and min/max statistics in the Delta log; --explain says per
+table what was read, pruned and downloaded.
+
+Values print as DuckDB prints them (a DATE as 2026-11-27, a TIMESTAMPTZ in UTC as
+2026-11-27 08:00:00+00, a DECIMAL(18,2) with both digits). --format table aligns
+columns for reading; csv is what DuckDB's CSV writer writes (a header line, NULL an
+empty field, the empty string ""); json prints one object per row and line, as
+DuckDB's JSON writer does (decimals exact JSON numbers, dates and times strings).`,
 		Example: `  lakectl query "SELECT count(*), count(DISTINCT event_id) FROM silver.events"
   lakectl query "SELECT reason, count(*) FROM quarantine.events GROUP BY ALL" --format csv
   lakectl query "SELECT count(*) FROM silver.events" --as-of 2026-11-21T08:00:00Z
-  lakectl query --format json < report.sql`,
+  lakectl query --format json < report.sql
+  lakectl query --lake s3://lake/prod "SELECT count(*) FROM silver.events"
+  lakectl query --table trips=s3://other/trips "SELECT count(*) FROM trips" --as-of 2026-11-01`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -59,11 +70,18 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 			if err != nil {
 				return err
 			}
-			env, err := pf.open(ctx, true)
+			env, err := pf.openQuery(ctx, len(external) > 0)
 			if err != nil {
 				return err
 			}
-			q := &querier{tables: newLakeTables(env, at), opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
+			tables := newLakeTables(env, at)
+			if err := addExternalTables(ctx, tables, external); err != nil {
+				return err
+			}
+			q := &querier{tables: tables, opts: engine.SealOptions{AllowLocalFiles: allowLocalFiles}}
+			if explain {
+				q.explain = cmd.ErrOrStderr()
+			}
 			defer q.Close()
 			if len(args) == 0 && isTerminal(os.Stdin) {
 				return prompt(ctx, q, format, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -78,6 +96,8 @@ object per row and line, with decimals as exact JSON numbers and times in RFC 33
 	pf.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	cmd.Flags().BoolVar(&allowLocalFiles, "allow-local-files", false, "let the SQL also read local files that lakectl can read (read_csv('my.csv')); it still writes nothing")
+	cmd.Flags().BoolVar(&explain, "explain", false, "say on stderr, per table, how many files and bytes the query reads, how many were pruned, and how many were downloaded")
+	cmd.Flags().StringArrayVar(&external, "table", nil, "NAME=URL: also query the Delta table at URL (a path, file:// or s3://) as NAME; repeatable")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "read every table as of a version (a number) or a time (RFC 3339, or a date meaning its midnight UTC) (default: the latest)")
 	return cmd
 }
@@ -124,7 +144,11 @@ func printRows(rows *sql.Rows, format string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := newPrinter(format, w, cols)
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return err
+	}
+	p := newPrinter(format, w, cols, types)
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -144,59 +168,71 @@ func printRows(rows *sql.Rows, format string, w io.Writer) error {
 	return p.flush()
 }
 
-// printer writes rows in one of the output formats.
+// printer writes rows in one of the output formats, each value as DuckDB prints it
+// (query_format.go).
 type printer struct {
 	format string
 	cols   []string
+	types  []colType
 	tw     *tabwriter.Writer
-	cw     *csv.Writer
-	w      io.Writer
+	w      *bufio.Writer
 }
 
-func newPrinter(format string, w io.Writer, cols []string) *printer {
-	p := &printer{format: format, cols: cols, w: w}
+func newPrinter(format string, w io.Writer, cols []string, types []*sql.ColumnType) *printer {
+	p := &printer{format: format, cols: cols, w: bufio.NewWriter(w)}
+	for _, t := range types {
+		p.types = append(p.types, parseColType(t.DatabaseTypeName()))
+	}
 	switch format {
 	case "csv":
-		p.cw = csv.NewWriter(w)
-		p.cw.Write(cols)
+		p.csvLine(cols, nil)
 	case "table":
-		p.tw = newTabWriter(w)
+		p.tw = newTabWriter(p.w)
 		fmt.Fprintln(p.tw, strings.Join(cols, "\t"))
 	}
 	return p
+}
+
+// csvLine writes one csv record; null marks the fields that are NULL (nil: none).
+func (p *printer) csvLine(fields []string, null []bool) error {
+	for i, f := range fields {
+		if i > 0 {
+			p.w.WriteByte(',')
+		}
+		p.w.WriteString(csvField(f, null != nil && null[i]))
+	}
+	return p.w.WriteByte('\n')
 }
 
 func (p *printer) row(vals []any) error {
 	switch p.format {
 	case "csv":
 		rec := make([]string, len(vals))
+		null := make([]bool, len(vals))
 		for i, v := range vals {
-			if v != nil {
-				rec[i] = text(v)
+			if null[i] = v == nil; !null[i] {
+				rec[i] = duckText(p.types[i], v)
 			}
 		}
-		return p.cw.Write(rec)
+		return p.csvLine(rec, null)
 	case "json":
-		var b strings.Builder
-		b.WriteByte('{')
+		p.w.WriteByte('{')
 		for i, v := range vals {
 			if i > 0 {
-				b.WriteByte(',')
+				p.w.WriteByte(',')
 			}
-			k, _ := json.Marshal(p.cols[i])
-			b.Write(k)
-			b.WriteByte(':')
-			b.Write(jsonValue(v))
+			p.w.Write(jsonString(p.cols[i]))
+			p.w.WriteByte(':')
+			p.w.Write(duckJSON(p.types[i], v))
 		}
-		b.WriteString("}\n")
-		_, err := io.WriteString(p.w, b.String())
+		_, err := p.w.WriteString("}\n")
 		return err
 	default:
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			cells[i] = "NULL"
 			if v != nil {
-				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(text(v))
+				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(duckText(p.types[i], v))
 			}
 		}
 		_, err := fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
@@ -205,46 +241,12 @@ func (p *printer) row(vals []any) error {
 }
 
 func (p *printer) flush() error {
-	switch {
-	case p.cw != nil:
-		p.cw.Flush()
-		return p.cw.Error()
-	case p.tw != nil:
-		return p.tw.Flush()
+	if p.tw != nil {
+		if err := p.tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return nil
-}
-
-func text(v any) string {
-	switch x := v.(type) {
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
-	case []byte:
-		return string(x)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-func jsonValue(v any) []byte {
-	switch x := v.(type) {
-	case duckdb.Decimal:
-		// Exact digits, as a JSON number.
-		return []byte(x.String())
-	case nil:
-		return []byte("null")
-	case []byte:
-		b, _ := json.Marshal(string(x))
-		return b
-	case time.Time:
-		b, _ := json.Marshal(x.UTC().Format(time.RFC3339Nano))
-		return b
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		b, _ = json.Marshal(fmt.Sprint(v))
-	}
-	return b
+	return p.w.Flush()
 }
 
 // prompt reads statements ending in ; from in and runs them, until EOF or .quit.

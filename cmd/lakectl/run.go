@@ -48,6 +48,9 @@ type pipelineEnv struct {
 	store lake.Store
 	cache *cache.Cache
 	log   *slog.Logger
+	// lakeOnly: opened from a lake URL without a lakectl.yaml (lakectl query --lake);
+	// p then holds only the store and the command line's settings.
+	lakeOnly bool
 }
 
 // open loads the pipeline (flags over LAKECTL_* over the file) and opens its store,
@@ -58,6 +61,11 @@ func (f *pipelineFlags) open(ctx context.Context, readOnly bool) (*pipelineEnv, 
 	if err != nil {
 		return nil, err
 	}
+	return openEnv(ctx, p, readOnly)
+}
+
+// openEnv opens the store of p and its cache.
+func openEnv(ctx context.Context, p *pipeline.Pipeline, readOnly bool) (*pipelineEnv, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	store, err := stores.Open(ctx, p.Store.OpenURL(), stores.Options{Logger: log, ReadOnly: readOnly})
 	if err != nil {

@@ -153,6 +153,9 @@ func newShowView(table string, snap *lake.Snapshot) (*showView, error) {
 func newShowFile(add lake.Add) (showFile, error) {
 	f := showFile{Path: add.DecodedPath(), PartitionValues: map[string]*string{}, Size: add.Size}
 	for col, val := range add.PartitionValues {
+		if val != nil && *val == "" {
+			val = nil // the protocol: an empty string is a null partition value
+		}
 		f.PartitionValues[col] = val
 	}
 	if add.Stats != "" {

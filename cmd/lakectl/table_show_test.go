@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lakectl/lakectl/lake"
 )
 
 // TestTableShowGolden checks `table show --json` against every golden table that other
@@ -272,5 +274,32 @@ func TestTableShowText(t *testing.T) {
 	}
 	if strings.Contains(out, e.a1.DecodedPath()) {
 		t.Errorf("output lists the removed file %s:\n%s", e.a1.DecodedPath(), out)
+	}
+}
+
+// TestTableShowNullPartition: a null partition value prints as null in --json, whether
+// the log writes it as null or as "" (the protocol's two spellings of a null partition).
+func TestTableShowNullPartition(t *testing.T) {
+	f := newFixtureTable(t)
+	empty := f.writeFile(t, "", "empty", 1)
+	missing := f.writeFile(t, "x", "missing", 1)
+	missing.PartitionValues = map[string]*string{"p": nil}
+	f.commit(t, "WRITE", []lake.Add{empty, missing}, nil, nil)
+	var raw struct {
+		Files []struct {
+			Path            string                     `json:"path"`
+			PartitionValues map[string]json.RawMessage `json:"partitionValues"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(mustLakectl(t, "table", "show", f.dir, "--json")), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Files) != 2 {
+		t.Fatalf("%d files, want 2", len(raw.Files))
+	}
+	for _, file := range raw.Files {
+		if got := string(file.PartitionValues["p"]); got != "null" {
+			t.Errorf("%s: partition value p %s, want null", file.Path, got)
+		}
 	}
 }

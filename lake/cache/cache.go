@@ -105,6 +105,8 @@ type Stats struct {
 	Downloads int64 // objects downloaded from the store
 	Evictions int64 // files removed to stay under the size bound (by this process)
 	Bytes     int64 // bytes currently held
+
+	DownloadedBytes int64 // the size of the objects downloaded
 }
 
 // DirFor returns the default cache directory of the store at storeURL: one directory
@@ -376,6 +378,7 @@ func (c *Cache) download(ctx context.Context, key, name string) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.Downloads++
+	c.stats.DownloadedBytes += size
 	// A retry in Acquire may race another download of the same key; the rename made
 	// the file whole either way, and the index must count it once.
 	if _, ok := c.entries[name]; !ok {

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/lake/mem"
+)
+
+// pruneRows are one chunk of the test table: a day partition, ids, timestamps,
+// decimals, strings and doubles that differ from file to file, and nulls.
+const pruneRows = `
+SELECT DATE '2026-11-01' + CAST($1 AS INTEGER) AS day,
+       $2 * 100 + i AS id,
+       TIMESTAMP '2026-11-01 00:00:00' + (CAST($1 AS INTEGER) * 24 + i % 24) * INTERVAL 1 HOUR + INTERVAL 1 MILLISECOND * $2 AS ts,
+       CAST(($2 * 100 + i) / 8 AS DECIMAL(18,2)) AS amount,
+       CASE WHEN i % 7 = 0 THEN NULL ELSE 'n' || lpad(CAST($2 * 100 + i AS VARCHAR), 5, '0') END AS name,
+       CASE WHEN i = 3 THEN 'NaN'::DOUBLE ELSE ($2 * 100 + i) / 3 END AS score,
+       CAST($2 * 100 + i AS VARCHAR) AS code
+FROM range(40) AS r(i)`
+
+// newPruneTable writes a table of 10 days × 3 files, a file with a null day, and a
+// file without statistics, in mem, and returns it with its snapshot.
+func newPruneTable(t *testing.T, s *Session) (*lake.Table, *lake.Snapshot) {
+	t.Helper()
+	ctx := t.Context()
+	store := mem.New()
+	parts := []string{"day"}
+	table := createTable(t, s, store, "events", parts, pruneRows, 0, 0)
+	chunk := 0
+	for day := range 10 {
+		for range 3 {
+			appendQuery(t, s, table, parts, pruneRows, day, chunk)
+			chunk++
+		}
+	}
+	appendQuery(t, s, table, parts, "SELECT CAST(NULL AS DATE) AS day, * EXCLUDE (day) FROM ("+pruneRows+")", 4, chunk)
+	chunk++
+	// A file whose add has no stats: pruning must keep it whatever the query.
+	snap, err := table.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds, err := s.WriteFiles(ctx, table, parts, pruneRows, 5, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range adds {
+		adds[i].Stats = ""
+	}
+	tx := table.Begin(snap)
+	tx.Add(adds...)
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snap, err = table.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return table, snap
+}
+
+// TestPruneNeverChangesAResult: over a table of many files, every query gives the same
+// rows with its files pruned as over all of them; those that can prune do.
+func TestPruneNeverChangesAResult(t *testing.T) {
+	ctx := t.Context()
+	s := openSession(t)
+	table, snap := newPruneTable(t, s)
+	c := cache.New(table.Store(), t.TempDir(), 0)
+	if err := s.RegisterTable(ctx, "whole", "events", snap, TableFiles(table, c)); err != nil {
+		t.Fatal(err)
+	}
+	name := TableName{Schema: "t", Name: "events"}
+	for _, tt := range []struct {
+		sql   string
+		prune bool // whether some file must be pruned
+	}{
+		// Partition column.
+		{"SELECT * FROM t.events WHERE day = DATE '2026-11-03'", true},
+		{"SELECT * FROM t.events WHERE day = '2026-11-03'", true},
+		{"SELECT * FROM t.events WHERE '2026-11-03' = day", true},
+		{"SELECT * FROM t.events WHERE day IN ('2026-11-02', '2026-11-09')", true},
+		{"SELECT * FROM t.events WHERE day BETWEEN '2026-11-02' AND '2026-11-04'", true},
+		{"SELECT * FROM t.events WHERE day < '2026-11-02'", true},
+		{"SELECT * FROM t.events WHERE day <= '2026-11-02'", true},
+		{"SELECT * FROM t.events WHERE day > '2026-11-08'", true},
+		{"SELECT * FROM t.events WHERE day >= '2026-11-08'", true},
+		{"SELECT * FROM t.events WHERE day IS NULL", false},
+		{"SELECT * FROM t.events WHERE day = '2026-11-03' OR id = 5", false},
+		{"SELECT * FROM t.events WHERE NOT day = '2026-11-03'", false},
+		{"SELECT * FROM t.events WHERE day <> '2026-11-03'", false},
+		{"SELECT * FROM t.events WHERE day = current_date", false},
+		// Columns with statistics.
+		{"SELECT * FROM t.events WHERE id = 1234", true},
+		{"SELECT * FROM t.events WHERE id = 1234.5", true},
+		{"SELECT * FROM t.events WHERE id > 2950.5", true},
+		{"SELECT * FROM t.events WHERE id < -1", true},
+		{"SELECT * FROM t.events WHERE id >= 3000", true},
+		{"SELECT * FROM t.events WHERE id <= 99", true},
+		{"SELECT * FROM t.events WHERE id IN (5, 2210, 99999)", true},
+		{"SELECT * FROM t.events WHERE id BETWEEN 400 AND 650", true},
+		{"SELECT * FROM t.events WHERE ts = TIMESTAMP '2026-11-04 05:00:00.012'", true},
+		{"SELECT * FROM t.events WHERE ts >= '2026-11-09 23:00:00.029'", true},
+		{"SELECT * FROM t.events WHERE ts < TIMESTAMPTZ '2026-11-01 00:00:00.001+00'", true},
+		{"SELECT * FROM t.events WHERE amount = 100.5", true},
+		{"SELECT * FROM t.events WHERE amount > 360", true},
+		{"SELECT * FROM t.events WHERE name = 'n01207'", true},
+		{"SELECT * FROM t.events WHERE name >= 'n03'", true},
+		{"SELECT * FROM t.events WHERE name < 'n001'", true},
+		{"SELECT * FROM t.events WHERE score > 900", false}, // a double: NaN is outside its stats
+		{"SELECT * FROM t.events WHERE code = '25'", true},
+		{"SELECT * FROM t.events WHERE code = 25", false}, // compared as numbers, '25' may sit between '1' and '3'
+		{"SELECT * FROM t.events WHERE code::INTEGER = 25", false},
+		{"SELECT * FROM t.events WHERE code = CAST(25 AS BIGINT)", false},
+		{"SELECT * FROM t.events WHERE day = CAST('2026-11-03' AS VARCHAR)", false},
+		{"SELECT * FROM t.events WHERE id = '1234'", true},
+		{"SELECT * FROM t.events WHERE score = 'NaN'", false},
+		{"SELECT * FROM t.events WHERE id = 1234 AND day = '2026-11-04'", true},
+		{"SELECT * FROM t.events WHERE id + 0 = 1234", false},
+		{"SELECT count(*), sum(amount) FROM t.events WHERE day >= '2026-11-05' AND id < 2000", true},
+		{"SELECT id AS k FROM t.events WHERE k = 5", false}, // an alias, not a column
+		{"SELECT id AS day FROM t.events WHERE day = '2026-11-02'", true},
+		// Joins, subqueries, several scans.
+		{"SELECT a.id, b.id FROM t.events a JOIN t.events b ON a.id = b.id + 1 WHERE a.day = '2026-11-02' AND b.id < 500", true},
+		{"SELECT a.id, b.id FROM t.events a LEFT JOIN t.events b ON a.id = b.id WHERE b.day = '2026-11-02' AND a.id < 300", true},
+		{"SELECT a.id, b.day FROM t.events a LEFT JOIN t.events b ON a.id = b.id AND b.day = '2026-11-02' WHERE a.id < 300", false},
+		{"SELECT a.id, b.id FROM t.events a FULL JOIN t.events b ON a.id = b.id WHERE a.day = '2026-11-02'", false},
+		{"SELECT a.id, b.id FROM t.events a FULL JOIN t.events b ON a.id = b.id + 1 WHERE a.day = '2026-11-02' AND b.day >= '2026-11-02' AND b.id < 410", true},
+		{"SELECT a.id, b.id FROM t.events a RIGHT JOIN t.events b ON a.id = b.id WHERE a.id BETWEEN 150 AND 420 AND b.day <= '2026-11-03'", true},
+		{"SELECT count(*) FROM t.events a, t.events b WHERE a.day = '2026-11-02' AND b.day = a.day AND b.id IN (250, 251)", true},
+		{"SELECT * FROM t.events a ASOF JOIN t.events b ON a.id >= b.id WHERE b.day = '2026-11-02'", false},
+		{"SELECT * FROM t.events a POSITIONAL JOIN t.events b WHERE b.day = '2026-11-02'", false},
+		{"SELECT id FROM t.events WHERE day = '2026-11-02' UNION ALL SELECT id FROM t.events WHERE day = '2026-11-07'", true},
+		{"SELECT id FROM t.events WHERE day = '2026-11-02' UNION ALL SELECT id FROM t.events", false},
+		{"WITH d AS (SELECT * FROM t.events WHERE day = '2026-11-06') SELECT count(*) FROM d WHERE id > 1", true},
+		{"SELECT * FROM (SELECT * FROM t.events) WHERE day = '2026-11-06'", false},
+		{"SELECT * FROM t.events WHERE id IN (SELECT id FROM t.events WHERE day = '2026-11-06')", false},
+		{"SELECT * FROM t.events e WHERE day = '2026-11-06' AND EXISTS (SELECT 1 FROM t.events f WHERE f.id = e.id AND e.day = '2026-11-06')", false},
+		{"SELECT * FROM t.events WHERE day = '2026-11-06' USING SAMPLE 100 PERCENT (bernoulli)", false},
+		{"SELECT * FROM t.events TABLESAMPLE 100 PERCENT (bernoulli) WHERE day = '2026-11-06'", false},
+	} {
+		t.Run(tt.sql, func(t *testing.T) {
+			q, err := s.ParseUserSQL(ctx, tt.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept, rep, err := s.Prune(ctx, q, name, snap, snap.Files())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Files != snap.NumFiles() || rep.KeptFiles != len(kept) {
+				t.Errorf("report %+v for %d files, %d kept", rep, snap.NumFiles(), len(kept))
+			}
+			if pruned := len(kept) < snap.NumFiles(); pruned != tt.prune {
+				t.Errorf("kept %d of %d files; want pruning %v", len(kept), snap.NumFiles(), tt.prune)
+			}
+			if err := s.RegisterFiles(ctx, "t", "events", snap, kept, TableFiles(table, c)); err != nil {
+				t.Fatal(err)
+			}
+			got := queryStrings(t, s, tt.sql)
+			all := queryStrings(t, s, replaceTable(tt.sql))
+			if !slices.Equal(got, all) {
+				t.Errorf("pruned to %d files: %d rows, over all files: %d rows\n%q\n%q", len(kept), len(got), len(all), first(got), first(all))
+			}
+		})
+	}
+}
+
+// replaceTable points the SQL at the view over every file.
+func replaceTable(sql string) string {
+	return strings.ReplaceAll(sql, "t.events", "whole.events")
+}
