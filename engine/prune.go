@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -123,7 +124,7 @@ func (s *Session) Prune(ctx context.Context, q *UserSQL, n TableName, snap *lake
 	if err != nil {
 		return nil, rep, err
 	}
-	query := "SELECT " + Ident(fileIndexCol) + " FROM (" + boundsValues(cols, used, adds, stats) + ") WHERE " + strings.Join(ors, " OR ")
+	query := "SELECT " + ident(fileIndexCol) + " FROM (" + boundsValues(cols, used, adds, stats) + ") WHERE " + strings.Join(ors, " OR ")
 	rows, err := s.conn.QueryContext(ctx, query)
 	if err != nil {
 		// A constant DuckDB cannot compare with the column: the query itself will say
@@ -163,10 +164,10 @@ func hiCol(c viewColumn) string { return "hi_" + c.name }
 // predicateSQL is the condition on a file's bounds under which it may hold a row
 // that passes p; "" when p cannot prune this column.
 func predicateSQL(c viewColumn, p predicate) string {
-	if !c.partition && !statsUsable(c.duckType) {
+	if !c.partition && !statsUsable(c.duckType.String()) {
 		return ""
 	}
-	kind := typeKind(c.duckType)
+	kind := typeKind(c.duckType.String())
 	v := make([]string, len(p.values))
 	for i, x := range p.values {
 		if x.kind != "literal" && x.kind != kind {
@@ -174,9 +175,9 @@ func predicateSQL(c viewColumn, p predicate) string {
 		}
 		v[i] = x.sql
 	}
-	lo, hi := Cast(Ident(loCol(c)), c.duckType), Cast(Ident(hiCol(c)), c.duckType)
+	lo, hi := cast(ident(loCol(c)), c.duckType.String()), cast(ident(hiCol(c)), c.duckType.String())
 	lo, hi = "TRY_"+lo, "TRY_"+hi
-	if !c.partition && isTimestamp(c.duckType) {
+	if !c.partition && isTimestamp(c.duckType.String()) {
 		lo, hi = "("+lo+" - INTERVAL 1 MILLISECOND)", "("+hi+" + INTERVAL 1 MILLISECOND)"
 	}
 	var cond string
@@ -201,7 +202,7 @@ func predicateSQL(c viewColumn, p predicate) string {
 	if c.partition {
 		// A null partition holds only NULLs, which no comparison passes; a value that
 		// does not read as the type is kept (the view will say what is wrong).
-		return "CASE WHEN " + Ident(loCol(c)) + " IS NULL THEN false ELSE COALESCE(" + cond + ", true) END"
+		return "CASE WHEN " + ident(loCol(c)) + " IS NULL THEN false ELSE COALESCE(" + cond + ", true) END"
 	}
 	return "COALESCE(" + cond + ", true)"
 }
@@ -277,7 +278,7 @@ func fileBounds(adds []lake.Add, cols []viewColumn, used map[string]bool) ([]map
 				continue
 			}
 			b := bounds{lo: statText(st.Min[c.name]), hi: statText(st.Max[c.name])}
-			if b.hi != nil && strings.EqualFold(c.duckType, "VARCHAR") && utf8.RuneCountInString(*b.hi) >= stringStatsLimit {
+			if b.hi != nil && strings.EqualFold(c.duckType.String(), "VARCHAR") && utf8.RuneCountInString(*b.hi) >= stringStatsLimit {
 				b.hi = nil
 			}
 			out[i][c.name] = b
@@ -312,7 +313,7 @@ func boundsValues(cols []viewColumn, used map[string]bool, adds []lake.Add, stat
 		if p == nil {
 			return "CAST(NULL AS VARCHAR)"
 		}
-		return Literal(*p)
+		return literal(*p)
 	}
 	var b strings.Builder
 	b.WriteString("SELECT * FROM (VALUES ")
@@ -329,10 +330,10 @@ func boundsValues(cols []viewColumn, used map[string]bool, adds []lake.Add, stat
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(") AS v(" + Ident(fileIndexCol))
+	b.WriteString(") AS v(" + ident(fileIndexCol))
 	for _, c := range cols {
 		if used[c.name] {
-			b.WriteString(", " + Ident(loCol(c)) + ", " + Ident(hiCol(c)))
+			b.WriteString(", " + ident(loCol(c)) + ", " + ident(hiCol(c)))
 		}
 	}
 	b.WriteString(")")
@@ -553,7 +554,7 @@ func constantSQL(x any) (constant, bool) {
 		if !ok {
 			return constant{}, false
 		}
-		return constant{sql: Cast(inner.sql, typ), kind: typeKind(typ)}, true
+		return constant{sql: cast(inner.sql, typ), kind: typeKind(typ)}, true
 	case "CONSTANT":
 		v, _ := m["value"].(map[string]any)
 		if null, _ := v["is_null"].(bool); null || v == nil {
@@ -564,7 +565,7 @@ func constantSQL(x any) (constant, bool) {
 		switch id {
 		case "VARCHAR":
 			s, ok := v["value"].(string)
-			return constant{sql: Literal(s), kind: "literal"}, ok
+			return constant{sql: literal(s), kind: "literal"}, ok
 		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
 			num, ok := v["value"].(json.Number)
 			if !ok || !integerRe.MatchString(num.String()) {
@@ -602,3 +603,9 @@ func decimalLiteral(digits string, scale int) string {
 	}
 	return digits
 }
+
+// The prune query is assembled as text from these, over names lakectl chose and
+// constants that constantSQL checked (quoted strings, digits, casts to castTypes).
+func ident(name string) string     { return sqlfrag.Ident(name).String() }
+func literal(s string) string      { return sqlfrag.Str(s).String() }
+func cast(expr, typ string) string { return "CAST(" + expr + " AS " + typ + ")" }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/internal/s3server"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -139,7 +140,7 @@ func BenchmarkOneDayOnMinIO(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		rows, err := s.QueryContext(ctx, agg+"read_parquet("+ListLiteral(paths)+")")
+		rows, err := s.QueryContext(ctx, agg+"read_parquet("+sqlfrag.StrList(paths).String()+")")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // formatCases are the values whose printing issue 8 found wrong, and the types around
@@ -54,7 +55,7 @@ func TestQueryOutputAsDuckDBPrints(t *testing.T) {
 	duckFile := func(format string) string {
 		t.Helper()
 		path := filepath.Join(dir, "duckdb."+format)
-		if _, err := sess.ExecContext(ctx, "COPY ("+formatCases+" ORDER BY id) TO "+engine.Literal(path)+" (FORMAT "+format+")"); err != nil {
+		if _, err := sess.ExecContext(ctx, "COPY ("+formatCases+" ORDER BY id) TO "+sqlfrag.Str(path).String()+" (FORMAT "+format+")"); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -175,7 +176,7 @@ func TestQueryCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var diff int
-	err = sess.QueryRowContext(ctx, `SELECT count(*) FROM ((`+q+`) EXCEPT ALL (SELECT * FROM read_csv(`+engine.Literal(path)+`,
+	err = sess.QueryRowContext(ctx, `SELECT count(*) FROM ((`+q+`) EXCEPT ALL (SELECT * FROM read_csv(`+sqlfrag.Str(path).String()+`,
 		header = true, allow_quoted_nulls = false,
 		columns = {'id': 'INTEGER', 'day': 'DATE', 'at_ts': 'TIMESTAMP', 'at_tz': 'TIMESTAMPTZ', 'amount': 'DECIMAL(18,2)', 'text, quoted': 'VARCHAR', 'flag': 'BOOLEAN'})))`).Scan(&diff)
 	if err != nil {
