@@ -25,7 +25,7 @@ const thisTable = "this"
 // Models are the loaded models of a pipeline, in dependency order: every model after
 // the models it reads.
 type Models struct {
-	Order []*Model
+	Order  []*Model
 	byName map[string]*Model
 }
 

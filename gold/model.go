@@ -32,7 +32,7 @@ type Model struct {
 
 	text  string // the whole file: header comments and the SELECT
 	query *engine.UserSQL
-	refs  []tableRef // the tables the SELECT names, CTEs left out, with their places
+	refs  []tableRef     // the tables the SELECT names, CTEs left out, with their places
 	lines map[string]int // header key -> line
 }
 
