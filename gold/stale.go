@@ -166,3 +166,59 @@ func dataDays(snap *lake.Snapshot, col string) []Day {
 func hasKind(rs []Reason, kind string) bool {
 	return slices.ContainsFunc(rs, func(r Reason) bool { return r.Kind == kind })
 }
+
+// Selected returns the models called names (all when names is empty) in dependency
+// order.
+func (ms *Models) Selected(names []string) ([]*Model, error) {
+	if len(names) == 0 {
+		return ms.Order, nil
+	}
+	var known []string
+	for _, m := range ms.Order {
+		known = append(known, m.Name)
+	}
+	for _, n := range names {
+		if ms.byName[n] == nil {
+			return nil, &UnknownModelError{Name: n, Known: known}
+		}
+	}
+	var out []*Model
+	for _, m := range ms.Order {
+		if slices.Contains(names, m.Name) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// RunStale rebuilds the stale days of the models called names (all when empty), in
+// dependency order, so that a model sees the days its upstream models rebuilt. An
+// incomplete stale day is left alone (each gets it with a nil summary) unless force.
+// each is called once per stale day.
+func (j *Job) RunStale(ctx context.Context, names []string, force bool, each func(model string, d StaleDay, sum *Summary)) error {
+	models, err := j.cfg.Models.Selected(names)
+	if err != nil {
+		return err
+	}
+	for _, m := range models {
+		days, err := j.Stale(ctx, m.Name)
+		if err != nil {
+			return err
+		}
+		for _, d := range days {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !d.Completeness.Complete && !force {
+				each(m.Name, d, nil)
+				continue
+			}
+			sum, err := j.RunDay(ctx, m.Name, d.Day, RunOptions{Force: force, Why: d.Reasons})
+			if err != nil {
+				return err
+			}
+			each(m.Name, d, &sum)
+		}
+	}
+	return nil
+}
