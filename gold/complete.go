@@ -110,3 +110,18 @@ func (e *IncompleteError) Error() string {
 func (e *IncompleteError) Hint() string {
 	return "wait until it is (lakectl status shows what is missing), or --force builds it now as partial; it is rebuilt once complete"
 }
+
+// CompleteThrough returns the last complete day of the model called name, looking
+// back from the day of now at most a week; ok is false when none of them is.
+func (j *Job) CompleteThrough(ctx context.Context, name string, now time.Time) (d Day, ok bool, err error) {
+	for d := DayOf(now); !d.Before(DayOf(now).Add(-7)); d = d.Add(-1) {
+		c, err := j.Completeness(ctx, name, d)
+		if err != nil {
+			return Day{}, false, err
+		}
+		if c.Complete {
+			return d, true, nil
+		}
+	}
+	return Day{}, false, nil
+}
