@@ -15,7 +15,7 @@ import (
 
 // examplePipeline writes the example pipeline into a temporary directory, with extra
 // models written over its own (a nil body removes the model).
-func examplePipeline(t *testing.T, models map[string]*string) *pipeline.Pipeline {
+func examplePipeline(t testing.TB, models map[string]*string) *pipeline.Pipeline {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := pipeline.WriteExample(dir); err != nil {
