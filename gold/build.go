@@ -182,6 +182,7 @@ func (r *run) lineage(tx *lake.Tx) {
 	tx.Info("model", r.m.Name)
 	tx.Info("day", r.day.String())
 	tx.Info("partial", r.sum.Partial)
+	tx.Info("modelHash", r.m.Hash())
 	tx.Info("inputs", r.sum.Inputs)
 	tx.Info("read", r.sum.Read)
 	tx.Info("partitions", []map[string]string{{r.m.Partition: r.day.String()}})

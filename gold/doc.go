@@ -56,9 +56,9 @@
 // Then one commit removes the old files of partition D and adds the new ones, with
 // txn {appId: "gold/<model>/<D>", version: the sum of the input versions read} and,
 // in commitInfo, the version of each input read ("inputs"), the days read of each
-// ("read"), the day, whether it was partial, and the partition written. A run that
-// finds the txn at that version has nothing to do (the same inputs give the same
-// result), so two concurrent runs of one day leave one commit: the loser conflicts
+// ("read"), the day, whether it was partial, the model's hash and the partition
+// written. A run that finds the txn at that version, written by the same text of the
+// model, has nothing to do (the same inputs give the same result), so two concurrent runs of one day leave one commit: the loser conflicts
 // on the txn and finds it on its retry. A run killed before its commit leaves only
 // unreferenced files.
 //
@@ -71,7 +71,8 @@
 //     they wrote and rewrote, Gold commits their day; a commit that changed data
 //     without saying where, and any new version of a reference table, touches all;
 //   - an input has data for D and the model has never built it: a gap;
-//   - D was built partially (forced while incomplete) and is complete now.
+//   - D was built partially (forced while incomplete) and is complete now;
+//   - D was built by another text of the model (commitInfo.modelHash).
 //
 // RunStale rebuilds exactly those days, model by model in dependency order, so a
 // downstream model sees what its upstream rebuilt. Nothing else is recomputed; a

@@ -196,7 +196,11 @@ func (j *Job) runOnce(ctx context.Context, m *Model, day Day, opts RunOptions) (
 		return r.sum, &IncompleteError{Model: m.Name, Day: day, Why: c.Why}
 	}
 	r.sum.Partial = !c.Complete
-	if r.done(txnVersion) {
+	done, err := r.done(ctx, txnVersion)
+	if err != nil {
+		return r.sum, err
+	}
+	if done {
 		r.sum.Skipped = true
 		return r.sum, nil
 	}
@@ -215,18 +219,26 @@ func (j *Job) runOnce(ctx context.Context, m *Model, day Day, opts RunOptions) (
 	return r.sum, nil
 }
 
-// done reports whether the day was built from these input versions: the sum of the
-// versions read grows with every input commit, so an equal txn version means the same
-// inputs, and the same result. A complete build is not done by a partial one.
-func (r *run) done(txnVersion int64) bool {
+// done reports whether the day was built from these input versions by this text of
+// the model: the sum of the versions read grows with every input commit, so an equal
+// txn version means the same inputs, and the same result. A complete build is not
+// done by a partial one.
+func (r *run) done(ctx context.Context, txnVersion int64) (bool, error) {
 	if r.gsnap == nil {
-		return false
+		return false, nil
 	}
-	if v, ok := r.gsnap.TxnVersion(AppID(r.m.Name, r.day)); ok && v >= txnVersion {
-		return true
+	v, ok := r.gsnap.TxnVersion(AppID(r.m.Name, r.day))
+	if !ok || v < txnVersion {
+		v, ok = r.gsnap.TxnVersion(partialAppID(r.m.Name, r.day))
+		if !ok || v < txnVersion || !r.sum.Partial {
+			return false, nil
+		}
 	}
-	v, ok := r.gsnap.TxnVersion(partialAppID(r.m.Name, r.day))
-	return ok && r.sum.Partial && v >= txnVersion
+	recs, err := readLineage(ctx, r.gold)
+	if err != nil {
+		return false, err
+	}
+	return recs[r.day].Model == r.m.Hash(), nil
 }
 
 // partialAppID is the txn of a build of an incomplete day.

@@ -12,6 +12,7 @@ import (
 type record struct {
 	Version int64            // the Gold commit
 	Partial bool             // built before the day was complete
+	Model   string           // the model's Hash then
 	Inputs  map[string]int64 // input root -> version read
 }
 
@@ -37,6 +38,7 @@ func readLineage(ctx context.Context, t *lake.Table) (map[Day]record, error) {
 		}
 		rec := record{Version: c.Version, Inputs: map[string]int64{}}
 		rec.Partial, _ = c.Info["partial"].(bool)
+		rec.Model, _ = c.Info["modelHash"].(string)
 		ins, _ := c.Info["inputs"].(map[string]any)
 		for root, v := range ins {
 			f, ok := v.(float64)

@@ -1,6 +1,8 @@
 package gold
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -43,6 +45,13 @@ type Audit struct {
 	Line int
 	SQL  string
 	sql  *engine.UserSQL
+}
+
+// Hash identifies the model's text (header and SELECT): a day built from another
+// text is stale.
+func (m *Model) Hash() string {
+	sum := sha256.Sum256([]byte(m.text))
+	return hex.EncodeToString(sum[:8])
 }
 
 // Window returns how many days of input n a day reads.

@@ -15,6 +15,7 @@ const (
 	ReasonGap     = "gap"     // the inputs have data for the day; Gold has never built it
 	ReasonInput   = "input"   // an input commit after the version read touched a day the day reads
 	ReasonPartial = "partial" // built before it was complete, and complete now
+	ReasonModel   = "model"   // built by another text of the model
 )
 
 // Reason is why a day is stale.
@@ -34,6 +35,8 @@ func (r Reason) String() string {
 		return "gap: " + r.Input + " has data for the day, Gold has none"
 	case ReasonPartial:
 		return "built partially (--force), complete now"
+	case ReasonModel:
+		return "the model changed since the day was built"
 	}
 	var vs []string
 	for _, v := range r.Versions {
@@ -101,6 +104,9 @@ func (j *Job) Stale(ctx context.Context, name string) ([]StaleDay, error) {
 		}
 	}
 	for day, rec := range recs {
+		if rec.Model != m.Hash() {
+			reasons[day] = append(reasons[day], Reason{Kind: ReasonModel})
+		}
 		if !rec.Partial {
 			continue
 		}

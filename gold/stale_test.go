@@ -2,6 +2,7 @@ package gold
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -109,5 +110,33 @@ SELECT event_date, count(*) AS types FROM gold.daily_metrics GROUP BY ALL
 	}
 	if got := l.rows("SELECT types FROM gold.types"); !slices.Equal(got, []string{"4"}) {
 		t.Errorf("types = %v, want 4", got)
+	}
+}
+
+func TestChangedModelMakesItsDaysStale(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	if _, err := l.job().RunDay(t.Context(), "user_daily", day("2026-11-20"), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := l.models.Model("user_daily")
+	m.text = strings.Replace(m.text, "AS spend", "AS spend, count(DISTINCT event_type) AS types", 1)
+	if !strings.Contains(m.text, " AS types") {
+		t.Fatal("the model's text did not change")
+	}
+	j := l.job()
+	st := staleDays(t, j, "user_daily")
+	if rs := st[day("2026-11-20")]; len(st) != 1 || !hasKind(rs, ReasonModel) {
+		t.Fatalf("stale after the model changed: %v; want 2026-11-20 for the model", st)
+	}
+	sum, err := j.RunDay(t.Context(), "user_daily", day("2026-11-20"), RunOptions{})
+	if err != nil || sum.Skipped {
+		t.Fatalf("run after the change: %+v, %v; want a rebuild", sum, err)
+	}
+	if got := l.rows("SELECT user_id, types FROM gold.user_daily ORDER BY ALL"); !slices.Equal(got, []string{"u1 2", "u2 2"}) {
+		t.Errorf("user_daily after the change = %v", got)
+	}
+	if st := staleDays(t, j, "user_daily"); len(st) != 0 {
+		t.Errorf("stale after the rebuild: %v", st)
 	}
 }
