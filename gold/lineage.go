@@ -61,11 +61,11 @@ type change struct {
 	all bool
 }
 
-// changes reads the commits of an input and the days each touched, from their
-// commitInfo.partitions (and rewrittenPartitions), by the input's date column.
-// Commits that changed no data are left out.
-func changes(ctx context.Context, in *input) ([]change, error) {
-	hist, err := in.table.History(ctx)
+// changes reads the commits of an input from version from on and the days each
+// touched, from their commitInfo.partitions (and rewrittenPartitions), by the input's
+// date column. Commits that changed no data are left out.
+func changes(ctx context.Context, in *input, from int64) ([]change, error) {
+	hist, err := in.table.HistoryFrom(ctx, from)
 	if err != nil {
 		return nil, err
 	}

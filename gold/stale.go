@@ -93,7 +93,16 @@ func (j *Job) Stale(ctx context.Context, name string) ([]StaleDay, error) {
 				}
 			}
 		}
-		chs, err := changes(ctx, in)
+		// Only the commits after the oldest version a built day read can make one stale.
+		from := in.snap.Version + 1
+		for _, rec := range recs {
+			v, ok := rec.Inputs[in.root]
+			if !ok {
+				v = -1
+			}
+			from = min(from, v+1)
+		}
+		chs, err := changes(ctx, in, from)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/gold"
@@ -137,6 +140,26 @@ func TestGold(t *testing.T) {
 	checkAgainstSilver(t, env, "after kills")
 	if out := lakectl.Run(t, env, "run", "gold", "--stale", "--force"); !strings.Contains(out, "no stale days") {
 		t.Errorf("--stale after the kills and a final run: %q, want no stale days", out)
+	}
+	testCatalog(t, env)
+}
+
+// testCatalog exports the catalog and reads Gold from it with plain DuckDB.
+func testCatalog(t *testing.T, env []string) {
+	file := filepath.Join(t.TempDir(), "lake.duckdb")
+	lakectl.Run(t, env, "catalog", "export", file)
+	db, err := sql.Open("duckdb", file+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	if err := db.QueryRow("SELECT CAST(sum(total_amount) AS VARCHAR) || '/' || CAST(sum(events) AS VARCHAR) FROM gold.daily_metrics").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	r := lakectl.Query(t, env, "SELECT CAST(sum(amount) AS VARCHAR) || '/' || CAST(count(*) AS VARCHAR) AS s FROM silver.events")
+	if want := r[0]["s"]; got != want {
+		t.Errorf("gold.daily_metrics through the exported catalog: %s, want Silver's %v", got, want)
 	}
 }
 
