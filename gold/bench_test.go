@@ -62,43 +62,128 @@ func BenchmarkGoldDay(b *testing.B) {
 	}
 }
 
-// fillSilver writes n rows of one day into silver/events (in the store at the local
-// directory root), across its 24 event hours, and returns the paths of the files.
+// fillSilver writes n rows of day 2026-11-21 into silver/events (in the store at
+// the local directory root), across its 24 event hours, and returns the paths of the
+// files.
 func fillSilver(b *testing.B, store lake.Store, root string, cfg engine.Config, n int64) []string {
-	ctx := b.Context()
-	sess, err := engine.Open(ctx, cfg)
+	sess, err := engine.Open(b.Context(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer sess.Close()
 	t := lake.NewTable(store, silver.Root("events"))
-	q := `SELECT 'e' || i AS event_id, 'u' || (i % 10000) AS user_id,
-  ['page_view', 'click', 'add_to_cart', 'purchase', 'refund'][1 + i % 5] AS event_type,
-  CAST((i % 10000) / 100 AS DECIMAL(18, 2)) AS amount,
-  TIMESTAMPTZ '2026-11-21 00:00:00+00' + to_microseconds(CAST(i * 86400000000 // $1 AS BIGINT)) AS "timestamp",
-  DATE '2026-11-21' AS event_date, CAST(i * 24 // $1 AS INTEGER) AS event_hour
-FROM range($1) AS r(i)`
-	adds, err := sess.WriteFiles(ctx, t, []string{silver.ColEventDate, silver.ColEventHour}, q, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := sess.QuerySchema(ctx, q, n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, _ := schema.JSON()
-	tx := t.Begin(nil)
-	tx.SetMetadata(lake.Metadata{Name: "events", SchemaString: s, PartitionColumns: []string{silver.ColEventDate, silver.ColEventHour}})
-	tx.Add(adds...)
-	tx.Info("partitions", []map[string]any{{silver.ColEventDate: "2026-11-21"}})
-	if _, err := tx.Commit(ctx); err != nil {
-		b.Fatal(err)
-	}
 	var paths []string
-	for _, a := range adds {
+	for _, a := range commitSilverDay(b, sess, t, day("2026-11-21"), n, 0) {
 		paths = append(paths, filepath.Join(root, t.Key(a.DecodedPath())))
 	}
 	return paths
+}
+
+// commitSilverDay appends n rows of day (event ids from first on) to Silver in one
+// commit that records the partitions it wrote, as the Silver job does.
+func commitSilverDay(b *testing.B, sess *engine.Session, t *lake.Table, d Day, n, first int64) []lake.Add {
+	ctx := b.Context()
+	q := `SELECT 'e' || (i + $2) AS event_id, 'u' || (i % 10000) AS user_id,
+  ['page_view', 'click', 'add_to_cart', 'purchase', 'refund'][1 + i % 5] AS event_type,
+  CAST((i % 10000) / 100 AS DECIMAL(18, 2)) AS amount,
+  CAST($3 AS DATE)::TIMESTAMPTZ + to_microseconds(CAST(i * 86400000000 // $1 AS BIGINT)) AS "timestamp",
+  CAST($3 AS DATE) AS event_date, CAST(i * 24 // $1 AS INTEGER) AS event_hour
+FROM range($1) AS r(i)`
+	args := []any{n, first, d.String()}
+	adds, err := sess.WriteFiles(ctx, t, []string{silver.ColEventDate, silver.ColEventHour}, q, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := latestOrNil(ctx, t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := t.Begin(snap)
+	if snap == nil {
+		schema, err := sess.QuerySchema(ctx, q, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, _ := schema.JSON()
+		tx.SetMetadata(lake.Metadata{Name: "events", SchemaString: s, PartitionColumns: []string{silver.ColEventDate, silver.ColEventHour}})
+	}
+	tx.Add(adds...)
+	var parts []map[string]any
+	for h := range min(n, 24) {
+		parts = append(parts, map[string]any{silver.ColEventDate: d.String(), silver.ColEventHour: h})
+	}
+	tx.Info("partitions", parts)
+	if _, err := tx.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return adds
+}
+
+// BenchmarkGoldStale fills Silver with 30 days of N rows each (default 300,000,
+// LAKECTL_BENCH_GOLD_DAY_ROWS to change), builds every day of daily_metrics, then
+// lands late rows in one day and measures `run gold --stale` against a build of that
+// one day: staleness costs the log of the new commits, not the table's size.
+//
+// Reported: stale_s, day_s and ratio (target ≤ 1.2).
+func BenchmarkGoldStale(b *testing.B) {
+	n := int64(300_000)
+	if v := os.Getenv("LAKECTL_BENCH_GOLD_DAY_ROWS"); v != "" {
+		var err error
+		if n, err = strconv.ParseInt(v, 10, 64); err != nil {
+			b.Fatalf("LAKECTL_BENCH_GOLD_DAY_ROWS: %v", err)
+		}
+	}
+	ctx := b.Context()
+	p := examplePipeline(b, nil)
+	store, err := fs.New(filepath.Join(filepath.Dir(p.File), "lake"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ecfg := engine.Config{MemoryLimit: "8GiB", Threads: 2}
+	sess, err := engine.Open(ctx, ecfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	t := lake.NewTable(store, silver.Root("events"))
+	first := day("2026-10-23")
+	for i := range 30 {
+		commitSilverDay(b, sess, t, first.Add(i), n, int64(i)*n)
+	}
+	ms, err := Load(ctx, p, ecfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	job := NewJob(Config{Store: store, Pipeline: p, Models: ms, Cache: cache.New(store, "", 0), Engine: ecfg})
+	// Bronze is empty here, so no day counts as complete: every build is forced.
+	if err := job.RunStale(ctx, []string{"daily_metrics"}, true, func(string, StaleDay, *Summary) {}); err != nil {
+		b.Fatal(err)
+	}
+	late := first.Add(15)
+	next := int64(30) * n
+	for b.Loop() {
+		commitSilverDay(b, sess, t, late, 100, next)
+		next += 100
+		start := time.Now()
+		rebuilt := 0
+		if err := job.RunStale(ctx, []string{"daily_metrics"}, true, func(string, StaleDay, *Summary) { rebuilt++ }); err != nil {
+			b.Fatal(err)
+		}
+		staleTime := time.Since(start)
+		if rebuilt != 1 {
+			b.Fatalf("--stale rebuilt %d days, want 1", rebuilt)
+		}
+		commitSilverDay(b, sess, t, late, 100, next)
+		next += 100
+		start = time.Now()
+		if _, err := job.RunDay(ctx, "daily_metrics", late, RunOptions{Force: true}); err != nil {
+			b.Fatal(err)
+		}
+		dayTime := time.Since(start)
+		b.ReportMetric(staleTime.Seconds(), "stale_s")
+		b.ReportMetric(dayTime.Seconds(), "day_s")
+		b.ReportMetric(staleTime.Seconds()/dayTime.Seconds(), "ratio")
+	}
 }
 
 // touchSilver commits nothing but a txn, so Silver's version moves on.
