@@ -44,8 +44,10 @@
 // reads files (read_csv, read_parquet, ...) or a file named as a table; a table not
 // in the pipeline, or named without its layer; no table at all (inputs unknown);
 // dependency cycles between gold.* models, naming the cycle; and a partition column
-// the result lacks or that is not a DATE (each model is bound against its inputs'
-// columns: Silver's from the contracts, a model's from its upstream model).
+// the result lacks or that is not a DATE, a result column that Delta cannot store
+// (HUGEINT: cast it), and an audit that does not bind against `this` (each model is
+// bound, sealed, against its inputs' columns: Silver's from the contracts, a
+// model's from its upstream model).
 //
 // # A run of day D
 //

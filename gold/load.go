@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -387,8 +388,22 @@ func bind(ctx context.Context, sess *engine.Session, p *pipeline.Pipeline, ms *M
 		case typ != "DATE":
 			return &ModelError{File: m.File, Line: m.lines["partition "], Msg: fmt.Sprintf("partition column %s is %s: it must be a DATE (cast it: CAST(... AS DATE) AS %[1]s)", m.Partition, typ)}
 		}
+		for _, name := range slices.Sorted(maps.Keys(cols)) {
+			if _, err := engine.DeltaType(cols[name]); err != nil {
+				return &ModelError{File: m.File, Line: m.sqlLine(), Msg: fmt.Sprintf("column %s: %v; cast it, e.g. CAST(... AS BIGINT)", name, err)}
+			}
+		}
 		if err := emptyView(ctx, sess, "gold", m.Name, "SELECT * FROM (\n"+body(m.text)+"\n) WHERE false"); err != nil {
 			return &ModelError{File: m.File, Line: m.sqlLine(), Msg: err.Error()}
+		}
+		// The audits bind against the day's rows (`this`) as the model makes them.
+		if _, err := sess.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+engine.Ident(thisTable)+" AS SELECT * FROM "+engine.QualifiedName("gold", m.Name)); err != nil {
+			return fmt.Errorf("bind audits of %s: %w", m.Name, err)
+		}
+		for _, a := range m.Audits {
+			if _, err := resultColumns(ctx, sess, a.SQL); err != nil {
+				return &ModelError{File: m.File, Line: a.Line, Msg: fmt.Sprintf("audit %s: %v", a.Name, err)}
+			}
 		}
 	}
 	return nil

@@ -112,6 +112,10 @@ func TestBadModelsRefusedWithFileAndLine(t *testing.T) {
 			"m.sql", 2, "window"},
 		{"audit reads another table", map[string]*string{"m": ptr("-- partition: event_date\n-- audit x: SELECT * FROM gold.user_daily\nSELECT event_date FROM silver.events\n")},
 			"m.sql", 2, "audit x reads gold.user_daily"},
+		{"audit names an unknown column", map[string]*string{"m": ptr("-- partition: event_date\n-- audit x: SELECT * FROM this WHERE total < 0\nSELECT event_date, count(*) AS n FROM silver.events GROUP BY ALL\n")},
+			"m.sql", 2, `audit x: Binder Error: Referenced column "total" not found`},
+		{"column without a Delta type", map[string]*string{"m": ptr("-- partition: event_date\n\nSELECT event_date, sum(count(*)) OVER () AS n FROM silver.events GROUP BY ALL\n")},
+			"m.sql", 3, "column n: duckdb type HUGEINT has no Delta type"},
 		{"audit reads a file", map[string]*string{"m": ptr("-- partition: event_date\n-- audit x: SELECT * FROM read_text('/etc/passwd')\nSELECT event_date FROM silver.events\n")},
 			"m.sql", 2, "table function read_text"},
 	}
