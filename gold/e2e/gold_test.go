@@ -2,7 +2,8 @@
 // init`, `ref load`, `dev kafka`, `ingest`, `gen`, `run silver --pending`, then `run
 // gold --stale` (with late data arriving, run twice, run concurrently, killed with
 // SIGKILL at named points and at random times), checked with `lakectl query` against
-// aggregates written by hand over Silver, to the cent, for every day.
+// aggregates written by hand over Silver, to the cent, for every day. TestGoldOnMinIO
+// runs the flow (ingest over HTTP) with the lake on MinIO.
 //
 // As in silver/e2e, ingest runs with its hidden --clock-offset so the events land in
 // ingest hours in the past, and an ingest run with the real clock seals them. gen's
