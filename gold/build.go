@@ -157,9 +157,9 @@ func (r *run) commit(ctx context.Context, txnVersion int64) error {
 	r.sum.FilesAdded = len(adds)
 	tx.ReadPartitions(func(pv map[string]*string) bool { return isDay(pv, r.m.Partition, r.day) })
 	if r.sum.Partial {
-		tx.SetTxn(partialAppID(r.m.Name, r.day), txnVersion)
+		tx.SetTxn(partialAppID(r.m, r.day), txnVersion)
 	} else {
-		tx.SetTxn(AppID(r.m.Name, r.day), txnVersion)
+		tx.SetTxn(AppID(r.m, r.day), txnVersion)
 	}
 	tx.Operation("WRITE", map[string]any{
 		"mode":         "Overwrite",

@@ -56,12 +56,13 @@
 // sealed, the model runs into a temporary table, then the audits run over it. A
 // failing audit fails the run with its name and sample rows: nothing is committed.
 // Then one commit removes the old files of partition D and adds the new ones, with
-// txn {appId: "gold/<model>/<D>", version: the sum of the input versions read} and,
-// in commitInfo, the version of each input read ("inputs"), the days read of each
-// ("read"), the day, whether it was partial, the model's hash and the partition
-// written. A run that finds the txn at that version, written by the same text of the
-// model, has nothing to do (the same inputs give the same result), so two concurrent runs of one day leave one commit: the loser conflicts
-// on the txn and finds it on its retry. A run killed before its commit leaves only
+// txn {appId: "gold/<model>/<D>/<hash of the model's file>", version: the sum of the
+// input versions read} and, in commitInfo, the version of each input read
+// ("inputs"), the days read of each ("read"), the day, whether it was partial, the
+// model's hash and the partition written. A run that finds its txn at that version
+// (the same inputs and the same text of the model give the same result) has nothing
+// to do, so two concurrent runs of one day leave one commit: the loser conflicts on
+// the txn and finds it on its retry. A run killed before its commit leaves only
 // unreferenced files.
 //
 // # Staleness

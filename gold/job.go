@@ -108,8 +108,9 @@ type Summary struct {
 	Duration     silver.Seconds   `json:"duration_seconds"`
 }
 
-// AppID is the txn appId of the builds of one day of a model.
-func AppID(model string, day Day) string { return "gold/" + model + "/" + day.String() }
+// AppID is the txn appId of the builds of one day by one text of a model (its
+// Hash): a build by an edited model is not done by the txn of the old text.
+func AppID(m *Model, day Day) string { return "gold/" + m.Name + "/" + day.String() + "/" + m.Hash() }
 
 // RunDay builds day of the model called name: it replaces the day's partition in one
 // commit, after the model's audits passed.
@@ -196,11 +197,7 @@ func (j *Job) runOnce(ctx context.Context, m *Model, day Day, opts RunOptions) (
 		return r.sum, &IncompleteError{Model: m.Name, Day: day, Why: c.Why}
 	}
 	r.sum.Partial = !c.Complete
-	done, err := r.done(ctx, txnVersion)
-	if err != nil {
-		return r.sum, err
-	}
-	if done {
+	if r.done(txnVersion) {
 		r.sum.Skipped = true
 		return r.sum, nil
 	}
@@ -223,26 +220,19 @@ func (j *Job) runOnce(ctx context.Context, m *Model, day Day, opts RunOptions) (
 // the model: the sum of the versions read grows with every input commit, so an equal
 // txn version means the same inputs, and the same result. A complete build is not
 // done by a partial one.
-func (r *run) done(ctx context.Context, txnVersion int64) (bool, error) {
+func (r *run) done(txnVersion int64) bool {
 	if r.gsnap == nil {
-		return false, nil
+		return false
 	}
-	v, ok := r.gsnap.TxnVersion(AppID(r.m.Name, r.day))
-	if !ok || v < txnVersion {
-		v, ok = r.gsnap.TxnVersion(partialAppID(r.m.Name, r.day))
-		if !ok || v < txnVersion || !r.sum.Partial {
-			return false, nil
-		}
+	if v, ok := r.gsnap.TxnVersion(AppID(r.m, r.day)); ok && v >= txnVersion {
+		return true
 	}
-	recs, err := readLineage(ctx, r.gold)
-	if err != nil {
-		return false, err
-	}
-	return recs[r.day].Model == r.m.Hash(), nil
+	v, ok := r.gsnap.TxnVersion(partialAppID(r.m, r.day))
+	return ok && r.sum.Partial && v >= txnVersion
 }
 
 // partialAppID is the txn of a build of an incomplete day.
-func partialAppID(model string, day Day) string { return AppID(model, day) + "/partial" }
+func partialAppID(m *Model, day Day) string { return AppID(m, day) + "/partial" }
 
 func latestOrNil(ctx context.Context, t *lake.Table) (*lake.Snapshot, error) {
 	snap, err := t.Latest(ctx)
