@@ -338,4 +338,3 @@ func listKnown(known map[engine.TableName]bool) string {
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
-
