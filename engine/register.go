@@ -331,3 +331,32 @@ func sameType(fileType, viewType string) bool {
 	}
 	return norm(fileType) == norm(viewType)
 }
+
+// ViewSQL is the query of a view over snap's live files as urls (one per file of
+// snap.Files(), in that order) name them, for a database that another DuckDB opens
+// (lakectl catalog export): the columns of the table's schema, partition values from
+// the log. It reads no file, so every file is taken to hold every column that its
+// schema had when written (a column added later reads as NULL through
+// union_by_name only when another file has it).
+func ViewSQL(snap *lake.Snapshot, urls []string) (string, error) {
+	tschema, err := snap.Schema()
+	if err != nil {
+		return "", err
+	}
+	cols, err := viewColumns(tschema, snap.PartitionColumns())
+	if err != nil {
+		return "", err
+	}
+	adds := snap.Files()
+	if len(urls) != len(adds) {
+		return "", fmt.Errorf("view of v%d: %d urls for %d files", snap.Version, len(urls), len(adds))
+	}
+	if len(adds) == 0 {
+		return emptySelect(cols).String(), nil
+	}
+	present := map[string]string{}
+	for _, c := range cols {
+		present[strings.ToLower(c.name)] = c.duckType.String()
+	}
+	return filesSelect(cols, urls, adds, present).String(), nil
+}

@@ -23,14 +23,30 @@ type CommitSummary struct {
 // History summarizes every commit the log still holds, oldest first. Commits that
 // vacuum expired are not listed.
 func (t *Table) History(ctx context.Context) ([]CommitSummary, error) {
-	l, err := t.listLog(ctx, 0)
+	return t.HistoryFrom(ctx, 0)
+}
+
+// HistoryFrom is History of the commits from version from on, oldest first: what a
+// reader that has seen the versions before from has not. It lists and reads only
+// that part of the log, so its cost follows the new commits, not the table's age.
+// With from > 0 and no such commit it returns none (the table may or may not exist).
+func (t *Table) HistoryFrom(ctx context.Context, from int64) ([]CommitSummary, error) {
+	l, err := t.listLog(ctx, from)
 	if err != nil {
 		return nil, err
 	}
 	if l.latest() < 0 {
+		if from > 0 {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("history of %s: %w", t, ErrNoTable)
 	}
-	versions := sortedVersions(l.commits)
+	var versions []int64
+	for _, v := range sortedVersions(l.commits) {
+		if v >= from {
+			versions = append(versions, v)
+		}
+	}
 	out := make([]CommitSummary, len(versions))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(readConcurrency)

@@ -15,7 +15,7 @@ STREAM=events
 LAKE="$PIPE/lake"
 BRONZE="$LAKE/bronze/$STREAM"
 SILVER="$LAKE/silver/$STREAM"
-STEPS=(init ref ingest seal status silver query quarantine history vacuum)
+STEPS=(init ref ingest seal status silver query quarantine gold history vacuum)
 export LAKECTL_PIPELINE="$PIPE" # every command reads $PIPE/lakectl.yaml
 
 WORK=$(mktemp -d -t lakectl-run.XXXXXX)
@@ -168,6 +168,16 @@ step_query() {
 step_quarantine() {
 	say "quarantine: every rejected row, with its reason"
 	run "$LAKECTL" query "SELECT reason, count(*) AS rows FROM quarantine.events GROUP BY ALL ORDER BY rows DESC"
+}
+
+step_gold() {
+	say "gold: build every stale day of the models (past days, from gen's late events; today is not complete yet)"
+	run "$LAKECTL" run gold --stale
+	say "gold: today's day now, as partial (it is rebuilt once complete); then nothing is stale"
+	run "$LAKECTL" run gold --stale --force
+	run "$LAKECTL" run gold --stale
+	run "$LAKECTL" query "SELECT event_date, event_type, events, unique_users, total_amount, avg_amount
+		FROM gold.daily_metrics ORDER BY event_date DESC, events DESC LIMIT 6"
 }
 
 step_history() {

@@ -21,7 +21,7 @@ func newRunCmd() *cobra.Command {
 		Use:   "run",
 		Short: "Run a one-shot job (for cron, Kubernetes CronJobs, Airflow)",
 	}
-	cmd.AddCommand(newRunSilverCmd())
+	cmd.AddCommand(newRunSilverCmd(), newRunGoldCmd())
 	return cmd
 }
 

@@ -24,7 +24,7 @@ func newStatusCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours",
+		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours, stale Gold days",
 		Long: `Show each Bronze table: its version, files and rows, its last commit, the time
 through which it is sealed and the last sealed ingest hour; then each source
 (Kafka partition or HTTP) with its next offset, its sealing mark and, with
@@ -32,7 +32,9 @@ through which it is sealed and the last sealed ingest hour; then each source
 
 With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
-$LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
+$LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it. With a pipeline that has
+models, the text output then lists each Gold model's last complete day and its stale
+days with why (the input commits and the days they touched, or a gap).`,
 		Example: `  lakectl status --lake ./lake
   lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
@@ -65,7 +67,13 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			return writeStatusText(cmd.OutOrStdout(), out)
+			if err := writeStatusText(cmd.OutOrStdout(), out); err != nil {
+				return err
+			}
+			if l.pipeline != nil {
+				return writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()

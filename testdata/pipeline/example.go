@@ -1,13 +1,14 @@
-// Package example holds the example pipeline that `lakectl init` writes: lakectl.yaml
-// and its reference data. The files are the fixture that the pipeline, silver and CLI
-// tests load, so the example is tested as shipped.
+// Package example holds the example pipeline that `lakectl init` writes: lakectl.yaml,
+// its reference data and its Gold models. The files are the fixture that the pipeline,
+// silver, gold and CLI tests load, so the example is tested as shipped.
 //
 //	err := fs.WalkDir(example.FS, ".", ...) // or pipeline.WriteExample(dir)
 package example
 
 import "embed"
 
-// FS holds lakectl.yaml and reference/*, with paths relative to the pipeline directory.
+// FS holds lakectl.yaml, reference/* and models/*.sql, with paths relative to the
+// pipeline directory.
 //
-//go:embed lakectl.yaml reference
+//go:embed lakectl.yaml reference models
 var FS embed.FS
