@@ -65,7 +65,7 @@ func TestGold(t *testing.T) {
 	lakectl.Run(t, env, "ref", "load", "users")
 	broker := lakectl.DevKafka(t, "events", partitions)
 
-	ingestBatch(t, env, broker, "-4h", "0s", 1, 6000)
+	ingestBatch(t, env, broker, "-7h", "-5h", 1, 6000)
 	lakectl.Run(t, env, "run", "silver", "--pending")
 	// Complete days first; today is not complete and is only reported.
 	sums, stderr := runGold(t, env, "--stale")
@@ -80,7 +80,7 @@ func TestGold(t *testing.T) {
 
 	// Late data: a second batch of events, many of them late.
 	before := silverDays(t, env, "")
-	ingestBatch(t, env, broker, "1h", "2h30m", 2, 1500)
+	ingestBatch(t, env, broker, "-4h", "-2h", 2, 1500)
 	t.Logf("run silver: %s", lakectl.Run(t, env, "run", "silver", "--pending"))
 	touched := silverDays(t, env, before.maxIngested)
 	t.Logf("days of the late batch (after %s): %v", before.maxIngested, keys(touched.days))
@@ -105,7 +105,7 @@ func TestGold(t *testing.T) {
 
 	// A third batch: two concurrent runs of one stale day leave one commit, then runs
 	// killed at every point and at random moments end as an uninterrupted run.
-	ingestBatch(t, env, broker, "3h", "4h30m", 3, 1500)
+	ingestBatch(t, env, broker, "-90m", "0s", 3, 1500)
 	lakectl.Run(t, env, "run", "silver", "--pending")
 	day := silverDays(t, env, touched.maxIngested).newest
 	v0 := goldVersion(t, dir)
@@ -166,8 +166,8 @@ func testCatalog(t *testing.T, env []string) {
 
 // ingestBatch sends count events with seed through an ingest run whose clock is
 // shifted by offset, then seals them with an ingest run whose clock is shifted by
-// seal. A sealed hour never changes, so a later batch goes to a later hour: the
-// clocks of the later batches run ahead of the real one.
+// seal. A sealed hour never changes, so a later batch goes to a later hour, and
+// every clock stays behind the real one: run silver refuses hours in the future.
 func ingestBatch(t *testing.T, env []string, broker, offset, seal string, seed, count int) {
 	t.Helper()
 	ing := startIngest(t, env, broker, offset)

@@ -32,13 +32,13 @@ func TestGoldOnMinIO(t *testing.T) {
 	lakectl.Run(t, env, "init", dir)
 	lakectl.Run(t, env, "ref", "load", "users")
 
-	httpBatch(t, env, "-4h", "0s", 1, 3000)
+	httpBatch(t, env, "-7h", "-5h", 1, 3000)
 	lakectl.Run(t, env, "run", "silver", "--pending")
 	runGold(t, env, "--stale", "--force")
 	checkAgainstSilver(t, env, "on MinIO")
 
 	before := silverDays(t, env, "")
-	httpBatch(t, env, "1h", "2h30m", 2, 600)
+	httpBatch(t, env, "-4h", "-2h", 2, 600)
 	lakectl.Run(t, env, "run", "silver", "--pending")
 	touched := silverDays(t, env, before.maxIngested)
 	sums, _ := runGold(t, env, "--stale", "--force")
@@ -53,7 +53,7 @@ func TestGoldOnMinIO(t *testing.T) {
 	}
 	checkAgainstSilver(t, env, "on MinIO after late data")
 
-	httpBatch(t, env, "3h", "4h30m", 3, 600)
+	httpBatch(t, env, "-90m", "0s", 3, 600)
 	lakectl.Run(t, env, "run", "silver", "--pending")
 	day := silverDays(t, env, touched.maxIngested).newest
 	v0 := goldVersionAt(t, env, lakeURL)
