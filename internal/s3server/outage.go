@@ -1,11 +1,16 @@
 package s3server
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
 )
 
 // Outages for fault-injection tests: a frozen server keeps its port and its open
@@ -22,6 +27,32 @@ import (
 func (s *Server) Freeze(t testing.TB) {
 	t.Helper()
 	s.signal(t, syscall.SIGSTOP)
+	s.waitStopped(t)
+}
+
+// waitStopped returns once the kernel reports the server stopped: kill(2) only queues
+// SIGSTOP, and on a busy machine the server can still answer a request in between.
+// Where /proc is missing it returns at once.
+func (s *Server) waitStopped(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	pid := s.proc.Pid
+	s.mu.Unlock()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// The state is the field after the command name, which is in parentheses.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'T' {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("s3server: %s did not stop within %s of SIGSTOP", s.Kind, startTimeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Thaw resumes a frozen server with SIGCONT.
@@ -39,6 +70,18 @@ func (s *Server) Restart(t testing.TB) {
 	if err := s.launch(); err != nil {
 		t.Fatalf("s3server: %s did not restart: %v\n%s", s.Kind, err, tail(s.logPath))
 	}
+	if err := s.waitServing(t.Context()); err != nil {
+		t.Fatalf("s3server: %s restarted but does not serve its bucket: %v\n%s", s.Kind, err, tail(s.logPath))
+	}
+}
+
+// waitServing returns once the bucket answers a signed request: a restarted MinIO
+// reports ready, then answers 503 "Server not initialized yet" for a moment.
+func (s *Server) waitServing(ctx context.Context) error {
+	return s.whileInitialising(ctx, func(c *minio.Client) error {
+		_, err := c.BucketExists(ctx, s.Bucket)
+		return err
+	})
 }
 
 func (s *Server) signal(t testing.TB, sig syscall.Signal) {

@@ -150,6 +150,14 @@ func UniquePrefix(t testing.TB) string {
 // makeBucket creates the bucket, retrying while the server still initialises (MinIO
 // answers 503 for a moment after it reports ready).
 func (s *Server) makeBucket(ctx context.Context) error {
+	return s.whileInitialising(ctx, func(c *minio.Client) error {
+		return c.MakeBucket(ctx, s.Bucket, minio.MakeBucketOptions{Region: "us-east-1"})
+	})
+}
+
+// whileInitialising calls do until it returns anything but a 503, or startTimeout
+// passes.
+func (s *Server) whileInitialising(ctx context.Context, do func(*minio.Client) error) error {
 	store, err := s3.New(s.Config(""))
 	if err != nil {
 		return err
@@ -157,7 +165,7 @@ func (s *Server) makeBucket(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	for {
-		err := store.Client().MakeBucket(ctx, s.Bucket, minio.MakeBucketOptions{Region: "us-east-1"})
+		err := do(store.Client())
 		if err == nil || minio.ToErrorResponse(err).StatusCode != http.StatusServiceUnavailable {
 			return err
 		}
