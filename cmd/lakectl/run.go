@@ -85,8 +85,13 @@ func (e *pipelineEnv) job(hook func(string)) *silver.Job {
 
 // session opens a DuckDB session with the pipeline's duckdb: settings.
 func (e *pipelineEnv) session(ctx context.Context) (*engine.Session, error) {
-	d := e.p.DuckDB
-	return engine.Open(ctx, engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: e.log})
+	return engine.Open(ctx, engineConfig(e.p, e.log))
+}
+
+// engineConfig is the DuckDB session configuration of p's duckdb: settings.
+func engineConfig(p *pipeline.Pipeline, log *slog.Logger) engine.Config {
+	d := p.DuckDB
+	return engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: log}
 }
 
 // silverTables returns args, or every Silver table of the pipeline.

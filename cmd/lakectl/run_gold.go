@@ -13,7 +13,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/gold"
 )
 
@@ -132,8 +131,7 @@ func (b dayBar) clear() {
 // goldJob loads the models (checked, with file:line errors) and returns the Gold
 // job over them; hook is nil outside crash tests.
 func (e *pipelineEnv) goldJob(ctx context.Context, hook func(string)) (*gold.Job, *gold.Models, error) {
-	d := e.p.DuckDB
-	cfg := engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: e.log}
+	cfg := engineConfig(e.p, e.log)
 	models, err := gold.Load(ctx, e.p, cfg)
 	if err != nil {
 		return nil, nil, err

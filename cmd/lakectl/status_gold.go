@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/gold"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -20,8 +19,7 @@ func writeGoldStatus(ctx context.Context, out io.Writer, p *pipeline.Pipeline, s
 	if files, _ := filepath.Glob(filepath.Join(p.Dir, gold.ModelsDir, "*.sql")); len(files) == 0 {
 		return nil
 	}
-	d := p.DuckDB
-	cfg := engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir}
+	cfg := engineConfig(p, nil)
 	models, err := gold.Load(ctx, p, cfg)
 	if err != nil {
 		return err
