@@ -47,7 +47,10 @@ func TestGolden(t *testing.T) {
 			}
 			loadBronze(t, db, filepath.Join(dir, "bronze.jsonl"))
 			for _, r := range p.Reference {
-				mustExec(t, db, "CREATE OR REPLACE TABLE "+ident("ref_"+r.Name)+" AS SELECT * FROM read_csv(?, header = true)", p.Path(r.File))
+				// A reference as its first snapshot load stores it: every row valid since
+				// ever, until further notice.
+				mustExec(t, db, "CREATE OR REPLACE TABLE "+ident("ref_"+r.Name)+" AS SELECT *, NULL::TIMESTAMPTZ AS "+ident(RefColValidFrom)+
+					", NULL::TIMESTAMPTZ AS "+ident(RefColValidTo)+" FROM read_csv(?, header = true)", p.Path(r.File))
 			}
 			query := c.Query(sqlfrag.Ident("src"), func(name string) sqlfrag.SQL { return sqlfrag.Ident("ref_" + name) }).String()
 			golden(t, filepath.Join(dir, "query.sql"), query)

@@ -379,10 +379,11 @@ func (r *run) materialize(ctx context.Context, src sqlfrag.SQL) error {
 	refs := map[string]sqlfrag.SQL{}
 	for _, e := range r.c.Table.Enrich {
 		if _, ok := refs[e.Ref]; !ok {
-			if err := r.registerRef(ctx, e.Ref); err != nil {
+			relation, err := r.registerRef(ctx, e.Ref)
+			if err != nil {
 				return err
 			}
-			refs[e.Ref] = sqlfrag.Qualified("ref", e.Ref)
+			refs[e.Ref] = relation
 		}
 		if err := checkRefColumns(r.c.Table, e, r.refSnaps[e.Ref]); err != nil {
 			return err
@@ -402,24 +403,26 @@ func (r *run) materialize(ctx context.Context, src sqlfrag.SQL) error {
 	return nil
 }
 
-// registerRef registers the latest version of reference table name as ref.<name>.
-func (r *run) registerRef(ctx context.Context, name string) error {
+// registerRef registers the latest version of reference table name as ref.<name>,
+// and returns the relation that the contract reads it through.
+func (r *run) registerRef(ctx context.Context, name string) (sqlfrag.SQL, error) {
 	rt := lake.NewTable(r.j.cfg.Store, RefRoot(name))
 	snap, err := rt.Latest(ctx)
 	if errors.Is(err, lake.ErrNoTable) {
-		return &MissingRefError{Name: name}
+		return sqlfrag.SQL{}, &MissingRefError{Name: name}
 	} else if err != nil {
-		return fmt.Errorf("read ref/%s: %w", name, err)
+		return sqlfrag.SQL{}, fmt.Errorf("read ref/%s: %w", name, err)
 	}
-	if err := r.sess.RegisterTable(ctx, "ref", name, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
-		return err
+	relation, err := registerRefTable(ctx, r.sess, rt, snap, "ref", name, engine.TableFiles(rt, r.j.cfg.Cache))
+	if err != nil {
+		return sqlfrag.SQL{}, err
 	}
 	if r.refSnaps == nil {
 		r.refSnaps = map[string]*lake.Snapshot{}
 	}
 	r.refSnaps[name] = snap
 	r.inputs[RefRoot(name)] = snap.Version
-	return nil
+	return relation, nil
 }
 
 // Pending returns every sealed ingest hour of the table's stream that Silver has not

@@ -49,7 +49,7 @@ func openExampleLake(tb testing.TB, dir string, sess *engine.Session) (lake.Stor
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := LoadRef(tb.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
+	if _, err := LoadRef(tb.Context(), store, sess, RefSpecOf(*p.Ref("users"), p.Path(p.Ref("users").File)), time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	return store, p
