@@ -23,6 +23,7 @@ type testLake struct {
 	p     *pipeline.Pipeline
 	sess  *engine.Session
 	cache *cache.Cache
+	dir   string // the lake's directory
 }
 
 func newTestLake(t *testing.T) *testLake {
@@ -34,7 +35,7 @@ func newTestLake(t *testing.T) *testLake {
 	t.Cleanup(func() { sess.Close() })
 	dir := t.TempDir()
 	store, p := openExampleLake(t, dir, sess)
-	return &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0)}
+	return &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0), dir: dir}
 }
 
 // openExampleLake opens a file lake in dir for the example pipeline and loads the
