@@ -358,7 +358,8 @@ func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs, in enrichInput) {
 				old = append(old, sqlfrag.Ident(col))
 			}
 		}
-		head = sqlfrag.Fmt("p.* EXCLUDE (%s)", sqlfrag.List(append(old, sqlfrag.Ident(ColMissingRefs))...))
+		head = sqlfrag.Fmt("p.* EXCLUDE (%s), p.%s AS %s", sqlfrag.List(append(old, sqlfrag.Ident(ColMissingRefs))...),
+			sqlfrag.Ident(ColMissingRefs), colWasMissing)
 	}
 	sel := []sqlfrag.SQL{head}
 	for i, e := range c.Table.Enrich {

@@ -209,6 +209,10 @@ func (r *run) commitSilver(ctx context.Context, touched, rewrite []Partition, ex
 			return err
 		}
 		tx.SetMetadata(md)
+	} else if md, added, err := r.addedColumns(ctx); err != nil {
+		return err
+	} else if added {
+		tx.SetMetadata(md)
 	}
 	now := r.j.cfg.Now()
 	re := partitionSet(rewrite)
@@ -254,6 +258,37 @@ func (r *run) lineage(tx *lake.Tx, touched, rewrite []Partition) {
 		tx.Info("rewrittenPartitions", rewrite)
 	}
 	tx.Info("runId", r.commitID)
+}
+
+// addedColumns is the table's metadata with the columns the contract has and the
+// table lacks appended, such as ColMissingRefs in a table written before it existed;
+// added is false when it lacks none. Files written before read them as NULL.
+func (r *run) addedColumns(ctx context.Context) (md lake.Metadata, added bool, err error) {
+	have, err := r.ssnap.Schema()
+	if err != nil {
+		return md, false, err
+	}
+	want, err := r.sess.QuerySchema(ctx, sqlfrag.Fmt("SELECT * FROM %s", rel(relWinners)).String())
+	if err != nil {
+		return md, false, fmt.Errorf("schema of silver.%s: %w", r.c.Table.Name, err)
+	}
+	evolved := *have
+	evolved.Fields = slices.Clone(have.Fields)
+	for _, f := range want.Fields {
+		if _, ok := have.Field(f.Name); !ok {
+			f.Nullable = true
+			evolved.Fields = append(evolved.Fields, f)
+			added = true
+		}
+	}
+	if !added {
+		return md, false, nil
+	}
+	md = r.ssnap.Metadata
+	if md.SchemaString, err = evolved.JSON(); err != nil {
+		return md, false, err
+	}
+	return md, true, nil
 }
 
 // metadata describes a new Silver table: its schema is the winners' columns, so the

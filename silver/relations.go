@@ -17,6 +17,7 @@ const (
 	relRefNext            = "ref_next"            // the reference table after the load
 	relMarked             = "marked"              // Silver rows waiting for a reference row (reenrich.go)
 	relFilled             = "filled"              // marked rows enriched again
+	relReenrichFiles      = "reenrich_files"      // Silver's files in the partitions a re-enrichment rewrites
 )
 
 // rel is a relation's name as SQL.
