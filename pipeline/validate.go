@@ -255,6 +255,12 @@ func (p *Pipeline) validateEnrich(at string, t *Table, e Enrich, columns map[str
 	if e.AsOf != AsOfCurrent && e.AsOf != AsOfEventTime {
 		return p.errorf(at+".as_of", "", "as_of is %q, want %s or %s", e.AsOf, AsOfCurrent, AsOfEventTime)
 	}
+	if ref := p.Ref(e.Ref); e.AsOf == AsOfEventTime && ref.Key != e.RefKey {
+		// The load checks that each key has one row valid at a time; on another
+		// column than the join's, that would not keep the join from doubling events.
+		return p.errorf(at+".as_of", "set key: "+e.RefKey+" under reference."+e.Ref,
+			"as_of: event_time joins on %s, so reference %s needs key: %s (it has %q)", e.RefKey, e.Ref, e.RefKey, ref.Key)
+	}
 	if e.OnMissing != MissingKeep && e.OnMissing != MissingQuarantine {
 		return p.errorf(at+".on_missing", "", "on_missing is %q, want %s or %s", e.OnMissing, MissingKeep, MissingQuarantine)
 	}

@@ -363,21 +363,18 @@ func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs, in enrichInput) {
 	}
 	sel := []sqlfrag.SQL{head}
 	for i, e := range c.Table.Enrich {
-		found := c.found(i, in)
+		hit := found(i)
 		for _, col := range e.Columns {
 			v := sqlfrag.Fmt("%s.%s", refAlias(i), sqlfrag.Ident(col))
-			if e.AsOf == pipeline.AsOfEventTime {
-				v = sqlfrag.Fmt("CASE WHEN %s THEN %s END", found, v)
-			}
 			if in.redo != nil {
 				v = sqlfrag.Fmt("CASE WHEN %s THEN %s ELSE p.%s END", in.redo(i), v, sqlfrag.Ident(col))
 			}
 			sel = append(sel, sqlfrag.Fmt("%s AS %s", v, sqlfrag.Ident(col)))
 		}
 		if in.redo != nil {
-			found = sqlfrag.Fmt("(NOT %s OR %s)", in.redo(i), found)
+			hit = sqlfrag.Fmt("(NOT %s OR %s)", in.redo(i), hit)
 		}
-		sel = append(sel, sqlfrag.Fmt("%s AS %s", found, matchedCol(i)))
+		sel = append(sel, sqlfrag.Fmt("%s AS %s", hit, matchedCol(i)))
 	}
 	b.Line(1, k("SELECT "), sqlfrag.List(sel...))
 	b.Line(1, k("FROM "), in.from, k(" p"))
@@ -388,9 +385,9 @@ func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs, in enrichInput) {
 
 // joinRef writes the join of enrichment i. At the current time it joins the
 // reference's current rows, deduplicated on the key (so a repeated key cannot
-// multiply events); at the event time, with an ASOF join, the row of the key whose
-// validity starts last at or before the event's time, which counts only if it has not
-// ended by then (found).
+// multiply events); at the event time, the row of the key whose validity holds the
+// event's time: valid_from <= event time < valid_to, one row at most, since a load
+// refuses overlapping validity (see LoadRef).
 func (c *Contract) joinRef(b *sqlfrag.Builder, refs Refs, in enrichInput, i int, e pipeline.Enrich) {
 	k := sqlfrag.Const
 	alias, on := refAlias(i), c.field(e.On)
@@ -400,13 +397,18 @@ func (c *Contract) joinRef(b *sqlfrag.Builder, refs Refs, in enrichInput, i int,
 	}
 	refKey := sqlfrag.Fmt("TRY_CAST(%s AS %s)", sqlfrag.Ident(e.RefKey), on.duck)
 	if e.AsOf == pipeline.AsOfEventTime {
-		b.Line(1, k("ASOF LEFT JOIN ("))
-		b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol, k(", coalesce("), sqlfrag.Ident(RefColValidFrom),
-			k(", '-infinity'::TIMESTAMPTZ) AS "), refFromCol, k(", "), sqlfrag.Ident(RefColValidTo), k(" AS "), refToCol,
+		// The bounds are made finite-or-infinite rather than NULL so that the join
+		// condition is a key equality and two comparisons, which DuckDB runs as a hash
+		// join on the key; an OR in it would make a nested loop.
+		et := in.value(c.field(c.Table.EventTime))
+		b.Line(1, k("LEFT JOIN ("))
+		b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol,
+			k(", coalesce("), sqlfrag.Ident(RefColValidFrom), k(", '-infinity'::TIMESTAMPTZ) AS "), refFromCol,
+			k(", coalesce("), sqlfrag.Ident(RefColValidTo), k(", 'infinity'::TIMESTAMPTZ) AS "), refToCol,
 			k(", "), sqlfrag.List(cols...))
 		b.Line(2, k("FROM "), refs(e.Ref))
 		b.Line(1, k(") "), alias, k(" ON "), alias, k("."), refKeyCol, k(" = p."), in.value(on),
-			k(" AND p."), in.value(c.field(c.Table.EventTime)), k(" >= "), alias, k("."), refFromCol)
+			k(" AND p."), et, k(" >= "), alias, k("."), refFromCol, k(" AND p."), et, k(" < "), alias, k("."), refToCol)
 		return
 	}
 	b.Line(1, k("LEFT JOIN ("))
@@ -417,14 +419,7 @@ func (c *Contract) joinRef(b *sqlfrag.Builder, refs Refs, in enrichInput, i int,
 }
 
 // found is the condition that enrichment i's join found a row for the event.
-func (c *Contract) found(i int, in enrichInput) sqlfrag.SQL {
-	e, alias := c.Table.Enrich[i], refAlias(i)
-	if e.AsOf != pipeline.AsOfEventTime {
-		return sqlfrag.Fmt("(%s.%s IS NOT NULL)", alias, refKeyCol)
-	}
-	return sqlfrag.Fmt("(%[1]s.%[2]s IS NOT NULL AND (%[1]s.%[3]s IS NULL OR p.%[4]s < %[1]s.%[3]s))",
-		alias, refKeyCol, refToCol, in.value(c.field(c.Table.EventTime)))
-}
+func found(i int) sqlfrag.SQL { return sqlfrag.Fmt("(%s.%s IS NOT NULL)", refAlias(i), refKeyCol) }
 
 // missingRefs is the expression of ColMissingRefs: the references of on_missing: keep
 // enrichments whose join found no row for a key that is there.
