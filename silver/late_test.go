@@ -248,3 +248,61 @@ func TestReenrichCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingRefsColumnAdded: a Silver table written before _missing_refs existed
+// gains the column at its next commit, also one that rewrites a stored partition;
+// until then nothing waits, after it the new hour's rows that found no user do.
+func TestMissingRefsColumnAdded(t *testing.T) {
+	l := newTestLake(t)
+	ctx := t.Context()
+	l.ingest(hour8(), ts("2026-11-21T09:10:00Z"))
+	job := l.job()
+	if _, err := job.RunHour(ctx, "events", hourAt("2026-11-21T08"), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Drop the column from the table's schema, as a table of an older lakectl has it.
+	st := lake.NewTable(l.store, Root("events"))
+	snap, err := st.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := snap.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema.Fields = slices.DeleteFunc(schema.Fields, func(f lake.Field) bool { return f.Name == ColMissingRefs })
+	md := snap.Metadata
+	if md.SchemaString, err = schema.JSON(); err != nil {
+		t.Fatal(err)
+	}
+	tx := st.Begin(snap)
+	tx.SetMetadata(md)
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waiting, err := job.Waiting(ctx, "events"); err != nil || len(waiting) != 0 {
+		t.Errorf("waiting in a table without the column = %v, %v; want none", waiting, err)
+	}
+	l.ingest(lateHour(), ts("2026-11-21T10:10:00Z"))
+	if _, err := job.RunHour(ctx, "events", hourAt("2026-11-21T09"), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = st.Latest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if schema, err = snap.Schema(); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := schema.Field(ColMissingRefs); !ok || !f.Nullable || f.Type != "string" {
+		t.Errorf("schema after the next run: %s = %+v (present %v), want a nullable string", ColMissingRefs, f, ok)
+	}
+	waiting, err := job.Waiting(ctx, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// lateHour's e1 is earlier than hour8's and replaces it (a rewrite of partition
+	// 08); its e2 and e5 are later than hour8's and lose; e4 of u20000 waits.
+	if want := map[string]int64{"users": 1}; !maps.Equal(waiting, want) {
+		t.Errorf("waiting = %v, want %v", waiting, want)
+	}
+}

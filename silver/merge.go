@@ -50,6 +50,23 @@ func (c *Contract) silverColumns(alias sqlfrag.SQL) sqlfrag.SQL {
 	return sqlfrag.List(cols...)
 }
 
+// storedColumns lists the Silver columns that the stored table has, qualified by
+// alias: a table written before a column existed (see addedColumns) lacks it, and
+// UNION ALL BY NAME reads it as NULL for the stored rows.
+func (r *run) storedColumns(alias sqlfrag.SQL) (sqlfrag.SQL, error) {
+	schema, err := r.ssnap.Schema()
+	if err != nil {
+		return sqlfrag.SQL{}, err
+	}
+	var cols []sqlfrag.SQL
+	for _, col := range r.c.Columns {
+		if _, ok := schema.Field(col.Name); ok {
+			cols = append(cols, qualify(alias, col.Name))
+		}
+	}
+	return sqlfrag.List(cols...), nil
+}
+
 // qualify is alias.col, or col when alias is empty.
 func qualify(alias sqlfrag.SQL, col string) sqlfrag.SQL {
 	if alias.IsZero() {
@@ -108,11 +125,15 @@ func (r *run) merge(ctx context.Context) error {
 	}
 	write := newRows
 	if len(rewrite) > 0 {
+		stored, err := r.storedColumns(aliasExisting)
+		if err != nil {
+			return err
+		}
 		// Keep the stored rows of rewritten partitions, less those that lost.
 		write = sqlfrag.Fmt("%s UNION ALL BY NAME SELECT %s FROM %s e"+
 			" WHERE EXISTS (SELECT 1 FROM %s w WHERE w.event_date = e.event_date AND w.event_hour = e.event_hour)"+
 			" AND NOT EXISTS (SELECT 1 FROM %s h WHERE NOT h.existing_wins AND %s)",
-			newRows, c.silverColumns(aliasExisting), rel(relSilverExisting), rel(relRewrite), rel(relHits),
+			newRows, stored, rel(relSilverExisting), rel(relRewrite), rel(relHits),
 			c.keyJoin(aliasExisting, aliasHit))
 	}
 	if err := r.countWritten(ctx, newRows); err != nil {

@@ -62,9 +62,9 @@ func (j *Job) reenrichOnce(ctx context.Context, c *Contract) (ReenrichSummary, e
 	if r.ssnap, err = latestOwned(ctx, r.silver); err != nil || r.ssnap == nil {
 		return sum, err
 	}
-	marked := markedFiles(r.ssnap)
-	if len(marked) == 0 {
-		return sum, nil
+	marked, err := markedFiles(r.ssnap)
+	if err != nil || len(marked) == 0 {
+		return sum, err
 	}
 	if r.sess, err = engine.Open(ctx, j.cfg.Engine); err != nil {
 		return sum, err
@@ -80,20 +80,11 @@ func (j *Job) reenrichOnce(ctx context.Context, c *Contract) (ReenrichSummary, e
 	if _, err := r.sess.ExecContext(ctx, markedRows.String()); err != nil {
 		return sum, fmt.Errorf("read the rows waiting for a reference: %w", err)
 	}
-	refs := map[string]sqlfrag.SQL{}
-	for _, e := range c.Table.Enrich {
-		if _, ok := refs[e.Ref]; ok || e.OnMissing != pipeline.MissingKeep {
-			continue
-		}
-		if refs[e.Ref], err = r.registerRef(ctx, e.Ref); err != nil {
-			return sum, err
-		}
-		if err := checkRefColumns(c.Table, e, r.refSnaps[e.Ref]); err != nil {
-			return sum, err
-		}
+	refs, err := r.registerRefs(ctx)
+	if err != nil {
+		return sum, err
 	}
-	filled := sqlfrag.Fmt("CREATE OR REPLACE TEMP TABLE %s AS %s", rel(relFilled),
-		c.reenrichQuery(rel(relMarked), func(name string) sqlfrag.SQL { return refs[name] }))
+	filled := sqlfrag.Fmt("CREATE OR REPLACE TEMP TABLE %s AS %s", rel(relFilled), c.reenrichQuery(rel(relMarked), refs))
 	if _, err := r.sess.ExecContext(ctx, filled.String()); err != nil {
 		return sum, fmt.Errorf("enrich the waiting rows again: %w", err)
 	}
@@ -159,8 +150,16 @@ SELECT %s FROM %s WHERE %s`,
 
 // markedFiles are the files of snap that may hold rows waiting for a reference: all
 // but those whose statistics say their ColMissingRefs is NULL throughout (a file
-// written before the column existed has no such statistic, nor marked rows).
-func markedFiles(snap *lake.Snapshot) []lake.Add {
+// written before the column existed has no such statistic, nor marked rows); none
+// when the table has no such column.
+func markedFiles(snap *lake.Snapshot) ([]lake.Add, error) {
+	schema, err := snap.Schema()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := schema.Field(ColMissingRefs); !ok {
+		return nil, nil
+	}
 	var out []lake.Add
 	for _, a := range snap.Files() {
 		st, ok, err := a.ParseStats()
@@ -175,7 +174,7 @@ func markedFiles(snap *lake.Snapshot) []lake.Add {
 		}
 		out = append(out, a)
 	}
-	return out
+	return out, nil
 }
 
 // colFilled, in the re-enrichment's result, says whether a row found a reference row
@@ -227,10 +226,10 @@ func (j *Job) Waiting(ctx context.Context, table string) (map[string]int64, erro
 	if err != nil || snap == nil {
 		return map[string]int64{}, err
 	}
-	marked := markedFiles(snap)
+	marked, err := markedFiles(snap)
 	out := map[string]int64{}
-	if len(marked) == 0 {
-		return out, nil
+	if err != nil || len(marked) == 0 {
+		return out, err
 	}
 	sess, err := engine.Open(ctx, j.cfg.Engine)
 	if err != nil {

@@ -225,6 +225,36 @@ FROM %[8]s n WHERE NOT EXISTS (SELECT 1 FROM %[4]s o WHERE %[9]s)`,
 		rel(relRefOld), vf, vt, current, repeated, at, isNew, rel(relRefFile), same), nil
 }
 
+// RegisterRefs registers the latest version of each reference table that c joins in
+// sess, as ref.<name>, checks that it has the columns c reads (a *RefColumnsError
+// otherwise; a *MissingRefError for a table not loaded), and returns the Refs to give
+// Query and the version of each table read. Whatever runs the contract (the hourly
+// job, a re-enrichment, a live tail) registers references through it, so each reads
+// them, history and all, the same way.
+func (c *Contract) RegisterRefs(ctx context.Context, sess *engine.Session, store lake.Store, files *cache.Cache) (Refs, map[string]int64, error) {
+	rels, versions := map[string]sqlfrag.SQL{}, map[string]int64{}
+	snaps := map[string]*lake.Snapshot{}
+	for _, e := range c.Table.Enrich {
+		if _, ok := rels[e.Ref]; !ok {
+			rt := lake.NewTable(store, RefRoot(e.Ref))
+			snap, err := rt.Latest(ctx)
+			if errors.Is(err, lake.ErrNoTable) {
+				return nil, versions, &MissingRefError{Name: e.Ref}
+			} else if err != nil {
+				return nil, versions, fmt.Errorf("read ref/%s: %w", e.Ref, err)
+			}
+			if rels[e.Ref], err = registerRefTable(ctx, sess, rt, snap, "ref", e.Ref, engine.TableFiles(rt, files)); err != nil {
+				return nil, versions, err
+			}
+			snaps[e.Ref], versions[e.Ref] = snap, snap.Version
+		}
+		if err := checkRefColumns(c.Table, e, snaps[e.Ref]); err != nil {
+			return nil, versions, err
+		}
+	}
+	return func(name string) sqlfrag.SQL { return rels[name] }, versions, nil
+}
+
 // registerRefTable registers snap of reference table t as the view schema.name and
 // returns the relation to read it through, which has the validity columns: a table
 // loaded before references kept history lacks them, and all its rows are valid since
