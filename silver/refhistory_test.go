@@ -13,6 +13,7 @@ import (
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/pipeline"
 )
 
 // refLake is a file lake for loading reference tables.
@@ -173,5 +174,79 @@ func TestRefLoadTypeTwo(t *testing.T) {
 	spec.ValidFrom = ts("2026-11-22T00:00:00Z")
 	if _, err := LoadRef(t.Context(), l.store, l.sess, spec, ts("2026-11-22T00:00:00Z")); err == nil || !strings.Contains(err.Error(), "since and until") {
 		t.Errorf("type-2 load with a valid-from time: err = %v, want one naming the file's validity columns", err)
+	}
+}
+
+// TestRefLoadOverUnversioned: a reference table loaded before references kept history
+// (no validity columns) is joined as valid since ever, and the next load turns it
+// into history: its rows end where the new version starts.
+func TestRefLoadOverUnversioned(t *testing.T) {
+	l := newRefLake(t)
+	ctx := t.Context()
+	writeUnversionedRef(t, l.sess, l.store, "users", `SELECT * FROM (VALUES ('u1', 'free'), ('u2', 'pro')) v(user_id, plan)`)
+	spec := RefSpec{Name: "users", Key: "user_id", File: l.file("v2.csv", "user_id,plan\nu1,pro\nu2,pro\n"), ValidFrom: ts("2026-11-21T12:00:00Z")}
+	if _, err := LoadRef(ctx, l.store, l.sess, spec, ts("2026-11-21T13:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"u1 free [, 12:00)", "u1 pro [12:00, )", "u2 pro [, )"}
+	if got := l.rows("users"); !slices.Equal(got, want) {
+		t.Errorf("ref/users = %q, want %q", got, want)
+	}
+}
+
+// writeUnversionedRef commits the rows of query as the next version of ref/<name> the
+// way lakectl wrote references before they kept history: the rows alone.
+func writeUnversionedRef(t *testing.T, sess *engine.Session, store lake.Store, name, query string) {
+	t.Helper()
+	ctx := t.Context()
+	rt := lake.NewTable(store, RefRoot(name))
+	snap, err := latestOrNil(ctx, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds, err := sess.WriteFiles(ctx, rt, nil, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := sess.QuerySchema(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemaJSON, err := schema.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := rt.Begin(snap)
+	md := lake.Metadata{Name: name, Format: lake.Format{Provider: "parquet", Options: map[string]string{}},
+		SchemaString: schemaJSON, Configuration: map[string]string{}}
+	if snap != nil {
+		md.ID = snap.Metadata.ID
+		for _, a := range snap.Files() {
+			tx.Remove(a.RemoveAt(time.Now()))
+		}
+	}
+	tx.SetMetadata(md)
+	tx.Add(adds...)
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJoinUnversionedRef: a run joins a reference written before references kept
+// history as valid since ever, at the event's time as at the current one.
+func TestJoinUnversionedRef(t *testing.T) {
+	for _, asOf := range []string{pipeline.AsOfEventTime, pipeline.AsOfCurrent} {
+		t.Run(asOf, func(t *testing.T) {
+			l := newTestLake(t)
+			l.p.Table("events").Enrich[0].AsOf = asOf
+			writeUnversionedRef(t, l.sess, l.store, "users", `SELECT * FROM (VALUES ('u1', 'CA', 'gold'), ('u3', 'NL', 'team')) v(user_id, country, plan)`)
+			l.ingest(hour12(), ts("2026-11-21T13:10:00Z"))
+			if _, err := l.job().RunHour(t.Context(), "events", hourAt("2026-11-21T12"), RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := l.plans(), "e1=team e2=team e3=team e4=gold"; got != want {
+				t.Errorf("plans = %s, want %s", got, want)
+			}
+		})
 	}
 }
