@@ -10,6 +10,7 @@ import (
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/silver"
@@ -75,7 +76,12 @@ $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it.`,
 			if l.pipeline == nil {
 				return nil
 			}
-			return writeWaitingText(cmd, silver.NewJob(silver.Config{Store: store, Pipeline: l.pipeline}), l.pipeline)
+			dir := l.pipeline.Store.CacheDir
+			if dir == "" {
+				dir = cache.DirFor(l.pipeline.Store.OpenURL())
+			}
+			job := silver.NewJob(silver.Config{Store: store, Pipeline: l.pipeline, Cache: cache.New(store, dir, 0)})
+			return writeWaitingText(cmd, job, l.pipeline)
 		},
 	}
 	f := cmd.Flags()
