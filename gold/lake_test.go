@@ -49,7 +49,7 @@ func newTestLake(t *testing.T, models map[string]*string) *testLake {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sess.Close() })
-	if _, err := silver.LoadRef(t.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
+	if _, err := silver.LoadRef(t.Context(), store, sess, silver.RefSpecOf(*p.Ref("users"), p.Path(p.Ref("users").File)), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := loadModels(t, p)

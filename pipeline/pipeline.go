@@ -141,15 +141,39 @@ type Enrich struct {
 	On      string   `yaml:"on"`      // the Silver field to join on
 	RefKey  string   `yaml:"ref_key"` // the reference column; default: same as On
 	Columns []string `yaml:"columns"` // reference columns added to Silver
-	// Required quarantines rows without a match instead of keeping them with NULLs.
-	Required bool `yaml:"required"`
+	// AsOf is the time the join reads the reference at: AsOfCurrent (the default)
+	// joins the reference's current rows, AsOfEventTime the row that was valid at
+	// the event's time, so re-running an old hour gives the rows of its first run.
+	AsOf string `yaml:"as_of"`
+	// OnMissing is what happens to an event whose key has no reference row:
+	// MissingKeep (the default) stores it with empty enrichment columns and names the
+	// reference in its _missing_refs column, MissingQuarantine quarantines it.
+	OnMissing string `yaml:"on_missing"`
 }
+
+// Values of Enrich.AsOf and Enrich.OnMissing.
+const (
+	AsOfCurrent       = "current"
+	AsOfEventTime     = "event_time"
+	MissingKeep       = "keep"
+	MissingQuarantine = "quarantine"
+)
 
 // Reference is a reference table loaded from a file with `lakectl ref load`.
 type Reference struct {
 	Name        string `yaml:"-"`
 	Description string `yaml:"description"`
 	File        string `yaml:"file"` // CSV or Parquet, relative to the pipeline directory
+	// Key is the column that identifies a row; two rows of one key may not be valid
+	// at the same time. Default: the ref_key of the enrichments that join this table,
+	// when they all use the same one.
+	Key string `yaml:"key"`
+	// ValidFrom and ValidTo name the file's validity columns when it is a slowly
+	// changing dimension of type 2 (each row valid from ValidFrom up to, not
+	// including, ValidTo; an empty ValidTo is open). Both or neither. Without them
+	// each load is a snapshot valid from its load time.
+	ValidFrom string `yaml:"valid_from"`
+	ValidTo   string `yaml:"valid_to"`
 }
 
 // Consumer is someone who reads views or Gold tables and needs them fresh.
@@ -263,8 +287,38 @@ func (p *Pipeline) defaults() {
 			if e.RefKey == "" {
 				e.RefKey = e.On
 			}
+			if e.AsOf == "" {
+				e.AsOf = AsOfCurrent
+			}
+			if e.OnMissing == "" {
+				e.OnMissing = MissingKeep
+			}
 		}
 	}
+	for i := range p.Reference {
+		r := &p.Reference[i]
+		if r.Key == "" {
+			r.Key = p.joinKey(r.Name)
+		}
+	}
+}
+
+// joinKey is the ref_key that every enrichment joining reference name uses, or ""
+// when none joins it or they differ.
+func (p *Pipeline) joinKey(name string) string {
+	key := ""
+	for _, t := range p.Silver {
+		for _, e := range t.Enrich {
+			if e.Ref != name {
+				continue
+			}
+			if key != "" && key != e.RefKey {
+				return ""
+			}
+			key = e.RefKey
+		}
+	}
+	return key
 }
 
 // absURL makes a plain or relative file URL absolute against the pipeline directory.

@@ -91,6 +91,11 @@ func TestBadFiles(t *testing.T) {
 		{"min on a string", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, min: 1}", 1), 10, "silver.events.fields.id", "min and max apply to numbers"},
 		{"bad pattern", strings.Replace(base, "id: {type: string, required: true}", "id: {type: string, required: true, pattern: \"(\"}", 1), 10, "silver.events.fields.id.pattern", "bad regular expression"},
 		{"unknown ref", base + "    enrich:\n      - {ref: people, on: id, columns: [x]}\n", 16, "silver.events.enrich[0].ref", `unknown reference table "people"`},
+		{"unknown as_of", base + "    enrich:\n      - {ref: users, on: id, columns: [x], as_of: ingest_time}\n", 16, "silver.events.enrich[0].as_of", `as_of is "ingest_time", want current or event_time`},
+		{"unknown on_missing", base + "    enrich:\n      - {ref: users, on: id, columns: [x], on_missing: drop}\n", 16, "silver.events.enrich[0].on_missing", `on_missing is "drop", want keep or quarantine`},
+		{"point in time on another key", strings.Replace(base, "users: {file: users.csv}", "users: {file: users.csv, key: uid}", 1) + "    enrich:\n      - {ref: users, on: id, columns: [x], as_of: event_time}\n", 16, "silver.events.enrich[0].as_of", `reference users needs key: id (it has "uid")`},
+		{"valid_from without valid_to", strings.Replace(base, "users: {file: users.csv}", "users: {file: users.csv, key: id, valid_from: since}", 1), 5, "reference.users", "valid_from: and valid_to: go together"},
+		{"validity without a key", strings.Replace(base, "users: {file: users.csv}", "users: {file: users.csv, valid_from: since, valid_to: until}", 1), 5, "reference.users", "needs a key"},
 		{"enrich column clash", base + "    enrich:\n      - {ref: users, on: id, columns: [n]}\n", 16, "silver.events.enrich[0].columns", `column "n" already exists`},
 		{"reserved field", strings.Replace(base, "n:  {type: int}", "event_date: {type: date}", 1), 12, "silver.events.fields.event_date", "reserved"},
 		{"topic to unknown stream", base + "kafka:\n  topics: {clicks: click_stream}\n", 16, "kafka.topics.clicks", `unknown stream "click_stream"`},
@@ -263,5 +268,19 @@ func TestCheckName(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "reference table") {
 			t.Errorf("CheckName(%q) = %v, want it to say what was named", name, err)
 		}
+	}
+}
+
+// TestEnrichDefaults: an enrichment joins at the current time and keeps rows without
+// a match unless it says otherwise, and a reference's key defaults to the ref_key of
+// the enrichments that join it.
+func TestEnrichDefaults(t *testing.T) {
+	p, err := Parse("dir/lakectl.yaml", []byte(base+"    enrich:\n      - {ref: users, on: id, columns: [x]}\n"), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := p.Table("events").Enrich[0]
+	if e.AsOf != AsOfCurrent || e.OnMissing != MissingKeep || p.Ref("users").Key != "id" {
+		t.Errorf("as_of %q, on_missing %q, reference key %q; want current, keep, id", e.AsOf, e.OnMissing, p.Ref("users").Key)
 	}
 }

@@ -121,6 +121,19 @@ func (p *Pipeline) validateNames() error {
 		if r.File == "" {
 			return p.errorf("reference."+r.Name, "", "missing file: (a CSV or Parquet file)")
 		}
+		for _, c := range []struct{ key, col string }{{"key", r.Key}, {"valid_from", r.ValidFrom}, {"valid_to", r.ValidTo}} {
+			if c.col != "" && CheckName("column", c.col) != nil {
+				return p.errorf("reference."+r.Name+"."+c.key, "", "bad column name %q", c.col)
+			}
+		}
+		if (r.ValidFrom == "") != (r.ValidTo == "") {
+			return p.errorf("reference."+r.Name, "name both validity columns, or neither for a snapshot",
+				"valid_from: and valid_to: go together")
+		}
+		if r.ValidFrom != "" && r.Key == "" {
+			return p.errorf("reference."+r.Name, "add key: (the column that identifies a row)",
+				"a reference with validity columns needs a key, to check that the validity of each key does not overlap")
+		}
 	}
 	return nil
 }
@@ -238,6 +251,18 @@ func (p *Pipeline) validateEnrich(at string, t *Table, e Enrich, columns map[str
 	}
 	if len(e.Columns) == 0 {
 		return p.errorf(at, "", "missing columns: (the reference columns to add)")
+	}
+	if e.AsOf != AsOfCurrent && e.AsOf != AsOfEventTime {
+		return p.errorf(at+".as_of", "", "as_of is %q, want %s or %s", e.AsOf, AsOfCurrent, AsOfEventTime)
+	}
+	if ref := p.Ref(e.Ref); e.AsOf == AsOfEventTime && ref.Key != e.RefKey {
+		// The load checks that each key has one row valid at a time; on another
+		// column than the join's, that would not keep the join from doubling events.
+		return p.errorf(at+".as_of", "set key: "+e.RefKey+" under reference."+e.Ref,
+			"as_of: event_time joins on %s, so reference %s needs key: %s (it has %q)", e.RefKey, e.Ref, e.RefKey, ref.Key)
+	}
+	if e.OnMissing != MissingKeep && e.OnMissing != MissingQuarantine {
+		return p.errorf(at+".on_missing", "", "on_missing is %q, want %s or %s", e.OnMissing, MissingKeep, MissingQuarantine)
 	}
 	for _, c := range e.Columns {
 		if CheckName("column", c) != nil {

@@ -21,6 +21,11 @@ const (
 	ColTopic      = "_topic"
 	ColPartition  = "_partition"
 	ColOffset     = "_offset"
+	// ColMissingRefs, in a table with enrichments, names the reference tables (comma-
+	// separated, in enrich: order) whose join found no row for the event's key, under
+	// on_missing: keep; NULL when every join found one or had no key to look up. Such
+	// rows wait for their dimension: Job.Reenrich fills them once it is loaded.
+	ColMissingRefs = "_missing_refs"
 )
 
 // Columns of the compiled query that do not go to Silver.
@@ -72,6 +77,9 @@ func Compile(t pipeline.Table) (*Contract, error) {
 			// writer takes the type from the query result.
 			c.Columns = append(c.Columns, Column{Name: col, Nullable: true})
 		}
+	}
+	if len(t.Enrich) > 0 {
+		c.Columns = append(c.Columns, Column{Name: ColMissingRefs, DuckDB: "VARCHAR", Delta: "string", Nullable: true})
 	}
 	c.Columns = append(c.Columns,
 		Column{Name: ColIngestedAt, DuckDB: "TIMESTAMPTZ", Delta: "timestamp"},
@@ -241,7 +249,7 @@ func (c *Contract) Query(src sqlfrag.SQL, refs Refs) sqlfrag.SQL {
 	}
 	b.Line(1, k("FROM "), id("typed"))
 	b.Line(0, k("), "), id("enriched"), k(" AS ("))
-	c.enrich(&b, refs)
+	c.enrich(&b, refs, enrichInput{from: id("converted"), value: valueCol})
 	b.Line(0, k("), "), id("checked"), k(" AS ("))
 	b.Line(1, k("SELECT *, "), c.reason(), k(" AS "), id(colReason))
 	b.Line(1, k("FROM "), id("enriched"))
@@ -260,6 +268,9 @@ func (c *Contract) Query(src sqlfrag.SQL, refs Refs) sqlfrag.SQL {
 		for _, col := range e.Columns {
 			b.Line(1, id(col), k(","))
 		}
+	}
+	if len(c.Table.Enrich) > 0 {
+		b.Line(1, c.missingRefs(valueCol), k(" AS "), id(ColMissingRefs), k(","))
 	}
 	b.Line(1, id(ColIngestedAt), k(", "), id(ColTopic), k(", "), id(ColPartition), k(", "), id(ColOffset), k(","))
 	eventTime := valueCol(c.field(c.Table.EventTime))
@@ -318,33 +329,113 @@ func refAlias(i int) sqlfrag.SQL { return sqlfrag.Fmt("r%s", sqlfrag.Int(int64(i
 // matchedCol says whether the i-th enrichment's join found a row.
 func matchedCol(i int) sqlfrag.SQL { return sqlfrag.Ident("_m" + strconv.Itoa(i)) }
 
-// enrich writes the SELECT of the enriched step: one LEFT JOIN per enrichment, against
-// the reference table deduplicated on its key (so a repeated key cannot multiply
-// events), with a flag per join that says whether it matched.
-func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs) {
-	k, refKeyCol := sqlfrag.Const, sqlfrag.Ident("_k")
-	sel := []sqlfrag.SQL{k("p.*")}
-	for i, e := range c.Table.Enrich {
-		for _, col := range e.Columns {
-			sel = append(sel, sqlfrag.Fmt("%s.%s", refAlias(i), sqlfrag.Ident(col)))
+// Columns of an enrichment's reference relation, as its join reads them.
+var (
+	refKeyCol  = sqlfrag.Ident("_k") // the reference key, cast to the join field's type
+	refFromCol = sqlfrag.Ident("_f") // start of validity, -infinity for since ever
+	refToCol   = sqlfrag.Ident("_t") // end of validity, NULL for open
+)
+
+// enrichInput is what the enriched step reads.
+type enrichInput struct {
+	from  sqlfrag.SQL                       // the relation of rows to enrich
+	value func(f compiledField) sqlfrag.SQL // the column of a field's typed value in from
+	// redo, when set, is the condition under which enrichment i joins again (a row
+	// waiting for that reference); other rows keep the enrichment columns they have,
+	// and from's enrichment columns are replaced.
+	redo func(i int) sqlfrag.SQL
+}
+
+// enrich writes the SELECT of the enriched step: one join per enrichment, with a flag
+// per join that says whether it found a row (see joinRef).
+func (c *Contract) enrich(b *sqlfrag.Builder, refs Refs, in enrichInput) {
+	k := sqlfrag.Const
+	head := k("p.*")
+	if in.redo != nil {
+		var old []sqlfrag.SQL
+		for _, e := range c.Table.Enrich {
+			for _, col := range e.Columns {
+				old = append(old, sqlfrag.Ident(col))
+			}
 		}
-		sel = append(sel, sqlfrag.Fmt("(%s.%s IS NOT NULL) AS %s", refAlias(i), refKeyCol, matchedCol(i)))
+		head = sqlfrag.Fmt("p.* EXCLUDE (%s), p.%s AS %s", sqlfrag.List(append(old, sqlfrag.Ident(ColMissingRefs))...),
+			sqlfrag.Ident(ColMissingRefs), colWasMissing)
+	}
+	sel := []sqlfrag.SQL{head}
+	for i, e := range c.Table.Enrich {
+		hit := found(i)
+		for _, col := range e.Columns {
+			v := sqlfrag.Fmt("%s.%s", refAlias(i), sqlfrag.Ident(col))
+			if in.redo != nil {
+				v = sqlfrag.Fmt("CASE WHEN %s THEN %s ELSE p.%s END", in.redo(i), v, sqlfrag.Ident(col))
+			}
+			sel = append(sel, sqlfrag.Fmt("%s AS %s", v, sqlfrag.Ident(col)))
+		}
+		if in.redo != nil {
+			hit = sqlfrag.Fmt("(NOT %s OR %s)", in.redo(i), hit)
+		}
+		sel = append(sel, sqlfrag.Fmt("%s AS %s", hit, matchedCol(i)))
 	}
 	b.Line(1, k("SELECT "), sqlfrag.List(sel...))
-	b.Line(1, k("FROM "), sqlfrag.Ident("converted"), k(" p"))
+	b.Line(1, k("FROM "), in.from, k(" p"))
 	for i, e := range c.Table.Enrich {
-		alias, on := refAlias(i), c.field(e.On)
-		cols := make([]sqlfrag.SQL, len(e.Columns))
-		for j, col := range e.Columns {
-			cols[j] = sqlfrag.Ident(col)
-		}
-		refKey := sqlfrag.Fmt("TRY_CAST(%s AS %s)", sqlfrag.Ident(e.RefKey), on.duck)
-		b.Line(1, k("LEFT JOIN ("))
-		b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol, k(", "), sqlfrag.List(cols...))
-		b.Line(2, k("FROM "), refs(e.Ref))
-		b.Line(2, k("QUALIFY row_number() OVER (PARTITION BY "), refKey, k(" ORDER BY "), sqlfrag.List(cols...), k(") = 1"))
-		b.Line(1, k(") "), alias, k(" ON "), alias, k("."), refKeyCol, k(" = p."), valueCol(on))
+		c.joinRef(b, refs, in, i, e)
 	}
+}
+
+// joinRef writes the join of enrichment i. At the current time it joins the
+// reference's current rows, deduplicated on the key (so a repeated key cannot
+// multiply events); at the event time, the row of the key whose validity holds the
+// event's time: valid_from <= event time < valid_to, one row at most, since a load
+// refuses overlapping validity (see LoadRef).
+func (c *Contract) joinRef(b *sqlfrag.Builder, refs Refs, in enrichInput, i int, e pipeline.Enrich) {
+	k := sqlfrag.Const
+	alias, on := refAlias(i), c.field(e.On)
+	cols := make([]sqlfrag.SQL, len(e.Columns))
+	for j, col := range e.Columns {
+		cols[j] = sqlfrag.Ident(col)
+	}
+	refKey := sqlfrag.Fmt("TRY_CAST(%s AS %s)", sqlfrag.Ident(e.RefKey), on.duck)
+	if e.AsOf == pipeline.AsOfEventTime {
+		// The bounds are made finite-or-infinite rather than NULL so that the join
+		// condition is a key equality and two comparisons, which DuckDB runs as a hash
+		// join on the key; an OR in it would make a nested loop.
+		et := in.value(c.field(c.Table.EventTime))
+		b.Line(1, k("LEFT JOIN ("))
+		b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol,
+			k(", coalesce("), sqlfrag.Ident(RefColValidFrom), k(", '-infinity'::TIMESTAMPTZ) AS "), refFromCol,
+			k(", coalesce("), sqlfrag.Ident(RefColValidTo), k(", 'infinity'::TIMESTAMPTZ) AS "), refToCol,
+			k(", "), sqlfrag.List(cols...))
+		b.Line(2, k("FROM "), refs(e.Ref))
+		b.Line(1, k(") "), alias, k(" ON "), alias, k("."), refKeyCol, k(" = p."), in.value(on),
+			k(" AND p."), et, k(" >= "), alias, k("."), refFromCol, k(" AND p."), et, k(" < "), alias, k("."), refToCol)
+		return
+	}
+	b.Line(1, k("LEFT JOIN ("))
+	b.Line(2, k("SELECT "), refKey, k(" AS "), refKeyCol, k(", "), sqlfrag.List(cols...))
+	b.Line(2, k("FROM "), refs(e.Ref), k(" WHERE "), sqlfrag.Ident(RefColValidTo), k(" IS NULL"))
+	b.Line(2, k("QUALIFY row_number() OVER (PARTITION BY "), refKey, k(" ORDER BY "), sqlfrag.List(cols...), k(") = 1"))
+	b.Line(1, k(") "), alias, k(" ON "), alias, k("."), refKeyCol, k(" = p."), in.value(on))
+}
+
+// found is the condition that enrichment i's join found a row for the event.
+func found(i int) sqlfrag.SQL { return sqlfrag.Fmt("(%s.%s IS NOT NULL)", refAlias(i), refKeyCol) }
+
+// missingRefs is the expression of ColMissingRefs: the references of on_missing: keep
+// enrichments whose join found no row for a key that is there.
+func (c *Contract) missingRefs(value func(f compiledField) sqlfrag.SQL) sqlfrag.SQL {
+	var names []sqlfrag.SQL
+	for i, e := range c.Table.Enrich {
+		if e.OnMissing != pipeline.MissingKeep {
+			continue
+		}
+		names = append(names, sqlfrag.Fmt("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s END",
+			value(c.field(e.On)), matchedCol(i), sqlfrag.Str(e.Ref)))
+	}
+	if len(names) == 0 {
+		return sqlfrag.Const("CAST(NULL AS VARCHAR)")
+	}
+	return sqlfrag.Fmt("nullif(concat_ws(',', %s), '')", sqlfrag.List(names...))
 }
 
 // reason is the expression that says why a row is rejected, or NULL. Every field is
@@ -356,13 +447,13 @@ func (c *Contract) reason() sqlfrag.SQL {
 		problems = append(problems, fieldReason(f))
 	}
 	for i, e := range c.Table.Enrich {
-		if !e.Required {
+		if e.OnMissing != pipeline.MissingQuarantine {
 			continue
 		}
 		on := c.field(e.On)
 		v := valueCol(on)
-		problems = append(problems, sqlfrag.Fmt("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || %s || %s END",
-			v, matchedCol(i), sqlfrag.Str(e.On+": "), shown(on, v), sqlfrag.Str(" not found in reference table "+e.Ref)))
+		problems = append(problems, sqlfrag.Fmt("CASE WHEN %s IS NOT NULL AND NOT %s THEN %s || %s END",
+			v, matchedCol(i), sqlfrag.Str(e.Ref+": no row for "+e.On+" "), shown(on, v)))
 	}
 	// One problem per line, so the generated SQL reads field by field.
 	return sqlfrag.Fmt("CASE WHEN %s IS NULL THEN %s WHEN %s IS NOT NULL THEN %s || %s ELSE nullif(concat_ws('; ',\n    %s\n  ), '') END",

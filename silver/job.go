@@ -232,7 +232,6 @@ type run struct {
 	// replay); an hourly run of an hour with Bronze files always commits, its txn
 	// marks the hour done.
 	skipEmpty bool
-	refSnaps  map[string]*lake.Snapshot // the reference tables registered, by name
 }
 
 func (j *Job) runOnce(ctx context.Context, c *Contract, h layout.Hour, opts RunOptions) (Summary, error) {
@@ -376,19 +375,11 @@ func (r *run) parse(ctx context.Context) error {
 // over src as the temp table batch: every input row, parsed once, with its reason and
 // rank.
 func (r *run) materialize(ctx context.Context, src sqlfrag.SQL) error {
-	refs := map[string]sqlfrag.SQL{}
-	for _, e := range r.c.Table.Enrich {
-		if _, ok := refs[e.Ref]; !ok {
-			if err := r.registerRef(ctx, e.Ref); err != nil {
-				return err
-			}
-			refs[e.Ref] = sqlfrag.Qualified("ref", e.Ref)
-		}
-		if err := checkRefColumns(r.c.Table, e, r.refSnaps[e.Ref]); err != nil {
-			return err
-		}
+	refs, err := r.registerRefs(ctx)
+	if err != nil {
+		return err
 	}
-	query := r.c.Query(src, func(name string) sqlfrag.SQL { return refs[name] })
+	query := r.c.Query(src, refs)
 	create := sqlfrag.Fmt("CREATE OR REPLACE TEMP TABLE %s AS %s", rel(relBatch), query)
 	if _, err := r.sess.ExecContext(ctx, create.String()); err != nil {
 		return fmt.Errorf("parse and check: %w", err)
@@ -402,24 +393,14 @@ func (r *run) materialize(ctx context.Context, src sqlfrag.SQL) error {
 	return nil
 }
 
-// registerRef registers the latest version of reference table name as ref.<name>.
-func (r *run) registerRef(ctx context.Context, name string) error {
-	rt := lake.NewTable(r.j.cfg.Store, RefRoot(name))
-	snap, err := rt.Latest(ctx)
-	if errors.Is(err, lake.ErrNoTable) {
-		return &MissingRefError{Name: name}
-	} else if err != nil {
-		return fmt.Errorf("read ref/%s: %w", name, err)
+// registerRefs registers the contract's reference tables and records the versions
+// read as the run's inputs.
+func (r *run) registerRefs(ctx context.Context) (Refs, error) {
+	refs, versions, err := r.c.RegisterRefs(ctx, r.sess, r.j.cfg.Store, r.j.cfg.Cache)
+	for name, v := range versions {
+		r.inputs[RefRoot(name)] = v
 	}
-	if err := r.sess.RegisterTable(ctx, "ref", name, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
-		return err
-	}
-	if r.refSnaps == nil {
-		r.refSnaps = map[string]*lake.Snapshot{}
-	}
-	r.refSnaps[name] = snap
-	r.inputs[RefRoot(name)] = snap.Version
-	return nil
+	return refs, err
 }
 
 // Pending returns every sealed ingest hour of the table's stream that Silver has not

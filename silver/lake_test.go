@@ -23,6 +23,7 @@ type testLake struct {
 	p     *pipeline.Pipeline
 	sess  *engine.Session
 	cache *cache.Cache
+	dir   string // the lake's directory
 }
 
 func newTestLake(t *testing.T) *testLake {
@@ -34,7 +35,7 @@ func newTestLake(t *testing.T) *testLake {
 	t.Cleanup(func() { sess.Close() })
 	dir := t.TempDir()
 	store, p := openExampleLake(t, dir, sess)
-	return &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0)}
+	return &testLake{t: t, store: store, p: p, sess: sess, cache: cache.New(store, filepath.Join(dir, ".cache"), 0), dir: dir}
 }
 
 // openExampleLake opens a file lake in dir for the example pipeline and loads the
@@ -49,7 +50,7 @@ func openExampleLake(tb testing.TB, dir string, sess *engine.Session) (lake.Stor
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := LoadRef(tb.Context(), store, sess, "users", p.Path(p.Ref("users").File), time.Now()); err != nil {
+	if _, err := LoadRef(tb.Context(), store, sess, RefSpecOf(*p.Ref("users"), p.Path(p.Ref("users").File)), time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	return store, p

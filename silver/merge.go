@@ -50,6 +50,23 @@ func (c *Contract) silverColumns(alias sqlfrag.SQL) sqlfrag.SQL {
 	return sqlfrag.List(cols...)
 }
 
+// storedColumns lists the Silver columns that the stored table has, qualified by
+// alias: a table written before a column existed (see addedColumns) lacks it, and
+// UNION ALL BY NAME reads it as NULL for the stored rows.
+func (r *run) storedColumns(alias sqlfrag.SQL) (sqlfrag.SQL, error) {
+	schema, err := r.ssnap.Schema()
+	if err != nil {
+		return sqlfrag.SQL{}, err
+	}
+	var cols []sqlfrag.SQL
+	for _, col := range r.c.Columns {
+		if _, ok := schema.Field(col.Name); ok {
+			cols = append(cols, qualify(alias, col.Name))
+		}
+	}
+	return sqlfrag.List(cols...), nil
+}
+
 // qualify is alias.col, or col when alias is empty.
 func qualify(alias sqlfrag.SQL, col string) sqlfrag.SQL {
 	if alias.IsZero() {
@@ -108,11 +125,15 @@ func (r *run) merge(ctx context.Context) error {
 	}
 	write := newRows
 	if len(rewrite) > 0 {
+		stored, err := r.storedColumns(aliasExisting)
+		if err != nil {
+			return err
+		}
 		// Keep the stored rows of rewritten partitions, less those that lost.
 		write = sqlfrag.Fmt("%s UNION ALL BY NAME SELECT %s FROM %s e"+
 			" WHERE EXISTS (SELECT 1 FROM %s w WHERE w.event_date = e.event_date AND w.event_hour = e.event_hour)"+
 			" AND NOT EXISTS (SELECT 1 FROM %s h WHERE NOT h.existing_wins AND %s)",
-			newRows, c.silverColumns(aliasExisting), rel(relSilverExisting), rel(relRewrite), rel(relHits),
+			newRows, stored, rel(relSilverExisting), rel(relRewrite), rel(relHits),
 			c.keyJoin(aliasExisting, aliasHit))
 	}
 	if err := r.countWritten(ctx, newRows); err != nil {
@@ -209,6 +230,10 @@ func (r *run) commitSilver(ctx context.Context, touched, rewrite []Partition, ex
 			return err
 		}
 		tx.SetMetadata(md)
+	} else if md, added, err := r.addedColumns(ctx); err != nil {
+		return err
+	} else if added {
+		tx.SetMetadata(md)
 	}
 	now := r.j.cfg.Now()
 	re := partitionSet(rewrite)
@@ -254,6 +279,37 @@ func (r *run) lineage(tx *lake.Tx, touched, rewrite []Partition) {
 		tx.Info("rewrittenPartitions", rewrite)
 	}
 	tx.Info("runId", r.commitID)
+}
+
+// addedColumns is the table's metadata with the columns the contract has and the
+// table lacks appended, such as ColMissingRefs in a table written before it existed;
+// added is false when it lacks none. Files written before read them as NULL.
+func (r *run) addedColumns(ctx context.Context) (md lake.Metadata, added bool, err error) {
+	have, err := r.ssnap.Schema()
+	if err != nil {
+		return md, false, err
+	}
+	want, err := r.sess.QuerySchema(ctx, sqlfrag.Fmt("SELECT * FROM %s", rel(relWinners)).String())
+	if err != nil {
+		return md, false, fmt.Errorf("schema of silver.%s: %w", r.c.Table.Name, err)
+	}
+	evolved := *have
+	evolved.Fields = slices.Clone(have.Fields)
+	for _, f := range want.Fields {
+		if _, ok := have.Field(f.Name); !ok {
+			f.Nullable = true
+			evolved.Fields = append(evolved.Fields, f)
+			added = true
+		}
+	}
+	if !added {
+		return md, false, nil
+	}
+	md = r.ssnap.Metadata
+	if md.SchemaString, err = evolved.JSON(); err != nil {
+		return md, false, err
+	}
+	return md, true, nil
 }
 
 // metadata describes a new Silver table: its schema is the winners' columns, so the

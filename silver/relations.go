@@ -12,6 +12,12 @@ const (
 	relRewrite            = "rewrite"             // partitions where a stored row lost
 	relQuarantineStored   = "quarantine_stored"   // quarantine rows already stored for the hour (quarantine.go)
 	relQuarantineReleased = "quarantine_released" // quarantine files a replay rewrites (replay.go)
+	relRefFile            = "ref_file"            // the rows of a file being loaded as a reference (ref.go)
+	relRefOld             = "ref_old"             // the reference table before the load
+	relRefNext            = "ref_next"            // the reference table after the load
+	relMarked             = "marked"              // Silver rows waiting for a reference row (reenrich.go)
+	relFilled             = "filled"              // marked rows enriched again
+	relReenrichFiles      = "reenrich_files"      // Silver's files in the partitions a re-enrichment rewrites
 )
 
 // rel is a relation's name as SQL.

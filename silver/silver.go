@@ -40,6 +40,19 @@
 //
 // The quarantine commit comes first and carries the same txn, so a run killed between
 // the two commits neither loses nor repeats rejected rows.
+//
+// Enrichment joins reference tables, ref/<name>, which keep their history: each row
+// is valid from RefColValidFrom to RefColValidTo (see LoadRef for how snapshot and
+// type-2 loads build it, and refuse overlapping validity). An enrichment reads the
+// current rows (as_of: current) or the row valid at the event's time (as_of:
+// event_time), inside the compiled query, so any runner of the contract gets the same
+// join (Contract.RegisterRefs registers the references for it). An event whose key
+// has no row is quarantined (on_missing: quarantine) or kept and marked in
+// ColMissingRefs; Reenrich fills the marked rows once the reference has their keys:
+//
+//	res, err := silver.LoadRef(ctx, store, sess, silver.RefSpecOf(*p.Ref("users"), file), time.Now())
+//	waiting, err := job.Waiting(ctx, "events") // rows waiting, by reference
+//	sum, err := job.Reenrich(ctx, "events")     // one commit rewriting their partitions
 package silver
 
 import (

@@ -20,10 +20,11 @@ func newRunSilverCmd() *cobra.Command {
 		hour, from, to string
 		pending, force bool
 		reprocess      bool
+		reenrich       bool
 		jsonOut        bool
 	)
 	cmd := &cobra.Command{
-		Use:   "silver [TABLE...] (--hour H | --pending | --from H1 --to H2)",
+		Use:   "silver [TABLE...] (--hour H | --pending | --from H1 --to H2 | --reenrich)",
 		Short: "Clean ingest hours of Bronze into Silver tables",
 		Long: `Parse, check, deduplicate and enrich the Bronze events of an ingest hour into the
 Silver tables of lakectl.yaml (all of them unless TABLE is given). Rows that fail the
@@ -42,13 +43,26 @@ would run is open, since then it did nothing.
 --reprocess runs hours that are already processed again (with --hour or --from/--to):
 after table check --repair removed lost Silver files, it writes their rows again,
 while the dedupe against the Silver partitions keeps the rows still there from
-doubling.`,
+doubling.
+
+--reenrich fills the Silver rows that wait for a reference row (enrich: with
+on_missing: keep stores an event whose key the reference lacks, marked in
+_missing_refs) once the reference has it: each table's partitions that hold a filled
+row are rewritten in one commit, which lists them; the others are not touched.
+lakectl status shows how many rows wait, by reference table.`,
 		Example: `  lakectl run silver --hour 2026-11-21T08
   lakectl run silver events --pending --json
   lakectl run silver --from 2026-11-01T00 --to 2026-11-21T23
-  lakectl run silver --hour "$(date -u +%Y-%m-%dT%H)" --force   # the current, open hour`,
+  lakectl run silver --hour "$(date -u +%Y-%m-%dT%H)" --force   # the current, open hour
+  lakectl run silver --reenrich   # after lakectl ref load added late users`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if reenrich {
+				if hour != "" || from != "" || to != "" || pending || force || reprocess {
+					return usageErrorf("run lakectl run silver --reenrich on its own", "--reenrich works on rows already in Silver, not on ingest hours")
+				}
+				return runReenrich(cmd, pf, args, jsonOut)
+			}
 			hours, err := hourFlags(hour, from, to, pending)
 			if err != nil {
 				return err
@@ -134,8 +148,40 @@ doubling.`,
 	f.StringVar(&to, "to", "", "last ingest hour of a backfill (inclusive)")
 	f.BoolVar(&force, "force", false, "process an hour that is not sealed yet (it is processed again once sealed)")
 	f.BoolVar(&reprocess, "reprocess", false, "run hours that are already processed again (after table check --repair)")
+	f.BoolVar(&reenrich, "reenrich", false, "fill the Silver rows that wait for a reference row, once the reference has it")
 	f.BoolVar(&jsonOut, "json", false, "print each hour's summary as one JSON object per line")
 	return cmd
+}
+
+// runReenrich re-enriches the tables of args (default: every Silver table).
+func runReenrich(cmd *cobra.Command, pf pipelineFlags, args []string, jsonOut bool) error {
+	ctx := cmd.Context()
+	env, err := pf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	job := env.job(killHook())
+	for _, table := range env.silverTables(args) {
+		sum, err := job.Reenrich(ctx, table)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		switch {
+		case jsonOut:
+			writeJSONLine(out, sum)
+		case sum.Filled == 0:
+			fmt.Fprintf(out, "%s: %d rows wait for a reference, none found yet; nothing committed\n", sum.Table, sum.Waiting)
+		default:
+			parts := sum.Partitions[0].String()
+			if n := len(sum.Partitions); n > 1 {
+				parts += " … " + sum.Partitions[n-1].String()
+			}
+			fmt.Fprintf(out, "%s: filled %d of %d waiting rows, partitions %d (%s), %s, silver v%d\n", sum.Table, sum.Filled, sum.Waiting,
+				len(sum.Partitions), parts, time.Duration(sum.Duration).Round(time.Millisecond), sum.Version)
+		}
+	}
+	return nil
 }
 
 // hourChoice is the hours a command line asks for: one hour (single, from), a range

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/silver"
 	"github.com/spf13/cobra"
 )
 
@@ -28,7 +31,9 @@ func newStatusCmd() *cobra.Command {
 		Long: `Show each Bronze table: its version, files and rows, its last commit, the time
 through which it is sealed and the last sealed ingest hour; then each source
 (Kafka partition or HTTP) with its next offset, its sealing mark and, with
---brokers, its lag. Only reads: read-only credentials are enough.
+--brokers, its lag. With a pipeline, then, each Silver table's rows that wait for
+a reference row (enrich: with on_missing: keep), by reference table; lakectl run
+silver --reenrich fills them. Only reads: read-only credentials are enough.
 
 With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the working
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
@@ -70,10 +75,18 @@ days with why (the input commits and the days they touched, or a gap).`,
 			if err := writeStatusText(cmd.OutOrStdout(), out); err != nil {
 				return err
 			}
-			if l.pipeline != nil {
-				return writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store)
+			if l.pipeline == nil {
+				return nil
 			}
-			return nil
+			dir := l.pipeline.Store.CacheDir
+			if dir == "" {
+				dir = cache.DirFor(l.pipeline.Store.OpenURL())
+			}
+			job := silver.NewJob(silver.Config{Store: store, Pipeline: l.pipeline, Cache: cache.New(store, dir, 0)})
+			if err := writeWaitingText(cmd, job, l.pipeline); err != nil {
+				return err
+			}
+			return writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store)
 		},
 	}
 	f := cmd.Flags()
@@ -118,6 +131,32 @@ func writeStatusText(out io.Writer, tables []bronze.StreamStatus) error {
 				lag = fmt.Sprint(*p.Lag)
 			}
 			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", st.Stream, src, p.Next, mark, lag)
+		}
+	}
+	return w.Flush()
+}
+
+// writeWaitingText prints, for each Silver table of p with on_missing: keep
+// enrichments, how many rows wait for each reference table.
+func writeWaitingText(cmd *cobra.Command, job *silver.Job, p *pipeline.Pipeline) error {
+	w := newTabWriter(cmd.OutOrStdout())
+	fmt.Fprintln(w, "\nSILVER\tREFERENCE\tROWS WAITING")
+	for _, t := range p.Silver {
+		var refs []string
+		for _, e := range t.Enrich {
+			if e.OnMissing == pipeline.MissingKeep && !slices.Contains(refs, e.Ref) {
+				refs = append(refs, e.Ref)
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		waiting, err := job.Waiting(cmd.Context(), t.Name)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			fmt.Fprintf(w, "%s\t%s\t%d\n", t.Name, ref, waiting[ref])
 		}
 	}
 	return w.Flush()

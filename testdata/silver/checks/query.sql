@@ -19,11 +19,11 @@ WITH "decoded" AS (
     CASE WHEN "_t_timestamp" = 'VARCHAR' AND regexp_full_match("_j"."timestamp" ->> '$', '[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6}0*)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])') AND isfinite(TRY_CAST(upper("_j"."timestamp" ->> '$') AS TIMESTAMPTZ)) THEN TRY_CAST(upper("_j"."timestamp" ->> '$') AS TIMESTAMPTZ) END AS "_v_timestamp"
   FROM "typed"
 ), "enriched" AS (
-  SELECT p.*, r0."country", r0."plan", (r0."_k" IS NOT NULL) AS "_m0"
+  SELECT p.*, r0."country" AS "country", r0."plan" AS "plan", (r0."_k" IS NOT NULL) AS "_m0"
   FROM "converted" p
   LEFT JOIN (
     SELECT TRY_CAST("user_id" AS VARCHAR) AS "_k", "country", "plan"
-    FROM "ref_users"
+    FROM "ref_users" WHERE "_valid_to" IS NULL
     QUALIFY row_number() OVER (PARTITION BY TRY_CAST("user_id" AS VARCHAR) ORDER BY "country", "plan") = 1
   ) r0 ON r0."_k" = p."_v_user_id"
 ), "checked" AS (
@@ -47,6 +47,7 @@ SELECT
   "_v_timestamp" AS "timestamp",
   "country",
   "plan",
+  nullif(concat_ws(',', CASE WHEN "_v_user_id" IS NOT NULL AND NOT "_m0" THEN 'users' END), '') AS "_missing_refs",
   "_ingested_at", "_topic", "_partition", "_offset",
   CAST("_v_timestamp" AT TIME ZONE 'UTC' AS DATE) AS "event_date",
   CAST(hour("_v_timestamp" AT TIME ZONE 'UTC') AS INTEGER) AS "event_hour",
