@@ -92,16 +92,16 @@ func exportCatalog(ctx context.Context, env *pipelineEnv, root, file string) (in
 	}
 	tables := newLakeTables(env, snapshotSelector{})
 	n := 0
-	for _, name := range tables.order {
-		src, _ := tables.source(name)
-		snap, err := tables.snapshot(ctx, name, src)
+	for _, name := range tables.Names(ctx) {
+		src, _ := tables.Source(name)
+		snap, err := tables.Snapshot(ctx, name)
 		if errors.Is(err, lake.ErrNoTable) {
 			continue
 		}
 		if err != nil {
 			return n, fmt.Errorf("catalog export: %s: %w", name, err)
 		}
-		t := src.table
+		t := src.Table
 		var paths []string
 		for _, a := range snap.Files() {
 			paths = append(paths, filepath.Join(root, filepath.FromSlash(t.Key(a.DecodedPath()))))
@@ -115,7 +115,7 @@ func exportCatalog(ctx context.Context, env *pipelineEnv, root, file string) (in
 			"CREATE VIEW catalog." + sqlfrag.Qualified(name.Schema, name.Name).String() + " AS " + view,
 		} {
 			if _, err := sess.ExecContext(ctx, st); err != nil {
-				return n, withCheckHint(fmt.Errorf("catalog export: %s v%d: %w", name, snap.Version, err), src.url)
+				return n, withCheckHint(fmt.Errorf("catalog export: %s v%d: %w", name, snap.Version, err), src.URL)
 			}
 		}
 		n++
