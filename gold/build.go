@@ -23,7 +23,7 @@ func (r *run) build(ctx context.Context) error {
 	for _, in := range r.inputs {
 		files := in.files(r.day)
 		r.sum.FilesRead += len(files)
-		if err := r.sess.RegisterFiles(ctx, in.name.Schema, in.name.Name, in.snap, files, engine.TableFiles(in.table, r.j.cfg.Cache)); err != nil {
+		if err := in.register(ctx, r.sess, files, r.j.cfg.Cache); err != nil {
 			return err
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -21,25 +23,35 @@ type input struct {
 	window  int
 }
 
-// inputOf describes input n of m, without reading it.
+// inputOf describes input n of m, without reading it. The table is the one
+// lakectl query names n too (package catalog).
 func (j *Job) inputOf(m *Model, n engine.TableName) (*input, error) {
 	in := &input{name: n, window: m.Window(n)}
 	switch n.Schema {
 	case "silver":
-		in.root, in.dateCol = silver.Root(n.Name), silver.ColEventDate
+		in.dateCol = silver.ColEventDate
 	case "ref":
-		in.root = silver.RefRoot(n.Name)
 	case "gold":
 		up := j.cfg.Models.Model(n.Name)
 		if up == nil {
 			return nil, fmt.Errorf("input %s: no such model", n)
 		}
-		in.root, in.dateCol = up.Root(), up.Partition
+		in.dateCol = up.Partition
 	default:
 		return nil, fmt.Errorf("input %s: not a table of the lake", n)
 	}
-	in.table = lake.NewTable(j.cfg.Store, in.root, lake.WithLogger(j.log))
+	src, ok := j.tables.Source(n)
+	if !ok {
+		return nil, fmt.Errorf("input %s: not a table of the pipeline", n)
+	}
+	in.root, in.table = src.Root, src.Table
 	return in, nil
+}
+
+// register registers the files of in that day reads as its table in sess.
+func (in *input) register(ctx context.Context, sess *engine.Session, files []lake.Add, c *cache.Cache) error {
+	src := catalog.Source{Root: in.root, Table: in.table, Cache: c}
+	return catalog.Register(ctx, sess, in.name, &catalog.Plan{Source: src, Snap: in.snap, Adds: files})
 }
 
 // openInputs loads the latest snapshot of every input of m.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -49,6 +50,9 @@ const (
 type Job struct {
 	cfg Config
 	log *slog.Logger
+	// tables finds the inputs by name; only its Source is used, which is safe for
+	// concurrent use, and each run loads its own snapshots.
+	tables *catalog.Catalog
 }
 
 // NewJob returns a job with cfg's settings.
@@ -75,7 +79,9 @@ func NewJob(cfg Config) *Job {
 	if cfg.Cache == nil {
 		cfg.Cache = cache.New(cfg.Store, "", 0)
 	}
-	return &Job{cfg: cfg, log: cfg.Logger.With("component", "gold")}
+	log := cfg.Logger.With("component", "gold")
+	tables := catalog.ForPipeline(cfg.Pipeline, catalog.Config{Store: cfg.Store, Cache: cfg.Cache, Logger: log})
+	return &Job{cfg: cfg, log: log, tables: tables}
 }
 
 // RunOptions modify one run.

@@ -65,11 +65,11 @@ func TestCommandsAgreeOnSealing(t *testing.T) {
 			}
 			env := append([]string{"LAKECTL_PIPELINE=" + dir}, tc.env...)
 
-			var status []bronze.StreamStatus
+			var status struct{ Bronze []bronze.StreamStatus }
 			if err := json.Unmarshal([]byte(mustLakectlEnv(t, env, "status", "--json")), &status); err != nil {
 				t.Fatal(err)
 			}
-			for _, st := range status {
+			for _, st := range status.Bronze {
 				if got := st.LastSealed >= h.String(); got != tc.sealed[st.Stream] {
 					t.Errorf("status: %s last sealed hour %q: hour %s sealed = %v, want %v", st.Stream, st.LastSealed, h, got, tc.sealed[st.Stream])
 				}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
@@ -59,10 +60,10 @@ func addExternalTables(ctx context.Context, tables *lakeTables, specs []string) 
 	for _, spec := range specs {
 		name, url, ok := strings.Cut(spec, "=")
 		name = strings.ToLower(strings.TrimSpace(name))
-		if !ok || url == "" || !tableNameRe.MatchString(name) {
+		if !ok || url == "" || !catalog.NameRe.MatchString(name) {
 			return usageErrorf("give --table NAME=URL, NAME in letters, digits and _ (--table trips=s3://other/trips)", "bad --table %q", spec)
 		}
-		if _, dup := tables.ext[engine.TableName{Name: name}]; dup {
+		if _, dup := tables.Source(engine.TableName{Name: name}); dup {
 			return usageErrorf("give each --table its own name", "--table %s given twice", name)
 		}
 		url = absPath(url)
@@ -70,11 +71,12 @@ func addExternalTables(ctx context.Context, tables *lakeTables, specs []string) 
 		if err != nil {
 			return err // stores.Open names the URL
 		}
-		tables.addExternal(name, tableSource{
-			table: lake.NewTable(store, "", lake.WithName(url)),
-			cache: cache.New(store, cache.DirFor(url), 0),
-			url:   url,
-		})
+		src := catalog.Source{
+			Table: lake.NewTable(store, "", lake.WithName(url)),
+			Cache: cache.New(store, cache.DirFor(url), 0),
+			URL:   url,
+		}
+		tables.AddExternal(name, src)
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/gold"
@@ -70,7 +69,7 @@ versions is not built again.`,
 				return runGoldStale(ctx, job, args, force, asJS, out, errOut)
 			}
 			for _, m := range selected {
-				bar := newDayBar(os.Stderr, len(days), m.Name)
+				bar := newRangeBar(os.Stderr, len(days), m.Name)
 				for i, d := range days {
 					sum, err := job.RunDay(ctx, m.Name, d, gold.RunOptions{Force: force})
 					bar.clear()
@@ -101,31 +100,6 @@ versions is not built again.`,
 	f.BoolVar(&force, "force", false, "build a day that is not complete yet (recorded as partial, rebuilt once complete)")
 	f.BoolVar(&asJS, "json", false, "print each day's summary as one JSON object per line")
 	return cmd
-}
-
-// dayBar is a progress bar of the days of a range, on a terminal only (the job's log
-// lines say the same for logs).
-type dayBar struct{ bar *progressbar.ProgressBar }
-
-func newDayBar(f *os.File, days int, model string) dayBar {
-	if days < 2 || !isTerminal(f) {
-		return dayBar{}
-	}
-	return dayBar{progressbar.NewOptions(days, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(model),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())}
-}
-
-func (b dayBar) add() {
-	if b.bar != nil {
-		b.bar.Add(1)
-	}
-}
-
-// clear takes the bar off the line, so that a summary prints on a line of its own.
-func (b dayBar) clear() {
-	if b.bar != nil {
-		b.bar.Clear()
-	}
 }
 
 // goldJob loads the models (checked, with file:line errors) and returns the Gold

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,17 +111,18 @@ lakectl status shows how many rows wait, by reference table.`,
 						fmt.Fprintf(w, "%s: no pending hours\n", table)
 					}
 				}
-				bar := newProgress(os.Stderr, len(todo) > 1)
+				bar := newRangeBar(os.Stderr, len(todo), table)
 				if len(todo) > 0 {
-					bar.show(0, len(todo), table+" "+todo[0].String())
+					bar.describe(table + " " + todo[0].String())
 				}
 				done := 0
 				err := job.RunHours(ctx, table, todo, silver.RunOptions{Force: force, Reprocess: reprocess}, func(sum silver.Summary) {
 					bar.clear()
 					printSummary(out, sum, jsonOut)
 					if done++; done < len(todo) {
-						bar.show(done, len(todo), table+" "+todo[done].String())
+						bar.describe(table + " " + todo[done].String())
 					}
+					bar.add()
 				})
 				bar.clear()
 				var unsealed *silver.UnsealedError
@@ -275,30 +275,4 @@ func printSummary(w io.Writer, s silver.Summary, asJSON bool) {
 	fmt.Fprintf(w, "%s %s: in %d, valid %d, quarantined %d, duplicates %d, late %d, written %d, partitions %d%s, rewritten %d, %s, silver v%d\n",
 		s.Table, s.Hour, s.RowsIn, s.Valid, s.Quarantined, s.Duplicates, s.Late, s.Written,
 		len(s.Partitions), parts, len(s.Rewritten), time.Duration(s.Duration).Round(time.Millisecond), s.Version)
-}
-
-// progress draws a one-line bar on a terminal and nothing elsewhere (the job's log
-// lines say the same for logs).
-type progress struct {
-	w  io.Writer
-	on bool
-}
-
-func newProgress(f *os.File, many bool) *progress {
-	return &progress{w: f, on: many && isTerminal(f)}
-}
-
-func (p *progress) show(done, total int, what string) {
-	if !p.on {
-		return
-	}
-	const width = 30
-	n := done * width / total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total, what)
-}
-
-func (p *progress) clear() {
-	if p.on {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }

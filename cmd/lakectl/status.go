@@ -39,7 +39,12 @@ With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the wor
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
 $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it. With a pipeline that has
 models, the text output then lists each Gold model's last complete day and its stale
-days with why (the input commits and the days they touched, or a gap).`,
+days with why (the input commits and the days they touched, or a gap).
+
+--json prints one object with a field per layer, so that a layer added later adds a
+field: "bronze", an array of the Bronze tables; "gold", an array of the models, each
+{model, complete_through, stale: [{day, reasons, completeness, why}]} (empty
+without a pipeline or models).`,
 		Example: `  lakectl status --lake ./lake
   lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
@@ -69,8 +74,14 @@ days with why (the input commits and the days they touched, or a gap).`,
 				}
 				out = append(out, st)
 			}
+			models := []modelStatus{}
+			if l.pipeline != nil {
+				if models, err = goldStatus(ctx, l.pipeline, store); err != nil {
+					return err
+				}
+			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), out)
+				return writeJSON(cmd.OutOrStdout(), statusJSON{Bronze: out, Gold: models})
 			}
 			if err := writeStatusText(cmd.OutOrStdout(), out); err != nil {
 				return err
@@ -86,7 +97,7 @@ days with why (the input commits and the days they touched, or a gap).`,
 			if err := writeWaitingText(cmd, job, l.pipeline); err != nil {
 				return err
 			}
-			return writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store)
+			return writeGoldStatus(cmd.OutOrStdout(), models)
 		},
 	}
 	f := cmd.Flags()
@@ -96,8 +107,14 @@ days with why (the input commits and the days they touched, or a gap).`,
 	bindEnv(f, "brokers", "LAKECTL_BROKERS")
 	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed, for every stream (default: each stream's grace in lakectl.yaml, else 5m)")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
-	f.BoolVar(&asJSON, "json", false, "print one JSON array of the Bronze tables instead of tables")
+	f.BoolVar(&asJSON, "json", false, `print one JSON object instead of tables: {"bronze": [tables...], "gold": [models...]}`)
 	return cmd
+}
+
+// statusJSON is the document of status --json: a field per layer.
+type statusJSON struct {
+	Bronze []bronze.StreamStatus `json:"bronze"`
+	Gold   []modelStatus         `json:"gold"`
 }
 
 // writeStatusText prints two tables: one line per Bronze table, then one per source

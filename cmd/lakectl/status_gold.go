@@ -13,40 +13,80 @@ import (
 	"github.com/lakectl/lakectl/pipeline"
 )
 
-// writeGoldStatus prints, for each Gold model, the last complete day and the stale
-// days with why, from the commits alone.
-func writeGoldStatus(ctx context.Context, out io.Writer, p *pipeline.Pipeline, store lake.Store) error {
+// modelStatus is what status says of a Gold model (in --json, an element of "gold").
+type modelStatus struct {
+	Model string `json:"model"`
+	// CompleteThrough is the last complete day (see gold's package doc); nil when no
+	// day is complete yet.
+	CompleteThrough *gold.Day  `json:"complete_through"`
+	Stale           []staleDay `json:"stale"`
+}
+
+// staleDay is a stale day with its reasons, each also as the sentence the text
+// output prints.
+type staleDay struct {
+	gold.StaleDay
+	Why []string `json:"why"`
+}
+
+// goldStatus reads, for each Gold model of p, the last complete day and the stale
+// days with why, from the commits alone; none when p has no models.
+func goldStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store) ([]modelStatus, error) {
+	out := []modelStatus{}
 	if files, _ := filepath.Glob(filepath.Join(p.Dir, gold.ModelsDir, "*.sql")); len(files) == 0 {
-		return nil
+		return out, nil
 	}
 	cfg := engineConfig(p, nil)
 	models, err := gold.Load(ctx, p, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	job := gold.NewJob(gold.Config{Store: store, Pipeline: p, Models: models, Cache: cache.New(store, "", 0), Engine: cfg})
-	w := newTabWriter(out)
-	fmt.Fprintln(w, "\nGOLD\tCOMPLETE THROUGH\tSTALE DAY\tCOMPLETE\tWHY")
 	for _, m := range models.Order {
-		through := "-"
+		st := modelStatus{Model: m.Name, Stale: []staleDay{}}
 		if day, ok, err := job.CompleteThrough(ctx, m.Name, time.Now()); err != nil {
-			return err
+			return nil, err
 		} else if ok {
-			through = day.String()
+			st.CompleteThrough = &day
 		}
 		stale, err := job.Stale(ctx, m.Name)
 		if err != nil {
-			return err
-		}
-		if len(stale) == 0 {
-			fmt.Fprintf(w, "%s\t%s\t-\t-\tup to date\n", m.Name, through)
+			return nil, err
 		}
 		for _, s := range stale {
+			d := staleDay{StaleDay: s, Why: []string{}}
+			for _, r := range s.Reasons {
+				d.Why = append(d.Why, r.String())
+			}
+			st.Stale = append(st.Stale, d)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// writeGoldStatus prints, for each Gold model, the last complete day and the stale
+// days with why.
+func writeGoldStatus(out io.Writer, models []modelStatus) error {
+	if len(models) == 0 {
+		return nil
+	}
+	w := newTabWriter(out)
+	fmt.Fprintln(w, "\nGOLD\tCOMPLETE THROUGH\tSTALE DAY\tCOMPLETE\tWHY")
+	for _, m := range models {
+		through := "-"
+		if m.CompleteThrough != nil {
+			through = m.CompleteThrough.String()
+		}
+		if len(m.Stale) == 0 {
+			fmt.Fprintf(w, "%s\t%s\t-\t-\tup to date\n", m.Model, through)
+		}
+		for _, s := range m.Stale {
 			complete := "yes"
 			if !s.Completeness.Complete {
 				complete = "no: " + s.Completeness.Why
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", m.Name, through, s.Day, complete, reasons(s.Reasons))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", m.Model, through, s.Day, complete, reasons(s.Reasons))
 		}
 	}
 	if err := w.Flush(); err != nil {

@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/gold"
 	"github.com/lakectl/lakectl/internal/e2e"
 	"github.com/lakectl/lakectl/internal/s3server"
@@ -73,6 +76,58 @@ func TestGoldOnMinIO(t *testing.T) {
 	}
 	runGold(t, env, "--stale", "--force")
 	checkAgainstSilver(t, env, "on MinIO at the end")
+	testS3Catalog(t, env, lakeURL)
+}
+
+// testS3Catalog exports the catalog of the lake on MinIO: the views name the s3://
+// URLs of the files, and over those files (fetched here, since this DuckDB has no
+// httpfs, and handed to the view in the order of its URLs) Gold reads as Silver sums.
+func testS3Catalog(t *testing.T, env []string, lakeURL string) {
+	file := filepath.Join(t.TempDir(), "lake.duckdb")
+	lakectl.Run(t, env, "catalog", "export", file)
+	db, err := sql.Open("duckdb", file+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // the variable belongs to the connection
+	var viewSQL string
+	if err := db.QueryRow("SELECT sql FROM duckdb_views() WHERE schema_name = 'gold' AND view_name = 'daily_metrics'").Scan(&viewSQL); err != nil {
+		t.Fatal(err)
+	}
+	root := lakeURL + "/gold/daily_metrics/"
+	urls := regexp.MustCompile(`'(s3://[^']+)'`).FindAllStringSubmatch(viewSQL, -1)
+	if len(urls) == 0 {
+		t.Fatalf("view gold.daily_metrics names no s3:// URL:\n%s", viewSQL)
+	}
+	store := openStore(t, env, lakeURL)
+	dir := t.TempDir()
+	var local []string
+	for i, u := range urls {
+		key, ok := strings.CutPrefix(u[1], lakeURL+"/")
+		if !ok || !strings.HasPrefix(u[1], root) {
+			t.Fatalf("view gold.daily_metrics reads %s, want files under %s", u[1], root)
+		}
+		data, err := lake.ReadAll(t.Context(), store, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local = append(local, filepath.Join(dir, fmt.Sprintf("%d.parquet", i)))
+		if err := os.WriteFile(local[i], data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("SET VARIABLE lakectl_export_files = " + sqlfrag.StrList(local).String()); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := db.QueryRow("SELECT CAST(sum(total_amount) AS VARCHAR) || '/' || CAST(sum(events) AS VARCHAR) FROM gold.daily_metrics").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	r := lakectl.Query(t, env, "SELECT CAST(sum(amount) AS VARCHAR) || '/' || CAST(count(*) AS VARCHAR) AS s FROM silver.events")
+	if want := r[0]["s"]; got != want {
+		t.Errorf("gold.daily_metrics through the exported S3 catalog: %s, want Silver's %v", got, want)
+	}
 }
 
 // httpBatch sends count events with seed through HTTP ingest with its clock shifted
@@ -109,6 +164,16 @@ func startHTTPIngest(t *testing.T, env []string, offset string) (*e2e.Proc, stri
 // goldVersionAt is the version of gold/daily_metrics in the lake at url.
 func goldVersionAt(t *testing.T, env []string, url string) int64 {
 	t.Helper()
+	snap, err := lake.NewTable(openStore(t, env, url), gold.Root("daily_metrics")).Latest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Version
+}
+
+// openStore opens the lake at url, read-only, with the credentials of env.
+func openStore(t *testing.T, env []string, url string) lake.Store {
+	t.Helper()
 	store, err := stores.Open(t.Context(), url, stores.Options{ReadOnly: true, Getenv: func(name string) string {
 		for i := len(env) - 1; i >= 0; i-- {
 			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
@@ -120,9 +185,5 @@ func goldVersionAt(t *testing.T, env []string, url string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := lake.NewTable(store, gold.Root("daily_metrics")).Latest(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap.Version
+	return store
 }

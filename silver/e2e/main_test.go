@@ -127,11 +127,11 @@ func startIngest(t *testing.T, env []string, broker, offset string) *e2e.Proc {
 // bronzeStatus is `lakectl status --json` for the events stream.
 func bronzeStatus(t *testing.T, env []string) bronze.StreamStatus {
 	t.Helper()
-	var out []bronze.StreamStatus
+	var out struct{ Bronze []bronze.StreamStatus }
 	if err := json.Unmarshal([]byte(lakectl.Run(t, env, "status", "--json")), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range out {
+	for _, s := range out.Bronze {
 		if s.Stream == "events" {
 			return s
 		}

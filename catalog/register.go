@@ -1,0 +1,94 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
+)
+
+// Plan is what a statement reads of a table: the files of a snapshot that it can
+// need.
+type Plan struct {
+	Source Source
+	Snap   *lake.Snapshot
+	Adds   []lake.Add
+	Report engine.PruneReport // how pruning chose Adds; zero when the caller chose
+}
+
+// Plan loads table n and prunes its files for uq (engine.Session.Prune). It returns
+// nil, nil when nothing has written the table yet, so DuckDB then says that it does
+// not exist. Errors wrap the store's: lake.ErrVersionNotFound when the table has no
+// version that Config.At selects.
+func (c *Catalog) Plan(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, n engine.TableName) (*Plan, error) {
+	src, ok := c.Source(n)
+	if !ok {
+		return nil, fmt.Errorf("%s: not a table of the lake", n)
+	}
+	snap, err := c.Snapshot(ctx, n)
+	switch {
+	case errors.Is(err, lake.ErrNoTable):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", n, err)
+	}
+	adds, rep, err := sess.Prune(ctx, uq, n, snap, snap.Files())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", n, err)
+	}
+	return &Plan{Source: src, Snap: snap, Adds: adds, Report: rep}, nil
+}
+
+// Covers reports whether p's files include every file of o.
+func (p *Plan) Covers(o *Plan) bool {
+	have := map[string]bool{}
+	for _, a := range p.Adds {
+		have[a.Path] = true
+	}
+	for _, a := range o.Adds {
+		if !have[a.Path] {
+			return false
+		}
+	}
+	return true
+}
+
+// Merge adds the files of o that p lacks, in the log's order.
+func (p *Plan) Merge(o *Plan) {
+	if p.Covers(o) {
+		return
+	}
+	have := map[string]bool{}
+	for _, a := range p.Adds {
+		have[a.Path] = true
+	}
+	for _, a := range o.Adds {
+		have[a.Path] = true
+	}
+	p.Adds = p.Adds[:0:0]
+	for _, a := range p.Snap.Files() {
+		if have[a.Path] {
+			p.Adds = append(p.Adds, a)
+		}
+	}
+}
+
+// Register registers the files of plan as table n in sess (schema main for a name
+// without one). The error names the table; *engine.MissingFileError when a file
+// the log names is not in the store.
+func Register(ctx context.Context, sess *engine.Session, n engine.TableName, plan *Plan) error {
+	schema := n.Schema
+	if schema == "" {
+		schema = "main"
+	}
+	err := sess.RegisterFiles(ctx, schema, n.Name, plan.Snap, plan.Adds, engine.TableFiles(plan.Source.Table, plan.Source.Cache))
+	if missing := (*engine.MissingFileError)(nil); errors.As(err, &missing) {
+		return fmt.Errorf("%s: %w", n, missing) // the file and version say it all
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", n, err)
+	}
+	return nil
+}
