@@ -28,7 +28,7 @@ func (r *refresh) build(ctx context.Context) error {
 		return err
 	}
 	// The view's SELECT, checked by Load, nested as written.
-	q := sqlfrag.Const("CREATE TEMP TABLE " + resultTable + " AS SELECT * FROM (\n").String() + r.v.body() + "\n) AS v"
+	q := sqlfrag.Const("CREATE TEMP TABLE "+resultTable+" AS SELECT * FROM (\n").String() + r.v.body() + "\n) AS v"
 	if r.sum.Mode == ModeIncremental {
 		q += " WHERE " + r.dayFilter("v").String()
 	}

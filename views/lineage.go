@@ -49,7 +49,7 @@ func readLast(ctx context.Context, t *lake.Table) (*lastRefresh, error) {
 
 // touched is what the commits of one input since the last refresh changed.
 type touched struct {
-	versions []int64        // the commits that changed data
+	versions []int64         // the commits that changed data
 	days     map[string]bool // the days (2006-01-02) they wrote or rewrote
 	// whole names the first commit that changed data without saying which days (or
 	// of an input read whole): every bucket is touched. "" otherwise.
