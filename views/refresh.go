@@ -113,6 +113,27 @@ type Summary struct {
 	Duration     silver.Seconds `json:"duration_seconds"`
 }
 
+// NoInputError is an input table that nothing has written yet.
+type NoInputError struct {
+	Input engine.TableName
+	View  string
+}
+
+func (e *NoInputError) Error() string {
+	return fmt.Sprintf("input %s of view %s has no data yet", e.Input, e.View)
+}
+
+// Hint tells the user what to do.
+func (e *NoInputError) Hint() string {
+	switch e.Input.Schema {
+	case "silver":
+		return "run lakectl run silver first"
+	case "ref":
+		return "load it with lakectl ref load " + e.Input.Name
+	}
+	return "build gold." + e.Input.Name + " first: lakectl run gold " + e.Input.Name
+}
+
 // UnknownViewError is a view name that the pipeline has no file for.
 type UnknownViewError struct{ Name string }
 
@@ -304,7 +325,7 @@ func (j *Job) openInputs(ctx context.Context, v *View) ([]*input, error) {
 			return nil, err
 		}
 		if snap == nil {
-			return nil, &gold.NoInputError{Input: n, Model: "(view) " + v.Name}
+			return nil, &NoInputError{Input: n, View: v.Name}
 		}
 		in.snap = snap
 		if n.Schema == "gold" {

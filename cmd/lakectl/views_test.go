@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lakectl/lakectl/views"
+)
+
+// TestViewsRefreshKilled: a refresh killed with SIGKILL after writing its files
+// leaves the view at its previous version; a rerun finishes, and one with no input
+// change writes nothing.
+func TestViewsRefreshKilled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	mustLakectl(t, "init", dir)
+	for _, f := range []string{"realtime_kpis.sql", "hourly_trends.sql", "daily_summary.sql"} {
+		if _, err := os.Stat(filepath.Join(dir, "views", f)); err != nil {
+			t.Fatalf("init did not write views/%s: %v", f, err)
+		}
+	}
+	if res := runLakectl(t, "views", "refresh", "realtime_kpis", "-p", dir); res.exitCode != 1 ||
+		!strings.Contains(res.stderr, "input silver.events of view realtime_kpis has no data yet") || !strings.Contains(res.stderr, "hint: run lakectl run silver first") {
+		t.Errorf("refresh before Silver: %+v, want the missing input and a hint", res)
+	}
+	view := "-- description: Users per country.\nSELECT country, count(*) AS users FROM ref.users GROUP BY ALL\n"
+	if err := os.WriteFile(filepath.Join(dir, "views", "countries.sql"), []byte(view), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustLakectl(t, "ref", "load", "users", "-p", dir)
+	if out := mustLakectl(t, "views", "refresh", "countries", "-p", dir); !strings.Contains(out, "countries: full refresh") || !strings.Contains(out, "views v0: first refresh") {
+		t.Fatalf("first refresh: %q", out)
+	}
+	mustLakectl(t, "ref", "load", "users", "-p", dir) // a new version of ref.users
+	for _, point := range []string{views.HookBuilt, views.HookFilesWritten} {
+		res := runLakectlEnv(t, []string{"LAKECTL_TEST_KILL_AT=" + point}, "views", "refresh", "countries", "-p", dir)
+		if res.exitCode != -1 {
+			t.Fatalf("refresh with LAKECTL_TEST_KILL_AT=%s: exit %d, want killed\n%s", point, res.exitCode, res.stderr)
+		}
+		var hist []map[string]any
+		if err := json.Unmarshal([]byte(mustLakectl(t, "table", "history", "--json", filepath.Join(dir, "lake", "views", "countries"))), &hist); err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != 1 {
+			t.Errorf("killed at %s: the view has %d versions, want its previous one alone", point, len(hist))
+		}
+	}
+	if out := mustLakectl(t, "views", "refresh", "countries", "-p", dir); !strings.Contains(out, "full refresh") || !strings.Contains(out, "views v1: input commits ref/users v1") {
+		t.Errorf("rerun after the kills: %q, want a full refresh committed as v1", out)
+	}
+	if out := mustLakectl(t, "views", "refresh", "countries", "-p", dir); !strings.Contains(out, "countries: up to date at v1") {
+		t.Errorf("refresh with no input change: %q, want up to date at v1", out)
+	}
+	res := runLakectl(t, "query", "-p", dir, "--format", "csv", "SELECT sum(users) AS n FROM views.countries")
+	if res.exitCode != 0 || res.stdout != "n\n10000\n" {
+		t.Errorf("query views.countries: %+v", res)
+	}
+}
