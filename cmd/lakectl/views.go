@@ -50,6 +50,10 @@ duration. When no input changed data since the last refresh, nothing is written.
 			if err != nil {
 				return err
 			}
+			// A consumer whose SLO no path can meet is refused before anything runs.
+			if _, err := env.plan(ctx); err != nil {
+				return err
+			}
 			job, vs, err := env.viewsJob(ctx, killHook())
 			if err != nil {
 				return err

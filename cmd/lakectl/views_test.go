@@ -58,3 +58,31 @@ func TestViewsRefreshKilled(t *testing.T) {
 		t.Errorf("query views.countries: %+v", res)
 	}
 }
+
+// TestPlanRefusesImpossibleSLO: plan prints the example's plan; a consumer asking 10s
+// of a Gold-fed view is refused by plan and by views refresh, with the file and line
+// of the SLO, the best achievable and a hint.
+func TestPlanRefusesImpossibleSLO(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	mustLakectl(t, "init", dir)
+	if out := mustLakectl(t, "plan", "-p", dir); !strings.Contains(out, "realtime_kpis: the live tail, refresh every 1m45s, guarantees 2m0s") {
+		t.Errorf("plan of the example:\n%s", out)
+	}
+	view := "-- description: Daily metrics on the wall.\nSELECT * FROM gold.daily_metrics\n"
+	if err := os.WriteFile(filepath.Join(dir, "views", "wall.sql"), []byte(view), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lakectl.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("  wall:\n    reads: [views.wall]\n    freshness: 10s\n")
+	f.Close()
+	for _, args := range [][]string{{"plan"}, {"views", "refresh", "realtime_kpis"}} {
+		res := runLakectl(t, append(args, "-p", dir)...)
+		want := "lakectl.yaml:68: consumer wall: freshness 10s on views.wall cannot be met: the best achievable is 25h12m20s, through Gold; no path can"
+		if res.exitCode != 1 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "hint: relax the SLO to 25h12m20s or more") {
+			t.Errorf("lakectl %v: exit %d, stderr:\n%s\nwant exit 1 with %q and a hint", args, res.exitCode, res.stderr, want)
+		}
+	}
+}
