@@ -20,8 +20,23 @@ const resultTable = "__view_result"
 // recomputes.
 func (r *refresh) build(ctx context.Context) error {
 	for _, in := range r.inputs {
+		if r.liveTail && (in.name.Schema == "silver" || in.tailOf != "") {
+			continue // registered with their tail below
+		}
 		if err := r.sess.RegisterFiles(ctx, in.name.Schema, in.name.Name, in.snap, in.files(r.days), engine.TableFiles(in.table, r.j.cfg.Cache)); err != nil {
 			return err
+		}
+	}
+	for _, bronze := range r.inputs {
+		if bronze.tailOf == "" {
+			continue
+		}
+		for _, stored := range r.inputs {
+			if stored.name == (engine.TableName{Schema: "silver", Name: bronze.tailOf}) {
+				if err := r.registerTail(ctx, stored, bronze); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if err := r.sess.Seal(ctx, engine.SealOptions{}); err != nil {
@@ -121,6 +136,9 @@ func (r *refresh) commit(ctx context.Context) error {
 	tx.Info("inputs", r.sum.Inputs)
 	if r.sum.Mode == ModeIncremental {
 		tx.Info("days", r.days)
+	}
+	if r.liveTail {
+		tx.Info("liveTailFiles", r.sum.TailFiles)
 	}
 	if parts != nil {
 		tx.Info("partitions", dedupe(written))

@@ -99,15 +99,25 @@ type ev struct {
 // ingest commits events to bronze/events as ingested at ingested, moves the sealing
 // mark to sealed, and runs Silver over every pending hour.
 func (l *testLake) ingest(events []ev, ingested, sealed string) {
+	l.t.Helper()
+	var payloads []map[string]any
+	for i, e := range events {
+		payloads = append(payloads, map[string]any{"event_id": fmt.Sprintf("e%d", l.offset+int64(i)+1), "user_id": e.user, "event_type": e.typ,
+			"amount": e.amount, "timestamp": e.at})
+	}
+	l.ingestPayloads(payloads, ingested, sealed)
+}
+
+// ingestPayloads is ingest of the payloads as given.
+func (l *testLake) ingestPayloads(payloads []map[string]any, ingested, sealed string) {
 	t, ctx := l.t, l.t.Context()
 	t.Helper()
 	if _, err := l.sess.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE recs (payload BLOB, "offset" BIGINT, ingested_at TIMESTAMPTZ)`); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range events {
+	for _, p := range payloads {
 		l.offset++
-		b, _ := json.Marshal(map[string]any{"event_id": fmt.Sprintf("e%d", l.offset), "user_id": e.user, "event_type": e.typ,
-			"amount": e.amount, "timestamp": e.at})
+		b, _ := json.Marshal(p)
 		if _, err := l.sess.ExecContext(ctx, "INSERT INTO recs VALUES (?, ?, ?)", b, l.offset, ts(ingested)); err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +128,7 @@ func (l *testLake) ingest(events []ev, ingested, sealed string) {
 		t.Fatal(err)
 	}
 	var adds []lake.Add
-	if len(events) > 0 {
+	if len(payloads) > 0 {
 		adds, err = l.sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
   []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, 0 AS "partition", "offset",
   NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,

@@ -92,6 +92,11 @@ func NewJob(cfg Config) *Job {
 type Options struct {
 	// Full recomputes the whole view even when only some buckets, or none, changed.
 	Full bool
+	// LiveTail reads each Silver input together with its live tail: the Bronze files
+	// of the hours Silver has not processed, through the same compiled contract. The
+	// refresh is then full, and Bronze commits count as input changes. lakectl plan
+	// says which views need it (PathLiveTail).
+	LiveTail bool
 }
 
 // Summary says what one refresh did.
@@ -104,6 +109,8 @@ type Summary struct {
 	Reason  string `json:"reason"`         // why this mode (or why nothing was done)
 	// Inputs are the versions read, by table root.
 	Inputs map[string]int64 `json:"inputs"`
+	// TailFiles is the number of Bronze files a live-tail refresh read.
+	TailFiles int `json:"tail_files,omitempty"`
 	// Days are the days whose buckets an incremental refresh recomputed.
 	Days         []string       `json:"days,omitempty"`
 	Rows         int64          `json:"rows"`
@@ -175,6 +182,8 @@ type refresh struct {
 	snap   *lake.Snapshot // the view's, nil before its first refresh
 	inputs []*input
 	days   []string // the days an incremental refresh recomputes
+	// liveTail: Silver inputs are read with their live tail (Options.LiveTail).
+	liveTail bool
 	sess   *engine.Session
 	sum    Summary
 }
@@ -191,6 +200,14 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 	}
 	if r.inputs, err = j.openInputs(ctx, v); err != nil {
 		return r.sum, err
+	}
+	if opts.LiveTail {
+		tails, err := j.tailInputs(ctx, v)
+		if err != nil {
+			return r.sum, err
+		}
+		r.inputs = append(r.inputs, tails...)
+		r.liveTail = true
 	}
 	for _, in := range r.inputs {
 		r.sum.Inputs[in.root] = in.snap.Version
@@ -268,6 +285,8 @@ func (r *refresh) decide(ctx context.Context, opts Options) error {
 	switch {
 	case opts.Full:
 		return full(because + "; full asked for")
+	case r.liveTail:
+		return full(because + "; the live tail is read whole")
 	case r.v.Time == "":
 		return full(because + "; the view has no time column")
 	case whole != "":
@@ -300,8 +319,10 @@ type input struct {
 	table *lake.Table
 	snap  *lake.Snapshot
 	// dateCol is the DATE partition column that days select files by; "" for a
-	// table read whole (reference tables).
+	// table read whole (reference tables, Bronze).
 	dateCol string
+	// tailOf is, for a Bronze table read for a live tail, the Silver table it feeds.
+	tailOf string
 }
 
 // openInputs loads the latest snapshot of every input of v.
