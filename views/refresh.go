@@ -184,8 +184,8 @@ type refresh struct {
 	days   []string // the days an incremental refresh recomputes
 	// liveTail: Silver inputs are read with their live tail (Options.LiveTail).
 	liveTail bool
-	sess   *engine.Session
-	sum    Summary
+	sess     *engine.Session
+	sum      Summary
 }
 
 func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time.Time) (Summary, error) {
