@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
@@ -139,6 +140,9 @@ func (r *refresh) commit(ctx context.Context) error {
 	}
 	if r.liveTail {
 		tx.Info("liveTailFiles", r.sum.TailFiles)
+	}
+	if r.hasThrough {
+		tx.Info("reflectsThrough", r.through.UTC().Format(time.RFC3339Nano))
 	}
 	if parts != nil {
 		tx.Info("partitions", dedupe(written))

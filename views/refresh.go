@@ -184,8 +184,12 @@ type refresh struct {
 	days   []string // the days an incremental refresh recomputes
 	// liveTail: Silver inputs are read with their live tail (Options.LiveTail).
 	liveTail bool
-	sess     *engine.Session
-	sum      Summary
+	// through is the ingest time through which the inputs reflect the events (see
+	// reflects); hasThrough is false when they have none.
+	through    time.Time
+	hasThrough bool
+	sess       *engine.Session
+	sum        Summary
 }
 
 func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time.Time) (Summary, error) {
@@ -213,6 +217,9 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 		r.sum.Inputs[in.root] = in.snap.Version
 	}
 	if err := r.decide(ctx, opts); err != nil || r.sum.Skipped {
+		return r.sum, err
+	}
+	if r.through, r.hasThrough, err = r.reflects(ctx); err != nil {
 		return r.sum, err
 	}
 	if r.sess, err = engine.Open(ctx, j.cfg.Engine); err != nil {

@@ -60,3 +60,54 @@ func TestLiveTail(t *testing.T) {
 		t.Errorf("realtime_kpis after Silver caught up = %q, want %q", got, want)
 	}
 }
+
+// TestFreshness: a live-tail refresh reflects the events through Bronze's sealing
+// mark, a refresh through Silver only through the first hour Silver has not
+// processed; status grades each consumer against its warn and breach levels.
+func TestFreshness(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	l.ingest([]ev{{"u7", "purchase", 12.5, "2026-11-21T01:05:00Z"}}, "2026-11-21T01:25:00Z", "2026-11-21T01:30:00Z")
+	j := l.job(nil)
+	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hourly_trends", "daily_summary"} {
+		if _, err := j.Refresh(t.Context(), name, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for view, want := range map[string]string{"realtime_kpis": "2026-11-21T01:30:00Z", "hourly_trends": "2026-11-21T01:00:00Z"} {
+		h := l.history(view)
+		if got := h[len(h)-1].Info["reflectsThrough"]; got != want {
+			t.Errorf("%s reflects events through %v, want %s", view, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		now        string
+		ops, other string
+	}{
+		{"2026-11-21T01:31:00Z", "ok", "ok"},
+		{"2026-11-21T01:31:45Z", "warn", "ok"},       // 1m45s: past 3/4 of 2m
+		{"2026-11-21T01:32:01Z", "breach", "ok"},     // past 2m
+		{"2026-11-21T02:31:00Z", "breach", "warn"},   // product: 1h31m past its warn: 90m
+		{"2026-11-21T03:01:00Z", "breach", "breach"}, // product: 2h1m
+	} {
+		vs, cs, err := Status(t.Context(), l.store, l.p, l.views, ts(tc.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		levels := map[string]string{}
+		for _, c := range cs {
+			levels[c.Name] = c.Level
+		}
+		if levels["ops-dashboard"] != tc.ops || levels["product"] != tc.other || levels["finance"] != LevelUnknown {
+			t.Errorf("at %s: %v; want ops-dashboard %s, product %s, finance unknown (no Gold yet)", tc.now, cs, tc.ops, tc.other)
+		}
+		for _, v := range vs {
+			if v.Version != 0 || len(v.Refreshes) != 1 || v.Refreshes[0].Mode != ModeFull {
+				t.Errorf("status of %s: %+v; want v0 and its one full refresh", v.Name, v)
+			}
+		}
+	}
+}

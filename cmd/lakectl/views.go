@@ -40,7 +40,16 @@ only the days that the input commits since the last refresh touched are
 recomputed. The first refresh, a changed view file, a view without a time column, an
 input commit that does not say which days it changed, and --full recompute the
 whole view. The commit records the mode and why, the input versions read and the
-duration. When no input changed data since the last refresh, nothing is written.`,
+duration. When no input changed data since the last refresh, nothing is written.
+
+A view whose consumers need it fresher than Silver's hourly cadence allows (lakectl
+plan shows its path as the live tail) reads Silver plus the Bronze files of the hours
+Silver has not processed yet, through the same Silver contract: parsed, checked
+(rejected rows left out), deduplicated, and deduplicated against Silver. Such a view
+is refreshed whole, and new Bronze commits count as input changes.
+
+A consumer whose freshness SLO no path can meet is refused before anything runs
+(see lakectl plan).`,
 		Example: `  lakectl views refresh
   lakectl views refresh hourly_trends daily_summary --json
   lakectl views refresh realtime_kpis --full`,
@@ -50,9 +59,15 @@ duration. When no input changed data since the last refresh, nothing is written.
 			if err != nil {
 				return err
 			}
-			// A consumer whose SLO no path can meet is refused before anything runs.
-			if _, err := env.plan(ctx); err != nil {
+			// A consumer whose SLO no path can meet is refused before anything runs; the
+			// plan says which views read the live tail.
+			pl, err := env.plan(ctx)
+			if err != nil {
 				return err
+			}
+			tail := map[string]bool{}
+			for _, v := range pl.Views {
+				tail[v.Name] = v.Path == views.PathLiveTail
 			}
 			job, vs, err := env.viewsJob(ctx, killHook())
 			if err != nil {
@@ -66,7 +81,7 @@ duration. When no input changed data since the last refresh, nothing is written.
 				return usageErrorf("write one as views/NAME.sql (lakectl init has examples)", "no views in %s/views", env.p.Dir)
 			}
 			for _, v := range selected {
-				sum, err := job.Refresh(ctx, v.Name, views.Options{Full: full})
+				sum, err := job.Refresh(ctx, v.Name, views.Options{Full: full, LiveTail: tail[v.Name]})
 				if err != nil {
 					return err
 				}
