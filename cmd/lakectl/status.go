@@ -24,7 +24,7 @@ func newStatusCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours, stale Gold days",
+		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours, stale Gold days, views and consumers' freshness",
 		Long: `Show each Bronze table: its version, files and rows, its last commit, the time
 through which it is sealed and the last sealed ingest hour; then each source
 (Kafka partition or HTTP) with its next offset, its sealing mark and, with
@@ -34,7 +34,10 @@ With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the wor
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
 $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it. With a pipeline that has
 models, the text output then lists each Gold model's last complete day and its stale
-days with why (the input commits and the days they touched, or a gap).`,
+days with why (the input commits and the days they touched, or a gap); with views or
+consumers, each view's version and recent refreshes (mode, duration, why, and the
+ingest time through which it reflects the events), then each consumer's freshness
+against its SLO: ok up to its warn level, warn up to its breach level, breach beyond.`,
 		Example: `  lakectl status --lake ./lake
   lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
@@ -71,7 +74,10 @@ days with why (the input commits and the days they touched, or a gap).`,
 				return err
 			}
 			if l.pipeline != nil {
-				return writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store)
+				if err := writeGoldStatus(ctx, cmd.OutOrStdout(), l.pipeline, store); err != nil {
+					return err
+				}
+				return writeViewsStatus(ctx, cmd.OutOrStdout(), l.pipeline, store, time.Now())
 			}
 			return nil
 		},

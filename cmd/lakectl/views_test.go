@@ -53,6 +53,12 @@ func TestViewsRefreshKilled(t *testing.T) {
 	if out := mustLakectl(t, "views", "refresh", "countries", "-p", dir); !strings.Contains(out, "countries: up to date at v1") {
 		t.Errorf("refresh with no input change: %q, want up to date at v1", out)
 	}
+	status := mustLakectl(t, "status", "-p", dir)
+	for _, want := range []string{"countries", "v1", "input commits ref/users v1", "realtime_kpis", "never refreshed", "ops-dashboard", "views.realtime_kpis", "unknown"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
 	res := runLakectl(t, "query", "-p", dir, "--format", "csv", "SELECT sum(users) AS n FROM views.countries")
 	if res.exitCode != 0 || res.stdout != "n\n10000\n" {
 		t.Errorf("query views.countries: %+v", res)
