@@ -139,3 +139,33 @@ func withConsumers(t *testing.T, p *pipeline.Pipeline, consumers string) *pipeli
 	}
 	return p
 }
+
+// TestMeasureRefreshFromHistory: after refreshes, the plan's refresh hop is measured
+// from the views' commits (durationMs), not the default.
+func TestMeasureRefreshFromHistory(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	j := l.job(nil)
+	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l.ingest([]ev{{"u9", "click", 0, "2026-11-21T01:05:00Z"}}, "2026-11-21T01:25:00Z", "2026-11-21T02:10:00Z")
+	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Measure(t.Context(), l.store, l.p, l.views, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []time.Duration
+	for _, c := range l.history("realtime_kpis") {
+		want = append(want, time.Duration(c.Info["durationMs"].(float64))*time.Millisecond)
+	}
+	got := m.Refresh["realtime_kpis"]
+	if !got.Measured || got.Samples != 2 || got.P95 != max(want[0], want[1]) {
+		t.Errorf("refresh hop %+v; want measured from 2 commits, p95 %v (the larger of %v)", got, max(want[0], want[1]), want)
+	}
+	if h := m.Refresh["hourly_trends"]; h.Measured || h.P95 != DefaultRefresh {
+		t.Errorf("hop of a view never refreshed: %+v; want the default %v", h, DefaultRefresh)
+	}
+}
