@@ -54,6 +54,9 @@ func (r *refresh) build(ctx context.Context) error {
 	if err := r.checkTime(ctx); err != nil {
 		return err
 	}
+	if err := r.checkColumns(ctx); err != nil {
+		return err
+	}
 	if err := r.sess.QueryRowContext(ctx, "SELECT count(*) FROM "+resultTable).Scan(&r.sum.Rows); err != nil {
 		return fmt.Errorf("count result: %w", err)
 	}
@@ -82,6 +85,26 @@ func (r *refresh) checkTime(ctx context.Context) error {
 		return &gold.ModelError{File: r.v.File, Line: r.v.Line("time"), Msg: fmt.Sprintf("time column %s is %s: it must be a DATE or a TIMESTAMP", r.v.Time, typ)}
 	}
 	return nil
+}
+
+// checkColumns refuses result columns that Delta cannot store, naming the view's
+// file and line, before anything is written.
+func (r *refresh) checkColumns(ctx context.Context) error {
+	rows, err := r.sess.QueryContext(ctx, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $1 ORDER BY column_index", resultTable)
+	if err != nil {
+		return fmt.Errorf("result columns: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return fmt.Errorf("result columns: %w", err)
+		}
+		if _, err := engine.DeltaType(typ); err != nil {
+			return &gold.ModelError{File: r.v.File, Line: r.v.sqlLine(), Msg: fmt.Sprintf("column %s: %v; cast it, e.g. CAST(... AS BIGINT)", name, err)}
+		}
+	}
+	return rows.Err()
 }
 
 // commit writes the result and replaces the view's rows in one commit: of a full

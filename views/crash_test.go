@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/lake"
 )
 
 // stop is what the crash hook panics with: the refresh dies at its point, as a
@@ -64,5 +65,19 @@ func TestRefreshRefusesATimeColumnThatIsNoTime(t *testing.T) {
 	var me *gold.ModelError
 	if !errors.As(err, &me) || me.Line != 2 || !strings.Contains(me.Msg, "must be a DATE or a TIMESTAMP") {
 		t.Errorf("err = %v; want views/by_type.sql:2 saying the time column must be a DATE or a TIMESTAMP", err)
+	}
+}
+
+func TestRefreshRefusesAColumnDeltaCannotStore(t *testing.T) {
+	text := "-- description: d\nSELECT event_type,\n  sum(CAST(1 AS BIGINT)) AS n FROM silver.events GROUP BY ALL\n"
+	l := newTestLake(t, map[string]*string{"huge": &text})
+	day20(l)
+	_, err := l.job(nil).Refresh(t.Context(), "huge", Options{})
+	var me *gold.ModelError
+	if !errors.As(err, &me) || me.Line != 2 || !strings.Contains(me.Msg, "column n: ") || !strings.Contains(me.Msg, "cast it") {
+		t.Errorf("err = %v; want views/huge.sql:2 naming column n and saying to cast it", err)
+	}
+	if _, err := lake.NewTable(l.store, Root("huge")).Latest(t.Context()); !errors.Is(err, lake.ErrNoTable) {
+		t.Errorf("the view's table after a refused refresh: %v, want none", err)
 	}
 }
