@@ -24,9 +24,10 @@ const (
 // another load.
 const historySamples = 100
 
-// maxHopSample leaves out lags longer than a day: those are backfills and catch-ups
-// run by hand, not the scheduled hop.
-const maxHopSample = 24 * time.Hour
+// maxHopSample leaves out lags longer than an hour: a scheduled hop takes minutes,
+// so those are backfills and catch-ups run by hand, and one of them would make the
+// p95 of a short history refuse every SLO downstream.
+const maxHopSample = time.Hour
 
 // Hop is a measured p95 duration, or the default when there is no history.
 type Hop struct {
