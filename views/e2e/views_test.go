@@ -97,18 +97,25 @@ func TestLiveTailEndToEnd(t *testing.T) {
 	}
 }
 
-func startHTTPIngest(t *testing.T, env []string, offset string) (*e2e.Proc, string) {
+func startHTTPIngest(t testing.TB, env []string, offset string) (*e2e.Proc, string) {
+	t.Helper()
+	return startIngestFlush(t, env, offset, 300*time.Millisecond)
+}
+
+// startIngestFlush starts ingest over HTTP with its clock shifted by offset and the
+// given flush interval.
+func startIngestFlush(t testing.TB, env []string, offset string, flush time.Duration) (*e2e.Proc, string) {
 	t.Helper()
 	addr := e2e.FreeAddr(t)
 	p := lakectl.Start(t, "ingest "+offset, env, "ingest", "--brokers=", "--http", addr,
-		"--clock-offset", offset, "--flush-interval", "300ms", "--log-level", "warn")
+		"--clock-offset", offset, "--flush-interval", flush.String(), "--log-level", "warn")
 	e2e.WaitHTTP(t, "http://"+addr+"/healthz", p)
 	return p, addr
 }
 
 // send has gen send count events with seed to the ingest at addr, with the given
 // fraction of duplicates and of malformed payloads each.
-func send(t *testing.T, env []string, addr string, seed, count int, bad string) {
+func send(t testing.TB, env []string, addr string, seed, count int, bad string) {
 	t.Helper()
 	g := lakectl.Start(t, fmt.Sprintf("gen %d", seed), env, "gen", "--url", "http://"+addr+"/v1/streams/events/events",
 		"--count", fmt.Sprint(count), "--seed", fmt.Sprint(seed), "--duplicates", bad, "--malformed", bad)
