@@ -13,7 +13,7 @@ import (
 // ErrPipelineExists is returned by WriteExample when dir already holds a pipeline.
 var ErrPipelineExists = errors.New("directory already holds " + FileName)
 
-// WriteExample writes the example pipeline (lakectl.yaml, reference/* and models/*.sql) into dir,
+// WriteExample writes the example pipeline (lakectl.yaml, reference/*, models/*.sql and views/*.sql) into dir,
 // creating it. It refuses to touch a directory that already has a lakectl.yaml, so
 // it never overwrites someone's pipeline. It returns the paths written.
 func WriteExample(dir string) ([]string, error) {

@@ -177,10 +177,19 @@ type Reference struct {
 }
 
 // Consumer is someone who reads views or Gold tables and needs them fresh.
+// Freshness is end to end: now minus the newest event time T such that every event
+// up to T is reflected in what the consumer reads.
 type Consumer struct {
-	Name   string        `yaml:"-"`
-	Reads  []string      `yaml:"reads"`  // view or Gold model names
-	Within time.Duration `yaml:"within"` // end-to-end freshness the consumer needs
+	Name string `yaml:"-"`
+	// Reads are the tables it reads: views.<name> or gold.<name>.
+	Reads []string `yaml:"reads"`
+	// Freshness is the SLO: the oldest the consumer's data may be. Required.
+	Freshness time.Duration `yaml:"freshness"`
+	// Warn and Breach are the levels that lakectl status reports: ok up to Warn, warn
+	// up to Breach, breach beyond. Default: three quarters of Freshness, and
+	// Freshness.
+	Warn   time.Duration `yaml:"warn"`
+	Breach time.Duration `yaml:"breach"`
 }
 
 // Load reads and validates the pipeline at path, a directory holding lakectl.yaml or
@@ -279,6 +288,15 @@ func (p *Pipeline) defaults() {
 		}
 		if s.FlushInterval == 0 {
 			s.FlushInterval = 10 * time.Second
+		}
+	}
+	for i := range p.Consumers {
+		c := &p.Consumers[i]
+		if c.Breach == 0 {
+			c.Breach = c.Freshness
+		}
+		if c.Warn == 0 {
+			c.Warn = c.Freshness * 3 / 4
 		}
 	}
 	for i := range p.Silver {

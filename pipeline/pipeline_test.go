@@ -112,6 +112,11 @@ func TestBadFiles(t *testing.T) {
 		{"s3 store without a bucket, long form", "store:\n  region: eu\n  url: s3://\n" + base, 3, "store.url", "names no bucket"},
 		{"store URL without its slashes", "store: \"s3:\"\n" + base, 1, "store", `without its "//": write s3://`},
 		{"store URL of an unknown scheme", "store: gs://bucket/lake\n" + base, 1, "store", `unknown scheme "gs"`},
+		{"consumer without freshness", base + "consumers:\n  ops:\n    reads: [views.kpis]\n", 16, "consumers.ops", "missing freshness"},
+		{"consumer reads a bare name", base + "consumers:\n  ops:\n    reads: [kpis]\n    freshness: 2m\n", 17, "consumers.ops.reads", `consumer reads "kpis": not views.NAME or gold.NAME`},
+		{"consumer reads silver", base + "consumers:\n  ops:\n    reads: [silver.events]\n    freshness: 2m\n", 17, "consumers.ops.reads", "not views.NAME or gold.NAME"},
+		{"consumer warns above breach", base + "consumers:\n  ops: {reads: [views.kpis], freshness: 2m, warn: 3m}\n", 16, "consumers.ops.warn", "warn 3m0s is above breach 2m0s"},
+		{"consumer's freshness not a duration", base + "consumers:\n  ops: {reads: [views.kpis], freshness: fast}\n", 16, "consumers.ops.freshness", "want a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,9 +90,32 @@ func (p *Pipeline) validate() error {
 		}
 	}
 	for _, c := range p.Consumers {
-		if len(c.Reads) == 0 {
-			return p.errorf("consumers."+c.Name, "", "consumer reads nothing: add reads: [VIEW ...]")
+		if err := p.validateConsumer(c); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// validateConsumer checks a consumer's reads and levels. That the tables exist, and
+// that a path can meet the SLO, the views package checks (lakectl plan).
+func (p *Pipeline) validateConsumer(c Consumer) error {
+	at := "consumers." + c.Name
+	if len(c.Reads) == 0 {
+		return p.errorf(at, "", "consumer reads nothing: add reads: [views.NAME ...] or [gold.NAME ...]")
+	}
+	for _, r := range c.Reads {
+		layer, name, ok := strings.Cut(r, ".")
+		if !ok || (layer != "views" && layer != "gold") || CheckName("view", name) != nil {
+			return p.errorf(at+".reads", "write views.NAME for views/NAME.sql, gold.NAME for models/NAME.sql",
+				"consumer reads %q: not views.NAME or gold.NAME", r)
+		}
+	}
+	switch {
+	case c.Freshness <= 0:
+		return p.errorf(at, "", "missing freshness: (the end-to-end freshness the consumer needs, e.g. 2m or 26h)")
+	case c.Warn > c.Breach:
+		return p.errorf(at+".warn", "", "warn %s is above breach %s", c.Warn, c.Breach)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func newStatusCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours, stale Gold days",
+		Short: "Show the state of the lake: Bronze tables, their ledgers and sealed hours, stale Gold days, views and consumers' freshness",
 		Long: `Show each Bronze table: its version, files and rows, its last commit, the time
 through which it is sealed and the last sealed ingest hour; then each source
 (Kafka partition or HTTP) with its next offset, its sealing mark and, with
@@ -39,7 +39,10 @@ With a pipeline (--pipeline DIR, $LAKECTL_PIPELINE, or a lakectl.yaml in the wor
 directory), the lake and each stream's grace come from lakectl.yaml; --lake,
 $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it. With a pipeline that has
 models, the text output then lists each Gold model's last complete day and its stale
-days with why (the input commits and the days they touched, or a gap).
+days with why (the input commits and the days they touched, or a gap); with views or
+consumers, each view's version and recent refreshes (mode, duration, why, and the
+ingest time through which it reflects the events), then each consumer's freshness
+against its SLO: ok up to its warn level, warn up to its breach level, breach beyond.
 
 --json prints one object with a field per layer, so that a layer added later adds a
 field: "bronze", an array of the Bronze tables; "gold", an array of the models, each
@@ -97,7 +100,10 @@ without a pipeline or models).`,
 			if err := writeWaitingText(cmd, job, l.pipeline); err != nil {
 				return err
 			}
-			return writeGoldStatus(cmd.OutOrStdout(), models)
+			if err := writeGoldStatus(cmd.OutOrStdout(), models); err != nil {
+				return err
+			}
+			return writeViewsStatus(ctx, cmd.OutOrStdout(), l.pipeline, store, time.Now())
 		},
 	}
 	f := cmd.Flags()

@@ -1,0 +1,222 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze/layout"
+	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/silver"
+)
+
+// Freshness is measured end to end, by ingest time: a table reflects events through
+// T when every event ingested before T is in it. An event is ingested after it
+// happens, so T bounds the newest event time fully reflected; the consumer's
+// freshness is now minus T.
+
+// throughSilver is the time through which Silver table name (at ssnap, fed by the
+// Bronze table at bsnap) reflects the events, alone or, with tail, with its live
+// tail: the Bronze sealing mark (every record ingested before it is committed), and
+// without the tail no later than the start of the first ingest hour that Silver has
+// not processed.
+func throughSilver(bsnap, ssnap *lake.Snapshot, name string, tail bool) (time.Time, bool) {
+	t, ok := layout.SealedThrough(bsnap, 0)
+	if !ok || tail {
+		return t, ok
+	}
+	for _, a := range silver.Unprocessed(bsnap, ssnap, name) {
+		if h, hok := layout.FileHour(&a); hok && h.Time().Before(t) {
+			t = h.Time()
+		}
+	}
+	return t, true
+}
+
+// throughGold is the time through which a Gold table reflects the events: the end
+// of the newest day that a complete (not partial) build committed.
+func throughGold(ctx context.Context, t *lake.Table) (time.Time, bool, error) {
+	hist, err := recent(ctx, t)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	var through time.Time
+	for _, c := range hist {
+		ds, _ := c.Info["day"].(string)
+		partial, _ := c.Info["partial"].(bool)
+		if d, err := gold.ParseDay(ds); err == nil && !partial && d.End().After(through) {
+			through = d.End()
+		}
+	}
+	return through, !through.IsZero(), nil
+}
+
+// reflects is the time through which a refresh over r's inputs reflects the events:
+// the earliest of its inputs'. false when no input has events (reference tables
+// alone) or one has none yet.
+func (r *refresh) reflects(ctx context.Context) (time.Time, bool, error) {
+	var through time.Time
+	found := false
+	take := func(t time.Time) {
+		if !found || t.Before(through) {
+			through, found = t, true
+		}
+	}
+	for _, in := range r.inputs {
+		switch in.name.Schema {
+		case "silver":
+			t := r.j.cfg.Pipeline.Table(in.name.Name)
+			bsnap, err := r.bronzeOf(ctx, in.name.Name, t.Source)
+			if err != nil {
+				return through, false, err
+			}
+			if bsnap == nil {
+				return through, false, nil
+			}
+			tt, ok := throughSilver(bsnap, in.snap, t.Name, r.liveTail)
+			if !ok {
+				return through, false, nil
+			}
+			take(tt)
+		case "gold":
+			tt, ok, err := throughGold(ctx, in.table)
+			if err != nil || !ok {
+				return through, false, err
+			}
+			take(tt)
+		}
+	}
+	return through, found, nil
+}
+
+// Levels of a consumer's freshness against its SLO.
+const (
+	LevelOK      = "ok"
+	LevelWarn    = "warn"
+	LevelBreach  = "breach"
+	LevelUnknown = "unknown" // a table it reads has never been refreshed or built
+)
+
+// ConsumerStatus is a consumer's actual freshness against its SLO.
+type ConsumerStatus struct {
+	Name      string        `json:"name"`
+	SLO       time.Duration `json:"slo"`
+	Freshness time.Duration `json:"freshness"` // of its stalest read
+	Stalest   string        `json:"stalest"`   // that read
+	Level     string        `json:"level"`
+}
+
+// ViewStatus is a view's version and recent refreshes.
+type ViewStatus struct {
+	Name      string          `json:"name"`
+	Version   int64           `json:"version"` // -1 before its first refresh
+	Refreshes []RefreshRecord `json:"refreshes"`
+}
+
+// RefreshRecord is one refresh commit.
+type RefreshRecord struct {
+	Version  int64         `json:"version"`
+	At       time.Time     `json:"at"`
+	Mode     string        `json:"mode"`
+	Reason   string        `json:"reason"`
+	Duration time.Duration `json:"duration"`
+	// Through is the ingest time through which the refresh reflected the events.
+	Through time.Time `json:"through"`
+}
+
+// statusRefreshes is how many recent refreshes of a view Status lists.
+const statusRefreshes = 5
+
+// Status reads each view's refresh history and each consumer's freshness at now.
+func Status(ctx context.Context, store lake.Store, p *pipeline.Pipeline, vs *Views, now time.Time) ([]ViewStatus, []ConsumerStatus, error) {
+	var views []ViewStatus
+	through := map[string]time.Time{}
+	for _, v := range vs.Order {
+		hist, err := recent(ctx, lake.NewTable(store, v.Root()))
+		if err != nil {
+			return nil, nil, err
+		}
+		st := ViewStatus{Name: v.Name, Version: -1}
+		for _, c := range hist {
+			st.Version = c.Version
+			if c.Info["job"] != jobName {
+				continue
+			}
+			rec := RefreshRecord{Version: c.Version, At: c.Timestamp}
+			rec.Mode, _ = c.Info["mode"].(string)
+			rec.Reason, _ = c.Info["reason"].(string)
+			if ms, ok := c.Info["durationMs"].(float64); ok {
+				rec.Duration = time.Duration(ms) * time.Millisecond
+			}
+			if s, ok := c.Info["reflectsThrough"].(string); ok {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					rec.Through = t
+					through["views."+v.Name] = t
+				}
+			}
+			st.Refreshes = append(st.Refreshes, rec)
+		}
+		if n := len(st.Refreshes); n > statusRefreshes {
+			st.Refreshes = st.Refreshes[n-statusRefreshes:]
+		}
+		views = append(views, st)
+	}
+	var consumers []ConsumerStatus
+	for _, c := range p.Consumers {
+		cs := ConsumerStatus{Name: c.Name, SLO: c.Freshness, Level: LevelOK}
+		for _, r := range c.Reads {
+			t, ok := through[r]
+			if name, isGold := strings.CutPrefix(r, "gold."); isGold {
+				var err error
+				if t, ok, err = throughGold(ctx, lake.NewTable(store, gold.Root(name))); err != nil {
+					return nil, nil, err
+				}
+			}
+			if !ok {
+				cs.Level, cs.Stalest, cs.Freshness = LevelUnknown, r, 0
+				break
+			}
+			if f := now.Sub(t); cs.Stalest == "" || f > cs.Freshness {
+				cs.Freshness, cs.Stalest = f, r
+			}
+		}
+		if cs.Level != LevelUnknown {
+			cs.Level = level(c, cs.Freshness)
+		}
+		consumers = append(consumers, cs)
+	}
+	return views, consumers, nil
+}
+
+// level grades freshness f against c's warn and breach levels.
+func level(c pipeline.Consumer, f time.Duration) string {
+	switch {
+	case f > c.Breach:
+		return LevelBreach
+	case f > c.Warn:
+		return LevelWarn
+	}
+	return LevelOK
+}
+
+// String is a line of status: the consumer, its freshness against its SLO, the level.
+func (s ConsumerStatus) String() string {
+	if s.Level == LevelUnknown {
+		return fmt.Sprintf("%s: %s has no data yet (SLO %s)", s.Name, s.Stalest, dur(s.SLO))
+	}
+	return fmt.Sprintf("%s: %s behind through %s (SLO %s): %s", s.Name, dur(s.Freshness), s.Stalest, dur(s.SLO), s.Level)
+}
+
+// bronzeOf is the snapshot of the Bronze table behind Silver table name: the one the
+// live tail read, else the latest.
+func (r *refresh) bronzeOf(ctx context.Context, name, source string) (*lake.Snapshot, error) {
+	for _, in := range r.inputs {
+		if in.tailOf == name {
+			return in.snap, nil
+		}
+	}
+	return latestOrNil(ctx, lake.NewTable(r.j.cfg.Store, layout.TableRoot(source)))
+}

@@ -1,0 +1,113 @@
+package views
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestLiveTail: events ingested into the open hour, which Silver has not processed,
+// appear in realtime_kpis through the live tail: parsed and checked by the Silver
+// contract (a rejected row left out, as Silver quarantines it), deduplicated within
+// the tail and against Silver; the figures equal a computation by hand over the
+// events that count.
+func TestLiveTail(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l) // Silver holds e1..e6, through 2026-11-21T00:45
+	ev := func(id, user, typ string, amount float64, at string) map[string]any {
+		return map[string]any{"event_id": id, "user_id": user, "event_type": typ, "amount": amount, "timestamp": at}
+	}
+	// Ingest hour 2026-11-21T01 is open: the sealing mark stays where it was.
+	l.ingestPayloads([]map[string]any{
+		ev("t1", "u7", "purchase", 12.5, "2026-11-21T01:05:00Z"),
+		ev("t1", "u7", "purchase", 12.5, "2026-11-21T01:05:00Z"), // a duplicate within the tail
+		ev("e6", "u4", "purchase", 5, "2026-11-21T00:45:00Z"),    // a duplicate of a Silver row
+		ev("t2", "u8", "bogus", 1, "2026-11-21T01:10:00Z"),       // rejected: not an event type
+		ev("t3", "u2", "click", 0, "2026-11-21T01:20:00Z"),
+	}, "2026-11-21T01:25:00Z", "2026-11-21T01:10:00Z")
+	if got := l.rows("SELECT count(*) FROM silver.events"); !slices.Equal(got, []string{"6"}) {
+		t.Fatalf("Silver holds %v rows; want the 6 of day20, the open hour unprocessed", got)
+	}
+	j := l.job(nil)
+	sum, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Mode != ModeFull || sum.TailFiles == 0 || sum.Inputs["bronze/events"] == 0 {
+		t.Errorf("%+v; want a full refresh that read the tail's Bronze files and records Bronze's version", sum)
+	}
+	// By hand: the events that count within the hour up to the newest (01:20):
+	// 00:30 page_view u2, 00:45 purchase u4 5, 01:05 purchase u7 12.5, 01:20 click u2.
+	if got, want := l.rows("SELECT events, active_users, revenue, newest_event_at FROM views.realtime_kpis"),
+		[]string{"4 3 17.5 2026-11-21 01:20:00 +0000 UTC"}; !slices.Equal(got, want) {
+		t.Errorf("realtime_kpis over the live tail = %q, want %q", got, want)
+	}
+	again, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Skipped {
+		t.Errorf("a second live-tail refresh with nothing new: %+v; want skipped", again)
+	}
+	// Once Silver has processed the hour, the view says the same through Silver.
+	l.ingest(nil, "2026-11-21T02:00:00Z", "2026-11-21T02:10:00Z")
+	if got := l.rows("SELECT count(*) FROM silver.events"); !slices.Equal(got, []string{"8"}) {
+		t.Fatalf("Silver holds %v rows after processing the hour, want 8", got)
+	}
+	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.rows("SELECT events, active_users, revenue FROM views.realtime_kpis"), []string{"4 3 17.5"}; !slices.Equal(got, want) {
+		t.Errorf("realtime_kpis after Silver caught up = %q, want %q", got, want)
+	}
+}
+
+// TestFreshness: a live-tail refresh reflects the events through Bronze's sealing
+// mark, a refresh through Silver only through the first hour Silver has not
+// processed; status grades each consumer against its warn and breach levels.
+func TestFreshness(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	l.ingest([]ev{{"u7", "purchase", 12.5, "2026-11-21T01:05:00Z"}}, "2026-11-21T01:25:00Z", "2026-11-21T01:30:00Z")
+	j := l.job(nil)
+	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hourly_trends", "daily_summary"} {
+		if _, err := j.Refresh(t.Context(), name, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for view, want := range map[string]string{"realtime_kpis": "2026-11-21T01:30:00Z", "hourly_trends": "2026-11-21T01:00:00Z"} {
+		h := l.history(view)
+		if got := h[len(h)-1].Info["reflectsThrough"]; got != want {
+			t.Errorf("%s reflects events through %v, want %s", view, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		now        string
+		ops, other string
+	}{
+		{"2026-11-21T01:31:00Z", "ok", "ok"},
+		{"2026-11-21T01:31:45Z", "warn", "ok"},       // 1m45s: past 3/4 of 2m
+		{"2026-11-21T01:32:01Z", "breach", "ok"},     // past 2m
+		{"2026-11-21T02:31:00Z", "breach", "warn"},   // product: 1h31m past its warn: 90m
+		{"2026-11-21T03:01:00Z", "breach", "breach"}, // product: 2h1m
+	} {
+		vs, cs, err := Status(t.Context(), l.store, l.p, l.views, ts(tc.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		levels := map[string]string{}
+		for _, c := range cs {
+			levels[c.Name] = c.Level
+		}
+		if levels["ops-dashboard"] != tc.ops || levels["product"] != tc.other || levels["finance"] != LevelUnknown {
+			t.Errorf("at %s: %v; want ops-dashboard %s, product %s, finance unknown (no Gold yet)", tc.now, cs, tc.ops, tc.other)
+		}
+		for _, v := range vs {
+			if v.Version != 0 || len(v.Refreshes) != 1 || v.Refreshes[0].Mode != ModeFull {
+				t.Errorf("status of %s: %+v; want v0 and its one full refresh", v.Name, v)
+			}
+		}
+	}
+}
