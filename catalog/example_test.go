@@ -80,6 +80,9 @@ func ExampleForPipeline() {
 	// ref.users ref/users
 	// gold.daily_metrics gold/daily_metrics
 	// gold.user_daily gold/user_daily
+	// views.daily_summary views/daily_summary
+	// views.hourly_trends views/hourly_trends
+	// views.realtime_kpis views/realtime_kpis
 }
 
 // writeTwoDays commits a table of two days, a file each.

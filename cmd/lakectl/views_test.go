@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,15 +80,20 @@ func TestPlanRefusesImpossibleSLO(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "views", "wall.sql"), []byte(view), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "lakectl.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	yaml := filepath.Join(dir, "lakectl.yaml")
+	before, err := os.ReadFile(yaml)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("  wall:\n    reads: [views.wall]\n    freshness: 10s\n")
-	f.Close()
+	// The consumers map ends the example file: the new consumer's freshness is on the
+	// third line after it.
+	sloLine := bytes.Count(before, []byte("\n")) + 3
+	if err := os.WriteFile(yaml, append(before, "  wall:\n    reads: [views.wall]\n    freshness: 10s\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{{"plan"}, {"views", "refresh", "realtime_kpis"}} {
 		res := runLakectl(t, append(args, "-p", dir)...)
-		want := "lakectl.yaml:68: consumer wall: freshness 10s on views.wall cannot be met: the best achievable is 25h12m20s, through Gold; no path can"
+		want := fmt.Sprintf("lakectl.yaml:%d: consumer wall: freshness 10s on views.wall cannot be met: the best achievable is 25h12m20s, through Gold; no path can", sloLine)
 		if res.exitCode != 1 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "hint: relax the SLO to 25h12m20s or more") {
 			t.Errorf("lakectl %v: exit %d, stderr:\n%s\nwant exit 1 with %q and a hint", args, res.exitCode, res.stderr, want)
 		}

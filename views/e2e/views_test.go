@@ -129,10 +129,11 @@ func waitSealed(t *testing.T, env []string, at time.Time) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		var out []bronze.StreamStatus
-		if err := json.Unmarshal([]byte(lakectl.Run(t, env, "status", "--json")), &out); err != nil {
+		var status struct{ Bronze []bronze.StreamStatus }
+		if err := json.Unmarshal([]byte(lakectl.Run(t, env, "status", "--json")), &status); err != nil {
 			t.Fatal(err)
 		}
+		out := status.Bronze
 		if len(out) == 1 && out[0].SealedThrough != nil && !out[0].SealedThrough.Before(at) {
 			return
 		}
