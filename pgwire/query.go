@@ -109,7 +109,7 @@ func (s *Server) query(ctx context.Context, u User, sql string) (*result, error)
 		return nil, err
 	}
 	defer sess.Close()
-	uq, err := sess.ParseUserSQL(ctx, sql)
+	uq, err := sess.ParseUserSQL(ctx, rewrite(sql))
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +117,9 @@ func (s *Server) query(ctx context.Context, u User, sql string) (*result, error)
 		return nil, err
 	}
 	if err := s.cfg.Tables.Register(ctx, sess, uq, u.Reads); err != nil {
+		return nil, err
+	}
+	if err := buildCatalog(ctx, sess); err != nil {
 		return nil, err
 	}
 	if err := sess.Seal(ctx, engine.SealOptions{}); err != nil {
@@ -182,9 +185,9 @@ func (e *notReadableError) Error() string {
 	return fmt.Sprintf("permission denied for table %s: this user reads only %s", e.table, strings.Join(names, ", "))
 }
 
-// catalogSchemas are the schemas of the catalog views: DuckDB's, over the session,
-// which holds only the user's tables.
-var catalogSchemas = []string{"", "main", "pg_catalog", "information_schema"}
+// catalogSchemas are the schemas of the catalog: the session's (catalog.go), and
+// DuckDB's, which list the session's tables, which are the user's.
+var catalogSchemas = []string{"", "main", "pg_catalog", "information_schema", catalogSchema, infoSchema}
 
 // checkReads refuses SQL that names a table of a schema other than the user's
 // tables' and the catalog's. Tables without a schema are common table expressions or

@@ -162,3 +162,29 @@ func jsonable(v any) any {
 	}
 	return v
 }
+
+// pgTypes are the rows of the session's pg_type: the types typeOf sends, and those
+// the catalog's own columns have. sqlName is what format_type says.
+var pgTypes = []struct {
+	oid           uint32
+	name, sqlName string
+	length        int
+	category      string
+}{
+	{pgtype.BoolOID, "bool", "boolean", 1, "B"},
+	{pgtype.ByteaOID, "bytea", "bytea", -1, "U"},
+	{pgtype.NameOID, "name", "name", 64, "S"},
+	{pgtype.Int8OID, "int8", "bigint", 8, "N"},
+	{pgtype.Int2OID, "int2", "smallint", 2, "N"},
+	{pgtype.Int4OID, "int4", "integer", 4, "N"},
+	{pgtype.TextOID, "text", "text", -1, "S"},
+	{pgtype.OIDOID, "oid", "oid", 4, "N"},
+	{pgtype.JSONOID, "json", "json", -1, "U"},
+	{pgtype.Float4OID, "float4", "real", 4, "N"},
+	{pgtype.Float8OID, "float8", "double precision", 8, "N"},
+	{pgtype.VarcharOID, "varchar", "character varying", -1, "S"},
+	{pgtype.DateOID, "date", "date", 4, "D"},
+	{pgtype.TimestampOID, "timestamp", "timestamp without time zone", 8, "D"},
+	{pgtype.TimestamptzOID, "timestamptz", "timestamp with time zone", 8, "D"},
+	{pgtype.NumericOID, "numeric", "numeric", -1, "N"},
+}
