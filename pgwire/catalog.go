@@ -152,6 +152,7 @@ var catalogSQL = []string{
 		ELSE '"' || replace(s, '"', '""') || '"' END`,
 	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 16.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
+	`CREATE MACRO lakectl_pg.current_schemas(implicit) AS (SELECT list_sort(list(DISTINCT nspname)) FROM lakectl_pg.lake_columns)`,
 	`CREATE MACRO lakectl_pg.current_setting(setting_name) AS (SELECT setting FROM lakectl_pg.settings WHERE name = lower(setting_name))`,
 	// Type names that casts in PostgreSQL's catalog queries use.
 	`CREATE TYPE lakectl_pg.regclass AS BIGINT`,
@@ -160,7 +161,11 @@ var catalogSQL = []string{
 	`CREATE TYPE lakectl_pg.regnamespace AS BIGINT`,
 	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
 	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
+	`CREATE MACRO lakectl_pg.json_build_object(k1, v1) AS json_object(CAST(k1 AS VARCHAR), v1),
+		(k1, v1, k2, v2) AS json_object(CAST(k1 AS VARCHAR), v1, CAST(k2 AS VARCHAR), v2)`,
 	`SET search_path = 'lakectl_pg,main'`,
+	// PostgreSQL divides integers to an integer.
+	`SET integer_division = true`,
 }
 
 // buildCatalog makes the session's catalog from the tables registered in it. It

@@ -48,6 +48,7 @@ var serverSettings = map[string]string{
 // parseControl recognises a session statement; ok is false for anything else, which
 // then goes to DuckDB as a query.
 func parseControl(sql string) (c control, ok bool) {
+	sql = stripComments(sql)
 	if m := txStmt.FindStringSubmatch(sql); m != nil {
 		word := strings.ToLower(strings.Fields(m[1])[0])
 		return control{tag: txTags[word]}, true
@@ -63,4 +64,17 @@ func parseControl(sql string) (c control, ok bool) {
 		return control{tag: settingTags[strings.ToLower(m[1])]}, true
 	}
 	return control{}, false
+}
+
+// stripComments is sql without its comments.
+func stripComments(sql string) string {
+	var b strings.Builder
+	for _, seg := range segments(sql) {
+		if seg.quoted && (strings.HasPrefix(seg.text, "--") || strings.HasPrefix(seg.text, "/*")) {
+			b.WriteString(" ")
+			continue
+		}
+		b.WriteString(seg.text)
+	}
+	return b.String()
 }

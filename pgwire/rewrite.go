@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -19,6 +20,8 @@ var (
 	collateDflt  = regexp.MustCompile(`(?i)\bCOLLATE\s+(pg_catalog\s*\.\s*)?("default"|default)`)
 	pgCatalog    = regexp.MustCompile(`(?i)(^|[^\w.$"])pg_catalog\s*\.\s*`)
 	infoSchemaRe = regexp.MustCompile(`(?i)(^|[^\w.$"])information_schema\s*\.`)
+	// regclassCast follows a literal that names a relation: 'pg_class'::regclass.
+	regclassCast = regexp.MustCompile(`(?i)^\s*::\s*(pg_catalog\s*\.\s*)?regclass\b`)
 	// regexOp ends code that a pattern follows: "x ~ " or "x !~ ", not LIKE's ~~.
 	regexOp = regexp.MustCompile(`(^|[^~!])!?~\s*$`)
 )
@@ -26,7 +29,17 @@ var (
 func rewrite(sql string) string {
 	var out strings.Builder
 	afterRegexOp := false
-	for _, seg := range segments(sql) {
+	segs := segments(sql)
+	for i, seg := range segs {
+		if seg.quoted && i+1 < len(segs) && !segs[i+1].quoted && strings.HasPrefix(seg.text, "'") {
+			if m := regclassCast.FindString(segs[i+1].text); m != "" {
+				// DuckDB has no regclass: the name becomes the OID it stands for.
+				out.WriteString(fmt.Sprint(regclassOID(strings.Trim(seg.text, "'"))))
+				segs[i+1].text = segs[i+1].text[len(m):]
+				afterRegexOp = false
+				continue
+			}
+		}
 		if seg.quoted {
 			if afterRegexOp && strings.HasPrefix(seg.text, "'") && strings.HasSuffix(seg.text, "'") && len(seg.text) >= 2 {
 				// PostgreSQL's ~ finds the pattern anywhere; DuckDB's matches the
@@ -106,4 +119,23 @@ func closeQuote(sql string, i int, q byte) int {
 		return j + 1
 	}
 	return len(sql)
+}
+
+// systemOIDs are the OIDs of PostgreSQL's catalog tables that clients name with
+// regclass casts (pg_description.classoid = 'pg_class'::regclass).
+var systemOIDs = map[string]int64{"pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_class": 1259,
+	"pg_namespace": 2615, "pg_constraint": 2606, "pg_index": 2610, "pg_description": 2609}
+
+// regclassOID is the OID of the relation that name (schema.table, or a catalog
+// table) names in the session's catalog; 0 for none.
+func regclassOID(name string) int64 {
+	name = strings.ReplaceAll(strings.ToLower(name), `"`, "")
+	name = strings.TrimPrefix(name, "pg_catalog.")
+	if oid, ok := systemOIDs[name]; ok {
+		return oid
+	}
+	if schema, table, ok := strings.Cut(name, "."); ok {
+		return relOID("r", schema, table)
+	}
+	return 0
 }
