@@ -150,7 +150,7 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.pg_is_in_recovery() AS false`,
 	`CREATE MACRO lakectl_pg.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s
 		ELSE '"' || replace(s, '"', '""') || '"' END`,
-	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 16.0 on lakectl (DuckDB)'`,
+	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
 	`CREATE MACRO lakectl_pg.current_schemas(implicit) AS (SELECT list_sort(list(DISTINCT nspname)) FROM lakectl_pg.lake_columns)`,
 	`CREATE MACRO lakectl_pg.current_setting(setting_name) AS (SELECT setting FROM lakectl_pg.settings WHERE name = lower(setting_name))`,

@@ -27,10 +27,11 @@ var (
 )
 
 // serverSettings are the settings a client may read with SHOW, as PostgreSQL names
-// them; the startup parameters that the server sends say the same.
+// them; the startup parameters that the server sends say the same. The version is
+// 15, which psql-wire announces at startup.
 var serverSettings = map[string]string{
-	"server_version":                "16.0 (lakectl)",
-	"server_version_num":            "160000",
+	"server_version":                "15.0 (lakectl)",
+	"server_version_num":            "150000",
 	"server_encoding":               "UTF8",
 	"client_encoding":               "UTF8",
 	"datestyle":                     "ISO, MDY",
