@@ -116,7 +116,7 @@ func (s *Server) query(ctx context.Context, u User, sql string) (*result, error)
 	if err := checkReads(uq, u.Reads); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Tables.Register(ctx, sess, uq, u.Reads); err != nil {
+	if err := s.cfg.Tables.Register(ctx, sess, uq, tablesToRegister(uq, u.Reads)); err != nil {
 		return nil, err
 	}
 	if err := buildCatalog(ctx, sess); err != nil {
@@ -200,6 +200,26 @@ func checkReads(uq *engine.UserSQL, reads []engine.TableName) error {
 		return &notReadableError{table: n, reads: reads}
 	}
 	return nil
+}
+
+// tablesToRegister are the tables of reads that a query needs: those it names, or,
+// when it reads the catalog (or names a table without a schema, which may be the
+// catalog's), all of them, so that the catalog lists them. A query of the lake's
+// tables alone then loads no other table's log, and a table whose log is broken fails
+// only the queries that read it.
+func tablesToRegister(uq *engine.UserSQL, reads []engine.TableName) []engine.TableName {
+	for _, n := range uq.Tables {
+		if slices.Contains(catalogSchemas, n.Schema) {
+			return reads
+		}
+	}
+	var named []engine.TableName
+	for _, n := range reads {
+		if slices.Contains(uq.Tables, n) {
+			named = append(named, n)
+		}
+	}
+	return named
 }
 
 // queryError gives err the SQLSTATE that clients branch on.

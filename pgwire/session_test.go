@@ -2,6 +2,7 @@ package pgwire_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -73,5 +74,26 @@ func TestQueryTimeout(t *testing.T) {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
 		t.Errorf("got %v, want SQLSTATE 57014", err)
+	}
+}
+
+// A query of the lake's tables loads only theirs: a table whose log is broken fails
+// the catalog queries, which list it, and not a query of another table.
+func TestBrokenTableFailsOnlyItsReaders(t *testing.T) {
+	store := testLake(t)
+	broken := []byte("not a Delta action\n")
+	if err := store.PutIfAbsent(t.Context(), "gold/daily/_delta_log/00000000000000000001.json", broken); err != nil {
+		t.Fatal(err)
+	}
+	addr := startServer(t, store, pgwire.Config{})
+	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	var n int64
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM views.kpis").Scan(&n); err != nil || n != 3 {
+		t.Errorf("views.kpis: got %d, %v; want 3 rows", n, err)
+	}
+	for _, sql := range []string{"SELECT count(*) FROM gold.daily", "SELECT count(*) FROM information_schema.tables"} {
+		if _, err := conn.Exec(t.Context(), sql); err == nil || !strings.Contains(err.Error(), "gold.daily") {
+			t.Errorf("%s: got %v, want an error naming gold.daily", sql, err)
+		}
 	}
 }
