@@ -23,6 +23,5 @@
 // into DuckDB's.
 //
 // A result is read whole before it is sent (Config.MaxRows bounds it). Query
-// parameters ($1) are refused: clients send the values in the SQL text (Grafana and
-// psql do; pgx with QueryExecModeSimpleProtocol, JDBC with preferQueryMode=simple).
+// parameters ($1) are bound as quoted literals (params.go).
 package pgwire

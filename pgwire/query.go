@@ -29,10 +29,18 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatemen
 	if c, ok := parseControl(q.Query); ok {
 		return wire.Prepared(controlStatement(c)), nil
 	}
-	if !q.SimpleQuery && (len(q.ParameterOIDs) > 0 || len(wire.ParseParameters(q.Query)) > 0) {
-		return nil, psqlerr.WithCode(errors.New("query parameters ($1, ...) are not supported: write the values into the SQL text (pgx: QueryExecModeSimpleProtocol; JDBC: preferQueryMode=simple)"), codes.FeatureNotSupported)
-	}
 	user := wire.AuthenticatedUsername(ctx)
+	nparams := 0
+	if !q.SimpleQuery {
+		nparams = max(paramCount(q.Query), len(q.ParameterOIDs))
+	}
+	if nparams > 0 {
+		stmt, err := s.parameterised(ctx, user, q, nparams)
+		if err != nil {
+			return nil, err
+		}
+		return wire.Prepared(stmt), nil
+	}
 	first, err := s.run(ctx, user, q.Query)
 	if err != nil {
 		return nil, err
@@ -48,16 +56,46 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatemen
 			if res, err = s.run(ctx, user, q.Query); err != nil {
 				return err
 			}
-			if !sameColumns(res.columns, w.Columns()) {
-				return psqlerr.WithCode(errors.New("the result's columns changed since the statement was prepared: prepare it again"), codes.FeatureNotSupported)
-			}
 		}
-		if err := wire.WriteRows(w, res.rows); err != nil {
-			return err
-		}
-		return w.Complete(fmt.Sprintf("SELECT %d", len(res.rows)))
+		return writeResult(w, res)
 	}, wire.WithColumns(first.columns))
 	return wire.Prepared(stmt), nil
+}
+
+// parameterised prepares a statement with parameters: its columns come from a run
+// with every parameter NULL, and each execution runs it with the values bound.
+func (s *Server) parameterised(ctx context.Context, user string, q wire.Query, n int) (*wire.PreparedStatement, error) {
+	// Types the client did not give stay 0, unspecified: clients then send text,
+	// bound as a literal.
+	oids := make([]uint32, n)
+	copy(oids, q.ParameterOIDs)
+	described, err := s.run(ctx, user, bindParams(q.Query, nullLiterals(n)))
+	if err != nil {
+		return nil, err
+	}
+	return wire.NewStatement(func(ctx context.Context, w wire.DataWriter, params []wire.Parameter) error {
+		literals, err := paramLiterals(params, oids)
+		if err != nil {
+			return psqlerr.WithCode(err, codes.InvalidParameterValue)
+		}
+		res, err := s.run(ctx, user, bindParams(q.Query, literals))
+		if err != nil {
+			return err
+		}
+		return writeResult(w, res)
+	}, wire.WithColumns(described.columns), wire.WithParameters(oids)), nil
+}
+
+// writeResult sends res to a statement's client. A statement that runs again must
+// give the columns it was described with.
+func writeResult(w wire.DataWriter, res *result) error {
+	if !sameColumns(res.columns, w.Columns()) {
+		return psqlerr.WithCode(errors.New("the result's columns changed since the statement was prepared: prepare it again"), codes.FeatureNotSupported)
+	}
+	if err := wire.WriteRows(w, res.rows); err != nil {
+		return err
+	}
+	return w.Complete(fmt.Sprintf("SELECT %d", len(res.rows)))
 }
 
 func sameColumns(a, b wire.Columns) bool {
