@@ -80,7 +80,8 @@ func TestPgxQueryView(t *testing.T) {
 	}
 }
 
-// A query outside the user's reads, a write and a wrong password are refused, each with its SQLSTATE and a message that says why.
+// A query outside the user's reads, a write and a wrong password are refused, and
+// SQL DuckDB cannot run fails,, each with its SQLSTATE and a message that says why.
 func TestPgxRefusals(t *testing.T) {
 	addr := startServer(t, testLake(t), pgwire.Config{})
 	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
@@ -92,6 +93,8 @@ func TestPgxRefusals(t *testing.T) {
 		{"CREATE TABLE x AS SELECT 1", "25006", "read-only: refused: only queries run here"},
 		{"COPY (SELECT 1) TO '/tmp/x.csv'", "25006", "read-only: refused: only queries run here"},
 		{"INSERT INTO views.kpis SELECT * FROM views.kpis", "25006", "read-only: refused: only queries run here"},
+		{"SELEC 1", "42601", "parse SQL: syntax error at or near"},
+		{"SELECT nope FROM views.kpis", "42703", "Binder Error: Referenced column \"nope\" not found"},
 	} {
 		_, err := conn.Exec(t.Context(), tc.sql)
 		var pgErr *pgconn.PgError

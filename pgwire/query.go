@@ -275,7 +275,30 @@ func queryError(ctx context.Context, err error, cfg Config) error {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return psqlerr.WithCode(fmt.Errorf("canceling statement due to the query timeout of %s: %w", cfg.QueryTimeout, err), codes.QueryCanceled)
 	}
-	return err
+	if strings.HasPrefix(err.Error(), "parse SQL: ") { // ParseUserSQL's words for a syntax error
+		return psqlerr.WithCode(err, codes.Syntax)
+	}
+	for _, c := range duckErrorCodes {
+		if strings.Contains(err.Error(), c.class) {
+			return psqlerr.WithCode(err, c.code)
+		}
+	}
+	return psqlerr.WithCode(err, codes.Internal)
+}
+
+// duckErrorCodes are the SQLSTATEs of DuckDB's error classes, found by the class
+// name that starts DuckDB's messages.
+var duckErrorCodes = []struct {
+	class string
+	code  codes.Code
+}{
+	{"Catalog Error: Table", codes.UndefinedTable},
+	{"Catalog Error: Scalar Function", codes.UndefinedFunction},
+	{"Binder Error: Referenced column", codes.UndefinedColumn},
+	{"Conversion Error:", codes.InvalidTextRepresentation},
+	{"Out of Memory Error:", codes.OutOfMemory},
+	{"Permission Error:", codes.InsufficientPrivilege},
+	{"Binder Error:", codes.SyntaxErrorOrAccessRuleViolation},
 }
 
 // parseTableName reads schema.name as lakectl.yaml writes it.
