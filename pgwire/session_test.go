@@ -97,3 +97,18 @@ func TestBrokenTableFailsOnlyItsReaders(t *testing.T) {
 		}
 	}
 }
+
+// A result past the row limit is refused, not cut short.
+func TestMaxRows(t *testing.T) {
+	addr := startServer(t, testLake(t), pgwire.Config{MaxRows: 2})
+	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	_, err := conn.Exec(t.Context(), "SELECT * FROM views.kpis")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "54000" || !strings.Contains(pgErr.Message, "more than 2 rows") {
+		t.Errorf("3 rows past a limit of 2: got %v, want SQLSTATE 54000", err)
+	}
+	var n int64
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM views.kpis").Scan(&n); err != nil || n != 3 {
+		t.Errorf("an aggregate: got %d, %v; want 3", n, err)
+	}
+}
