@@ -1,0 +1,244 @@
+package pgwire
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/lakectl/lakectl/engine"
+)
+
+// Each session gets a PostgreSQL catalog of its own, made from the tables registered
+// in it, which are the tables its user may read: pg_catalog's tables and functions
+// that psql and BI tools read, in the schema catalogSchema, and information_schema's
+// views in infoSchema (rewrite.go points the client's SQL at them). DuckDB has its own
+// pg_catalog, but it lists DuckDB's system views as tables, its type OIDs are not
+// PostgreSQL's, and it lacks the functions psql calls.
+const (
+	catalogSchema = "lakectl_pg"
+	infoSchema    = "lakectl_is"
+	// databaseName is the database every client is in, whatever it asked for.
+	databaseName = "lakectl"
+	// ownerName owns every table and schema; no role can be granted anything.
+	ownerName = "lakectl"
+)
+
+// firstOID is the smallest OID of a lake's schema or table: PostgreSQL's own objects
+// are below it.
+const firstOID = 16384
+
+// relOID is a stable OID for a schema or table: clients look an OID up in one query
+// and use it in the next, which runs in another session.
+func relOID(kind, schema, name string) int64 {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", kind, schema, name)
+	return firstOID + int64(h.Sum32()%(1<<30))
+}
+
+// lakeColumnsSQL lists the columns of the registered tables; it runs before the
+// catalog's own schemas exist.
+const lakeColumnsSQL = `SELECT schema_name, table_name, column_name, column_index, data_type,
+	coalesce(numeric_precision, 0), coalesce(numeric_scale, 0), is_nullable
+	FROM duckdb_columns() WHERE NOT internal AND database_name = current_database()
+	ORDER BY schema_name, table_name, column_index`
+
+// catalogSQL makes the catalog from lake_columns and pg_type, filled before it runs.
+// The columns are those clients read; others are left out.
+var catalogSQL = []string{
+	`CREATE TABLE lakectl_pg.pg_namespace AS
+		SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname, CAST(10 AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
+		UNION ALL SELECT DISTINCT nspoid, nspname, 10, NULL FROM lakectl_pg.lake_columns`,
+	`CREATE TABLE lakectl_pg.pg_class AS
+		SELECT reloid AS oid, relname, nspoid AS relnamespace, CAST(0 AS BIGINT) AS reltype, CAST(0 AS BIGINT) AS reloftype,
+			CAST(10 AS BIGINT) AS relowner, CAST(2 AS BIGINT) AS relam, CAST(0 AS BIGINT) AS relfilenode,
+			CAST(0 AS BIGINT) AS reltablespace, 0 AS relpages, CAST(-1 AS FLOAT) AS reltuples, 0 AS relallvisible,
+			CAST(0 AS BIGINT) AS reltoastrelid, false AS relhasindex, false AS relisshared, 'p' AS relpersistence,
+			'r' AS relkind, CAST(count(*) AS SMALLINT) AS relnatts, CAST(0 AS SMALLINT) AS relchecks,
+			false AS relhasrules, false AS relhastriggers, false AS relhassubclass, false AS relrowsecurity,
+			false AS relforcerowsecurity, true AS relispopulated, 'd' AS relreplident, false AS relispartition,
+			CAST(0 AS BIGINT) AS relrewrite, CAST(NULL AS VARCHAR[]) AS relacl, CAST(NULL AS VARCHAR[]) AS reloptions,
+			CAST(NULL AS VARCHAR) AS relpartbound
+		FROM lakectl_pg.lake_columns GROUP BY ALL`,
+	`CREATE TABLE lakectl_pg.pg_attribute AS
+		SELECT c.reloid AS attrelid, c.attname, c.typoid AS atttypid, CAST(t.typlen AS SMALLINT) AS attlen,
+			CAST(c.attnum AS SMALLINT) AS attnum, 0 AS attndims, c.typmod AS atttypmod, c.not_null AS attnotnull,
+			false AS atthasdef, false AS atthasmissing, '' AS attidentity, '' AS attgenerated, false AS attisdropped,
+			true AS attislocal, 0 AS attinhcount, CAST(0 AS BIGINT) AS attcollation, 'p' AS attstorage,
+			'' AS attcompression, -1 AS attstattarget, CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions,
+			CAST(NULL AS VARCHAR[]) AS attfdwoptions
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+	`CREATE TABLE lakectl_pg.pg_am AS SELECT CAST(2 AS BIGINT) AS oid, 'heap' AS amname, 't' AS amtype`,
+	`CREATE TABLE lakectl_pg.pg_database AS SELECT CAST(16383 AS BIGINT) AS oid, 'lakectl' AS datname,
+		CAST(10 AS BIGINT) AS datdba, 6 AS encoding, 'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale, 'c' AS datlocprovider, false AS datistemplate,
+		true AS datallowconn, CAST(NULL AS VARCHAR[]) AS datacl`,
+	`CREATE TABLE lakectl_pg.pg_roles AS SELECT CAST(10 AS BIGINT) AS oid, 'lakectl' AS rolname, false AS rolsuper,
+		false AS rolcreatedb, false AS rolcreaterole, true AS rolcanlogin`,
+	`CREATE TABLE lakectl_pg.pg_user AS SELECT 'lakectl' AS usename, CAST(10 AS BIGINT) AS usesysid, false AS usesuper`,
+	`CREATE TABLE lakectl_pg.pg_attrdef (oid BIGINT, adrelid BIGINT, adnum SMALLINT, adbin VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_collation (oid BIGINT, collname VARCHAR, collnamespace BIGINT)`,
+	`CREATE TABLE lakectl_pg.pg_constraint (oid BIGINT, conname VARCHAR, connamespace BIGINT, contype VARCHAR,
+		conrelid BIGINT, confrelid BIGINT, conindid BIGINT, conkey SMALLINT[], confkey SMALLINT[], conislocal BOOLEAN,
+		coninhcount INTEGER, connoinherit BOOLEAN, convalidated BOOLEAN, conparentid BIGINT)`,
+	`CREATE TABLE lakectl_pg.pg_index (indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indisunique BOOLEAN,
+		indisprimary BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[],
+		indnullsnotdistinct BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN)`,
+	`CREATE TABLE lakectl_pg.pg_inherits (inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN)`,
+	`CREATE TABLE lakectl_pg.pg_description (objoid BIGINT, classoid BIGINT, objsubid INTEGER, description VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_trigger (oid BIGINT, tgrelid BIGINT, tgname VARCHAR, tgisinternal BOOLEAN, tgenabled VARCHAR, tgparentid BIGINT)`,
+	`CREATE TABLE lakectl_pg.pg_rewrite (oid BIGINT, rulename VARCHAR, ev_class BIGINT, ev_type VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_policy (oid BIGINT, polname VARCHAR, polrelid BIGINT, polcmd VARCHAR, polpermissive BOOLEAN,
+		polroles BIGINT[], polqual VARCHAR, polwithcheck VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_statistic_ext (oid BIGINT, stxrelid BIGINT, stxname VARCHAR, stxnamespace BIGINT,
+		stxkeys SMALLINT[], stxkind VARCHAR[], stxstattarget INTEGER, stxexprs VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_publication (oid BIGINT, pubname VARCHAR, puballtables BOOLEAN)`,
+	`CREATE TABLE lakectl_pg.pg_publication_rel (oid BIGINT, prpubid BIGINT, prrelid BIGINT, prqual VARCHAR, prattrs SMALLINT[])`,
+	`CREATE TABLE lakectl_pg.pg_publication_namespace (oid BIGINT, pnpubid BIGINT, pnnspid BIGINT)`,
+	`CREATE TABLE lakectl_pg.pg_partitioned_table (partrelid BIGINT, partstrat VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_foreign_table (ftrelid BIGINT, ftserver BIGINT, ftoptions VARCHAR[])`,
+	`CREATE TABLE lakectl_pg.pg_tablespace (oid BIGINT, spcname VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_proc (oid BIGINT, proname VARCHAR, pronamespace BIGINT, prokind VARCHAR, prorettype BIGINT)`,
+	`CREATE TABLE lakectl_pg.pg_settings AS SELECT name, setting FROM lakectl_pg.settings`,
+	`CREATE TABLE lakectl_is.schemata AS SELECT DISTINCT 'lakectl' AS catalog_name, nspname AS schema_name,
+		'lakectl' AS schema_owner FROM lakectl_pg.lake_columns`,
+	`CREATE TABLE lakectl_is.tables AS SELECT DISTINCT 'lakectl' AS table_catalog, nspname AS table_schema,
+		relname AS table_name, 'BASE TABLE' AS table_type, 'NO' AS is_insertable_into, 'NO' AS is_typed,
+		CAST(NULL AS VARCHAR) AS commit_action FROM lakectl_pg.lake_columns`,
+	`CREATE TABLE lakectl_is.columns AS SELECT 'lakectl' AS table_catalog, c.nspname AS table_schema,
+		c.relname AS table_name, c.attname AS column_name, c.attnum AS ordinal_position,
+		CAST(NULL AS VARCHAR) AS column_default, CASE WHEN c.not_null THEN 'NO' ELSE 'YES' END AS is_nullable,
+		t.sqlname AS data_type, CAST(NULL AS INTEGER) AS character_maximum_length,
+		CASE WHEN t.typcategory = 'N' AND c.num_precision > 0 THEN c.num_precision END AS numeric_precision,
+		CASE WHEN t.typcategory = 'N' AND c.num_precision > 0 THEN c.num_scale END AS numeric_scale,
+		CASE WHEN t.typcategory = 'D' AND t.typname <> 'date' THEN 6 END AS datetime_precision,
+		'lakectl' AS udt_catalog, 'pg_catalog' AS udt_schema, t.typname AS udt_name, 'NO' AS is_identity,
+		'NEVER' AS is_generated, 'NO' AS is_updatable
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+	`CREATE TABLE lakectl_is.views (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, view_definition VARCHAR)`,
+	`CREATE TABLE lakectl_is.table_constraints (constraint_catalog VARCHAR, constraint_schema VARCHAR, constraint_name VARCHAR,
+		table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, constraint_type VARCHAR)`,
+	`CREATE TABLE lakectl_is.key_column_usage (constraint_catalog VARCHAR, constraint_schema VARCHAR, constraint_name VARCHAR,
+		table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, ordinal_position INTEGER)`,
+	// Functions: the catalog's, and those that describe the server.
+	`CREATE MACRO lakectl_pg.pg_get_userbyid(id) AS 'lakectl'`,
+	`CREATE MACRO lakectl_pg.pg_table_is_visible(id) AS true`,
+	`CREATE MACRO lakectl_pg.pg_type_is_visible(id) AS true`,
+	`CREATE MACRO lakectl_pg.format_type(t, m) AS (SELECT sqlname FROM lakectl_pg.pg_type WHERE oid = t) ||
+		CASE WHEN t = 1700 AND m >= 4 THEN '(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')' ELSE '' END`,
+	`CREATE MACRO lakectl_pg.obj_description(o) AS CAST(NULL AS VARCHAR), (o, c) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.col_description(o, n) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.shobj_description(o, c) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_get_expr(e, r) AS CAST(NULL AS VARCHAR), (e, r, p) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_get_viewdef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_get_indexdef(o) AS CAST(NULL AS VARCHAR), (o, c, p) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_get_constraintdef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_get_statisticsobjdef_columns(o) AS CAST(NULL AS VARCHAR)`,
+	`CREATE MACRO lakectl_pg.pg_relation_is_publishable(o) AS false`,
+	`CREATE MACRO lakectl_pg.array_upper(a, d) AS len(a)`,
+	`CREATE MACRO lakectl_pg.array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END`,
+	// psql reads "FROM generate_series(...) s" and then s as a number; in DuckDB s
+	// would be the row, unless the row has a column s.
+	`CREATE MACRO lakectl_pg.generate_series(a, b) AS TABLE SELECT range AS s FROM range(a, b + 1)`,
+	`CREATE MACRO lakectl_pg.pg_encoding_to_char(e) AS 'UTF8'`,
+	`CREATE MACRO lakectl_pg.has_table_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO lakectl_pg.has_schema_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO lakectl_pg.has_database_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO lakectl_pg.pg_relation_size(o) AS 0`,
+	`CREATE MACRO lakectl_pg.pg_total_relation_size(o) AS 0`,
+	`CREATE MACRO lakectl_pg.pg_backend_pid() AS 0`,
+	`CREATE MACRO lakectl_pg.pg_is_in_recovery() AS false`,
+	`CREATE MACRO lakectl_pg.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s
+		ELSE '"' || replace(s, '"', '""') || '"' END`,
+	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
+	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
+	`CREATE MACRO lakectl_pg.current_schemas(implicit) AS (SELECT list_sort(list(DISTINCT nspname)) FROM lakectl_pg.lake_columns)`,
+	`CREATE MACRO lakectl_pg.current_setting(setting_name) AS (SELECT setting FROM lakectl_pg.settings WHERE name = lower(setting_name))`,
+	// Type names that casts in PostgreSQL's catalog queries use.
+	`CREATE TYPE lakectl_pg.regclass AS BIGINT`,
+	`CREATE TYPE lakectl_pg.regtype AS BIGINT`,
+	`CREATE TYPE lakectl_pg.regproc AS BIGINT`,
+	`CREATE TYPE lakectl_pg.regnamespace AS BIGINT`,
+	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
+	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
+	`CREATE MACRO lakectl_pg.json_build_object(k1, v1) AS json_object(CAST(k1 AS VARCHAR), v1),
+		(k1, v1, k2, v2) AS json_object(CAST(k1 AS VARCHAR), v1, CAST(k2 AS VARCHAR), v2)`,
+	`SET search_path = 'lakectl_pg,main'`,
+	// PostgreSQL divides integers to an integer.
+	`SET integer_division = true`,
+}
+
+// buildCatalog makes the session's catalog from the tables registered in it. It
+// runs after the registration and before Seal.
+func buildCatalog(ctx context.Context, sess *engine.Session) error {
+	type column struct {
+		schema, table, name string
+		index               int64
+		duckType            string
+		precision, scale    int64
+		nullable            bool
+	}
+	rows, err := sess.QueryContext(ctx, lakeColumnsSQL)
+	if err != nil {
+		return fmt.Errorf("build catalog: %w", err)
+	}
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.schema, &c.table, &c.name, &c.index, &c.duckType, &c.precision, &c.scale, &c.nullable); err != nil {
+			rows.Close()
+			return fmt.Errorf("build catalog: %w", err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("build catalog: %w", err)
+	}
+
+	stmts := []string{
+		`CREATE SCHEMA lakectl_pg`,
+		`CREATE SCHEMA lakectl_is`,
+		`CREATE TABLE lakectl_pg.lake_columns (nspname VARCHAR, nspoid BIGINT, relname VARCHAR, reloid BIGINT,
+			attname VARCHAR, attnum INTEGER, typoid BIGINT, typmod INTEGER, not_null BOOLEAN, num_precision INTEGER, num_scale INTEGER)`,
+		`CREATE TABLE lakectl_pg.pg_type (oid BIGINT, typname VARCHAR, sqlname VARCHAR, typnamespace BIGINT, typowner BIGINT,
+			typlen SMALLINT, typbyval BOOLEAN, typtype VARCHAR, typcategory VARCHAR, typisdefined BOOLEAN, typdelim VARCHAR,
+			typrelid BIGINT, typelem BIGINT, typarray BIGINT, typbasetype BIGINT, typtypmod INTEGER, typnotnull BOOLEAN,
+			typcollation BIGINT, typndims INTEGER)`,
+		`CREATE TABLE lakectl_pg.settings (name VARCHAR, setting VARCHAR)`,
+	}
+	for _, st := range stmts {
+		if _, err := sess.ExecContext(ctx, st); err != nil {
+			return fmt.Errorf("build catalog: %w", err)
+		}
+	}
+	for _, c := range cols {
+		t := typeOf(c.duckType)
+		typmod := int64(-1)
+		if t.oid == pgtype.NumericOID && c.precision > 0 {
+			typmod = c.precision<<16 | c.scale + 4
+		}
+		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.lake_columns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index+1,
+			int64(t.oid), typmod, !c.nullable, c.precision, c.scale); err != nil {
+			return fmt.Errorf("build catalog: %w", err)
+		}
+	}
+	for _, t := range pgTypes {
+		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type VALUES ($1, $2, $3, 11, 10, $4, $4 > 0, 'b', $5, true, ',', 0, 0, 0, 0, -1, false, 0, 0)`,
+			int64(t.oid), t.name, t.sqlName, t.length, t.category); err != nil {
+			return fmt.Errorf("build catalog: %w", err)
+		}
+	}
+	for name, value := range serverSettings {
+		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.settings VALUES ($1, $2)`, name, value); err != nil {
+			return fmt.Errorf("build catalog: %w", err)
+		}
+	}
+	for _, st := range catalogSQL {
+		if _, err := sess.ExecContext(ctx, st); err != nil {
+			return fmt.Errorf("build catalog: %s: %w", st, err)
+		}
+	}
+	return nil
+}

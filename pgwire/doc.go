@@ -1,0 +1,27 @@
+// Package pgwire serves the tables of a lake, read-only, over the PostgreSQL wire
+// protocol, so that psql, Grafana, Metabase and Superset connect with their built-in
+// PostgreSQL data source. The protocol is github.com/jeroenrinzema/psql-wire's; the
+// SQL is DuckDB's, run in a sealed engine session (engine.Session.Seal) per query.
+//
+//	reads, err := pgwire.ConsumerReads(p) // each consumer's declared reads
+//	srv, err := pgwire.New(pgwire.Config{
+//		Tables: pgwire.CatalogTables(func() *catalog.Catalog { return catalog.ForPipeline(p, cfg) }),
+//		Users:  map[string]pgwire.User{"ops-dashboard": {Password: pw, Reads: reads["ops-dashboard"]}},
+//	})
+//	err = srv.Serve(ctx, listener) // until ctx is done
+//
+// Each query gets a session of its own holding the tables its user may read, each
+// pinned to one snapshot: those the query names with the files it can need, the
+// others without files. A query that names a table outside the user's reads is
+// refused (SQLSTATE 42501) before anything is read; anything but a query is refused
+// (25006), except the session statements drivers send on their own (BEGIN, COMMIT,
+// ROLLBACK, SET, SHOW, DISCARD), which are answered without touching the lake.
+//
+// The session's PostgreSQL catalog (catalog.go) is made from those tables, so that
+// pg_catalog and information_schema list the user's tables, and no other, as
+// PostgreSQL would; rewrite.go turns the PostgreSQL-only syntax of catalog queries
+// into DuckDB's.
+//
+// A result is read whole before it is sent (Config.MaxRows bounds it). Query
+// parameters ($1) are bound as quoted literals (params.go).
+package pgwire

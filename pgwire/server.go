@@ -1,0 +1,149 @@
+package pgwire
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"time"
+
+	wire "github.com/jeroenrinzema/psql-wire"
+
+	"github.com/lakectl/lakectl/engine"
+)
+
+// Config sets up a Server. Zero values take the documented defaults.
+type Config struct {
+	// Tables registers the tables a query may read. Required.
+	Tables Tables
+	// Users are who may connect, by user name. Required: a server without users
+	// lets no one in.
+	Users map[string]User
+	// Engine configures each query's DuckDB session; its MemoryLimit is the
+	// per-query memory limit. Default: engine's defaults.
+	Engine engine.Config
+	// QueryTimeout bounds each query, from parsing to its last row read. Default:
+	// DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// MaxRows bounds the rows of a result, which is read whole before it is sent
+	// (the row description comes first, and re-running a prepared statement must
+	// not hold a session open between messages). Default: DefaultMaxRows.
+	MaxRows int
+	// MaxConcurrent bounds the queries that run at once, across connections; the
+	// others wait. Default: runtime.NumCPU().
+	MaxConcurrent int
+	// TLS, when set, is offered to clients that ask for it. Without it passwords go
+	// in clear text: bind to loopback or a private network. Default: nil.
+	TLS *tls.Config
+	// Logger receives connections and query failures. Default: discard.
+	Logger *slog.Logger
+}
+
+// User is a user of the Postgres port: a consumer of the pipeline.
+type User struct {
+	// Password is compared in constant time with the one the client sends.
+	Password string
+	// Reads are the tables the user may read; no other table is registered in its
+	// sessions, and a query that names one is refused.
+	Reads []engine.TableName
+}
+
+const (
+	// DefaultQueryTimeout is Config.QueryTimeout's default.
+	DefaultQueryTimeout = time.Minute
+	// DefaultMaxRows is Config.MaxRows's default.
+	DefaultMaxRows = 1_000_000
+)
+
+// Server answers the PostgreSQL protocol with the lake's tables.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	wire  *wire.Server
+	slots chan struct{} // a token per running query
+}
+
+// New checks cfg and makes a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Tables == nil {
+		return nil, errors.New("pgwire: Config.Tables is required")
+	}
+	if len(cfg.Users) == 0 {
+		return nil, errors.New("pgwire: Config.Users is empty: no one could connect")
+	}
+	for name, u := range cfg.Users {
+		if u.Password == "" {
+			return nil, fmt.Errorf("pgwire: user %s has no password", name)
+		}
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = DefaultQueryTimeout
+	}
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = DefaultMaxRows
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = runtime.NumCPU()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent)}
+	opts := []wire.OptionFn{
+		wire.Logger(s.log),
+		wire.SessionAuthStrategy(wire.ClearTextPassword(s.authenticate)),
+		// psql-wire sends server_encoding, client_encoding and server_version itself.
+		wire.GlobalParameters(wire.Parameters{
+			"DateStyle":                     "ISO, MDY",
+			"TimeZone":                      "UTC",
+			"IntervalStyle":                 "postgres",
+			"integer_datetimes":             "on",
+			"standard_conforming_strings":   "on",
+			"default_transaction_read_only": "on",
+		}),
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, wire.TLSConfig(cfg.TLS))
+	}
+	srv, err := wire.NewServer(s.parse, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("pgwire: %w", err)
+	}
+	s.wire = srv
+	return s, nil
+}
+
+// Serve answers the connections of l until ctx is done, then closes l and the
+// connections. It returns nil after ctx is done.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	done := make(chan error, 1)
+	go func() { done <- s.wire.Serve(l) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("pgwire: serve: %w", err)
+	case <-ctx.Done():
+		closeErr := s.wire.Close()
+		<-done
+		return closeErr
+	}
+}
+
+// authenticate compares the password in constant time: of equal-length digests, so
+// that neither a password's length nor whether the user exists shows in the time.
+func (s *Server) authenticate(ctx context.Context, _, user, password string) (context.Context, bool, error) {
+	u, ok := s.cfg.Users[user]
+	want := sha256.Sum256([]byte(u.Password))
+	got := sha256.Sum256([]byte(password))
+	match := subtle.ConstantTimeCompare(want[:], got[:]) == 1
+	if !ok || !match {
+		s.log.Info("authentication refused", "user", user, "remote", wire.RemoteAddress(ctx))
+		return ctx, false, nil
+	}
+	return ctx, true, nil
+}

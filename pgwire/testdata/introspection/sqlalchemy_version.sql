@@ -1,0 +1,2 @@
+-- SQLAlchemy's PostgreSQL dialect (Superset) reads the server version on connect.
+select pg_catalog.version()
