@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,10 +24,16 @@ import (
 
 // servedLake is a lake of one day that serve's tasks processed, and a handler over it.
 func servedLake(t *testing.T, auth Auth) (*testLake, *httptest.Server) {
+	return servedLakeWith(t, HandlerConfig{Auth: auth})
+}
+
+// servedLakeWith is servedLake with cfg's settings (the lake's own filled in).
+func servedLakeWith(t *testing.T, cfg HandlerConfig) (*testLake, *httptest.Server) {
 	t.Helper()
 	l := newTestLake(t)
 	fillDay(l)
-	s := newTestScheduler(t, l.replica())
+	rp := l.replica()
+	s := newTestScheduler(t, rp)
 	runStages(t, s)
 	vs, err := views.Load(t.Context(), l.p, testEngine)
 	if err != nil {
@@ -38,8 +45,9 @@ func servedLake(t *testing.T, auth Auth) (*testLake, *httptest.Server) {
 	}
 	reg := prometheus.NewRegistry()
 	store := l.store()
-	h := NewHandler(HandlerConfig{Store: store, Cache: cache.New(store, filepath.Join(t.TempDir(), "cache"), 0), Pipeline: l.p, Views: vs, Models: models,
-		Scheduler: s, Engine: testEngine, Auth: auth, Registerer: reg, Gatherer: reg})
+	cfg.Store, cfg.Cache, cfg.Pipeline, cfg.Views, cfg.Models, cfg.Gold = store, cache.New(store, filepath.Join(t.TempDir(), "cache"), 0), l.p, vs, models, rp.Gold
+	cfg.Scheduler, cfg.Engine, cfg.Registerer, cfg.Gatherer = s, testEngine, reg, reg
+	h := NewHandler(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return l, srv
@@ -182,6 +190,9 @@ func TestServeView(t *testing.T) {
 		if len(st.Tasks) == 0 || len(st.Consumers) != 3 || len(st.Views) != 3 {
 			t.Errorf("status: %d tasks, %d consumers, %d views; want tasks, 3 and 3", len(st.Tasks), len(st.Consumers), len(st.Views))
 		}
+		if days, ok := st.StaleDays["daily_metrics"]; !ok || len(days) != 0 {
+			t.Errorf("status: stale days %v, want daily_metrics listed with none (serve built the day)", st.StaleDays)
+		}
 		_, body = get(t, srv.URL+"/metrics")
 		for _, want := range []string{`lakectl_serve_consumer_slo_seconds{consumer="product"} 7200`, `lakectl_serve_consumer_freshness_seconds{consumer="finance"}`,
 			`lakectl_serve_http_requests_total{code="304",route="GET /v1/views/{name}"}`} {
@@ -195,4 +206,13 @@ func TestServeView(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A query that outlasts the per-query timeout is a 503 that says so, not a cut-off 200.
+func TestQueryTimeout(t *testing.T) {
+	_, srv := servedLakeWith(t, HandlerConfig{QueryTimeout: time.Nanosecond})
+	resp, body := get(t, srv.URL+"/v1/views/hourly_trends")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "took longer than") {
+		t.Errorf("%s: %s; want 503 naming the timeout", resp.Status, body)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,7 +65,15 @@ then stop before their commit.`,
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			sched, h, err := env.serve(ctx, reg, poll)
+			// Ready while serving; not once a stop began, so that a load balancer sends
+			// no new requests to a process that is going away.
+			var ready atomic.Bool
+			sched, h, err := env.serve(ctx, reg, poll, func() error {
+				if !ready.Load() {
+					return errors.New("stopping")
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -75,6 +84,7 @@ then stop before their commit.`,
 			srv := serve.NewServer(addr, h, 0)
 			env.log.Info("serving", "http", ln.Addr().String(), "ingest", ingest)
 			g, gctx := errgroup.WithContext(ctx)
+			ready.Store(true)
 			g.Go(func() error { return sched.Run(gctx, bound) })
 			g.Go(func() error {
 				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -84,6 +94,7 @@ then stop before their commit.`,
 			})
 			g.Go(func() error {
 				<-gctx.Done()
+				ready.Store(false)
 				sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), bound)
 				defer cancel()
 				return srv.Shutdown(sctx)
@@ -108,7 +119,7 @@ then stop before their commit.`,
 }
 
 // serve builds the scheduler of the pipeline's tasks and the HTTP handler.
-func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll time.Duration) (*serve.Scheduler, *serve.Handler, error) {
+func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll time.Duration, ready func() error) (*serve.Scheduler, *serve.Handler, error) {
 	gj, models, err := e.goldJob(ctx, nil)
 	if err != nil {
 		return nil, nil, err
@@ -131,7 +142,7 @@ func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll 
 	}
 	h := serve.NewHandler(serve.HandlerConfig{
 		Store: e.store, Cache: e.cache, Pipeline: e.p, Views: vs, Models: models, Gold: gj, Scheduler: sched,
-		Engine: engineConfig(e.p, e.log), Auth: serveAuth(e.p, os.Getenv), Registerer: reg, Gatherer: reg, Logger: e.log,
+		Engine: engineConfig(e.p, e.log), Auth: serveAuth(e.p, os.Getenv), Registerer: reg, Gatherer: reg, Logger: e.log, Ready: ready,
 	})
 	return sched, h, nil
 }
