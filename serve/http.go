@@ -55,7 +55,7 @@ type HandlerConfig struct {
 // the metrics:
 //
 //	GET /v1/views/{name}  GET /v1/gold/{name}  (?format=json|csv|parquet, ?from=, ?to=, ?limit=)
-//	GET /v1/status  GET /metrics  GET /healthz  GET /readyz
+//	GET /v1/status  GET /metrics  GET /healthz  GET /readyz  GET / (the status page)
 type Handler struct {
 	cfg      HandlerConfig
 	auth     *authorizer
@@ -97,6 +97,7 @@ func NewHandler(cfg HandlerConfig) *Handler {
 		return h.serveTable(w, r, "gold", r.PathValue("name"))
 	})
 	h.route("GET /v1/status", h.serveStatus)
+	h.route("GET /{$}", h.servePage)
 	h.route("GET /metrics", h.serveMetrics)
 	h.route("GET /healthz", func(w http.ResponseWriter, r *http.Request) int {
 		return text(w, http.StatusOK, "ok")
