@@ -47,6 +47,7 @@ Over HTTP (--http):
                                       Lakectl-Reflects-Through, Lakectl-Freshness-Slo
   GET /v1/status                      tasks, refreshes, stale days, consumers' freshness
   GET /metrics, /healthz, /readyz
+  GET /                               the status page (HTML)
 
 Tokens come from lakectl.yaml (consumers.NAME.token, serve.metrics_token) or the
 environment (LAKECTL_TOKEN_<CONSUMER>, LAKECTL_METRICS_TOKEN), never from the
