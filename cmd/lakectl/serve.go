@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/serve"
 )
@@ -27,6 +28,7 @@ func newServeCmd() *cobra.Command {
 		addr        string
 		ingest      bool
 		poll, bound time.Duration
+		qcfg        queryLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--ingest]",
@@ -69,7 +71,7 @@ then stop before their commit.`,
 			// Ready while serving; not once a stop began, so that a load balancer sends
 			// no new requests to a process that is going away.
 			var ready atomic.Bool
-			sched, h, err := env.serve(ctx, reg, poll, func() error {
+			sched, h, err := env.serve(ctx, reg, poll, qcfg, func() error {
 				if !ready.Load() {
 					return errors.New("stopping")
 				}
@@ -82,7 +84,7 @@ then stop before their commit.`,
 			if err != nil {
 				return fmt.Errorf("serve: %w", err)
 			}
-			srv := serve.NewServer(addr, h, 0)
+			srv := serve.NewServer(addr, h, qcfg.timeout)
 			env.log.Info("serving", "http", ln.Addr().String(), "ingest", ingest)
 			g, gctx := errgroup.WithContext(ctx)
 			ready.Store(true)
@@ -115,12 +117,20 @@ then stop before their commit.`,
 	f.StringVar(&addr, "http", ":8088", "address to serve HTTP on")
 	f.BoolVar(&ingest, "ingest", false, "run ingest in this process too (Kafka and HTTP sources of lakectl.yaml)")
 	f.DurationVar(&poll, "poll", serve.DefaultPoll, "how often Silver looks for sealed hours and Gold for complete or stale days")
+	f.StringVar(&qcfg.memory, "query-memory-limit", "256MiB", "DuckDB memory limit of each dashboard query")
+	f.DurationVar(&qcfg.timeout, "query-timeout", 30*time.Second, "time limit of each dashboard query (past it: 503)")
 	f.DurationVar(&bound, "stop-timeout", 30*time.Second, "how long running tasks may take to finish on SIGTERM before they stop short of their commit")
 	return cmd
 }
 
+// queryLimits bound each query that a dashboard's request runs.
+type queryLimits struct {
+	memory  string
+	timeout time.Duration
+}
+
 // serve builds the scheduler of the pipeline's tasks and the HTTP handler.
-func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll time.Duration, ready func() error) (*serve.Scheduler, *serve.Handler, error) {
+func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll time.Duration, q queryLimits, ready func() error) (*serve.Scheduler, *serve.Handler, error) {
 	gj, models, err := e.goldJob(ctx, nil)
 	if err != nil {
 		return nil, nil, err
@@ -143,7 +153,8 @@ func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll 
 	}
 	h := serve.NewHandler(serve.HandlerConfig{
 		Store: e.store, Cache: e.cache, Pipeline: e.p, Views: vs, Models: models, Gold: gj, Scheduler: sched,
-		Engine: engineConfig(e.p, e.log), Auth: serveAuth(e.p, os.Getenv), Registerer: reg, Gatherer: reg, Logger: e.log, Ready: ready,
+		Engine:       engine.Config{MemoryLimit: q.memory, Threads: 1, TempDir: e.p.DuckDB.TempDir, Logger: e.log},
+		QueryTimeout: q.timeout, Auth: serveAuth(e.p, os.Getenv), Registerer: reg, Gatherer: reg, Logger: e.log, Ready: ready,
 	})
 	return sched, h, nil
 }
