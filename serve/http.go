@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,18 @@ type Handler struct {
 	mux      *http.ServeMux
 	log      *slog.Logger
 	requests *prometheus.CounterVec
+
+	// through caches each table's reflects-through time by version: a version's
+	// history does not change, and dashboards poll the same version many times.
+	throughMu sync.Mutex
+	through   map[string]reflects
+}
+
+// reflects is the event time a table version reflects; ok is false for none.
+type reflects struct {
+	version int64
+	t       time.Time
+	ok      bool
 }
 
 // NewHandler builds the handler over cfg.
@@ -78,7 +91,8 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, auth: newAuthorizer(cfg.Auth, cfg.Pipeline), mux: http.NewServeMux(), log: cfg.Logger}
+	h := &Handler{cfg: cfg, auth: newAuthorizer(cfg.Auth, cfg.Pipeline), mux: http.NewServeMux(), log: cfg.Logger,
+		through: map[string]reflects{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -187,7 +201,7 @@ func (h *Handler) serveTable(w http.ResponseWriter, r *http.Request, schema, nam
 	hd.Set("Last-Modified", snap.Timestamp.UTC().Format(http.TimeFormat))
 	hd.Set("Vary", "Accept, Authorization")
 	hd.Set("Cache-Control", "no-cache")
-	h.freshnessHeaders(ctx, hd, table, consumer)
+	h.freshnessHeaders(ctx, hd, table, snap.Version, consumer)
 	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == etag || inm == "*" || slices.Contains(splitETags(inm), etag)) {
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
@@ -241,7 +255,7 @@ func (h *Handler) table(schema, name string) (root, timeCol string, ok bool) {
 // freshnessHeaders say through which event time the table reflects the events, how
 // far behind now that is, and the SLO: the consumer's, or without one the tightest
 // of the consumers that read the table.
-func (h *Handler) freshnessHeaders(ctx context.Context, hd http.Header, table, consumer string) {
+func (h *Handler) freshnessHeaders(ctx context.Context, hd http.Header, table string, version int64, consumer string) {
 	var slo time.Duration
 	for _, c := range h.cfg.Pipeline.Consumers {
 		if !slices.Contains(c.Reads, table) || (consumer != "" && c.Name != consumer) {
@@ -254,10 +268,26 @@ func (h *Handler) freshnessHeaders(ctx context.Context, hd http.Header, table, c
 	if slo > 0 {
 		hd.Set("Lakectl-Freshness-Slo", strconv.FormatFloat(slo.Seconds(), 'f', -1, 64))
 	}
-	through, ok, err := views.ReflectsThrough(ctx, h.cfg.Store, table)
-	if err != nil || !ok {
+	h.throughMu.Lock()
+	r, cached := h.through[table]
+	h.throughMu.Unlock()
+	if !cached || r.version != version {
+		t, ok, err := views.ReflectsThrough(ctx, h.cfg.Store, table)
+		if err != nil {
+			h.log.Warn("read freshness", "table", table, "err", err)
+			return
+		}
+		// A commit after version may already be in the history read; its time then
+		// stands for version until a request sees the newer version.
+		r = reflects{version: version, t: t, ok: ok}
+		h.throughMu.Lock()
+		h.through[table] = r
+		h.throughMu.Unlock()
+	}
+	if !r.ok {
 		return
 	}
+	through := r.t
 	hd.Set("Lakectl-Reflects-Through", through.UTC().Format(time.RFC3339))
 	hd.Set("Lakectl-Freshness", strconv.FormatFloat(h.cfg.Now().Sub(through).Seconds(), 'f', 0, 64))
 }
