@@ -104,6 +104,9 @@ type Scheduler struct {
 	tasks   []*task
 	metrics *schedulerMetrics
 	wg      sync.WaitGroup
+	// stopping is closed when Run's context ends: no retry starts after it, and a
+	// task waiting to retry stops waiting.
+	stopping chan struct{}
 }
 
 // NewScheduler checks every task's spec.
@@ -117,7 +120,7 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = 3
 	}
-	s := &Scheduler{cfg: cfg, log: cfg.Logger, metrics: newSchedulerMetrics(cfg.Registerer)}
+	s := &Scheduler{cfg: cfg, log: cfg.Logger, metrics: newSchedulerMetrics(cfg.Registerer), stopping: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,7 +141,7 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 }
 
 // Run runs every task once at once, then on its spec, until ctx ends. Then no task
-// starts any more; running ones get stopBound to finish, after which their context
+// starts any more, nor a retry; running ones get stopBound to finish, after which their context
 // ends, so that they stop before their commit. Run returns when all have returned.
 func (s *Scheduler) Run(ctx context.Context, stopBound time.Duration) error {
 	// Tasks get a context of their own: the end of ctx stops scheduling, and only the
@@ -154,6 +157,7 @@ func (s *Scheduler) Run(ctx context.Context, stopBound time.Duration) error {
 	}
 	c.Start()
 	<-ctx.Done()
+	close(s.stopping)
 	cronDone := c.Stop() // ends when the runs that cron started have returned
 	done := make(chan struct{})
 	go func() { <-cronDone.Done(); s.wg.Wait(); close(done) }()
@@ -194,6 +198,8 @@ func (s *Scheduler) fire(ctx context.Context, t *task) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.stopping:
 			return
 		case <-time.After(wait):
 		}

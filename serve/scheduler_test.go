@@ -172,3 +172,26 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) flo
 	t.Fatalf("no metric %s{%s}", name, label)
 	return 0
 }
+
+// A task waiting to retry a failure stops waiting when the scheduler stops, however
+// long its backoff.
+func TestStopEndsBackoff(t *testing.T) {
+	failed := make(chan struct{}, 1)
+	s, err := NewScheduler(SchedulerConfig{Backoff: time.Hour, Attempts: 5, Tasks: []Task{{Name: "down", Spec: "@every 1h",
+		Run: func(context.Context) (int64, error) {
+			failed <- struct{}{}
+			return 0, errors.New("store unreachable")
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, time.Hour); close(done) }()
+	<-failed
+	stop()
+	<-done // with the backoff and the bound an hour each, only the stop ends the wait
+	if st := s.Status()[0]; st.Runs != 1 {
+		t.Errorf("runs %d, want 1: no retry after the stop", st.Runs)
+	}
+}
