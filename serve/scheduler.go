@@ -81,7 +81,8 @@ type TaskStatus struct {
 	Failures    int64         `json:"failures"`
 	LastStart   time.Time     `json:"last_start,omitzero"`
 	LastEnd     time.Time     `json:"last_end,omitzero"`
-	LastElapsed time.Duration `json:"last_duration"`
+	LastElapsed time.Duration `json:"-"`
+	LastSeconds float64       `json:"last_duration_seconds"`
 	LastRows    int64         `json:"last_rows"`
 	// LastError is the last failure's message, kept until a run succeeds.
 	LastError     string    `json:"last_error,omitempty"`
@@ -219,6 +220,7 @@ func (s *Scheduler) runAttempt(ctx context.Context, t *task) bool {
 	defer t.mu.Unlock()
 	st := &t.status
 	st.Running, st.LastEnd, st.LastElapsed, st.LastRows = false, end, end.Sub(start), rows
+	st.LastSeconds = st.LastElapsed.Seconds()
 	st.Runs++
 	s.metrics.observe(t.Name, end.Sub(start), rows, err)
 	if err != nil {
