@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -40,37 +41,95 @@ func TestServeAuthFromFileAndEnvironment(t *testing.T) {
 	}
 }
 
-// lakectl serve over a new pipeline: healthy, its tasks in status, tokens from the
-// environment enforced, and on SIGTERM it exits 0.
-func TestServeProcess(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "p")
-	mustLakectl(t, "init", dir)
+// freeAddr is a loopback address that nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(lakectlBin, "serve", "-p", dir, "--http", addr, "--poll", "1h")
-	cmd.Env = append(cmd.Environ(), "LAKECTL_TOKEN_PRODUCT=p-secret", "LAKECTL_METRICS_TOKEN=m-secret")
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe starts lakectl serve with args and env and waits until it answers.
+func startServe(t *testing.T, addr string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(lakectlBin, append([]string{"serve", "--http", addr}, args...)...)
+	cmd.Env = append(cmd.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	base := "http://" + addr
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			break
+			return cmd, &stderr
 		}
 		if cmd.ProcessState != nil {
 			t.Fatalf("serve exited: %s", stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// serve --ingest takes events over HTTP into Bronze in the same process, which the
+// status page then shows, and stops cleanly on SIGTERM.
+func TestServeIngest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	mustLakectl(t, "init", dir)
+	yaml := filepath.Join(dir, "lakectl.yaml")
+	b, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HTTP ingest alone: no Kafka broker runs here.
+	b = bytes.Replace(b, []byte("brokers: [localhost:9092]"), []byte("brokers: []"), 1)
+	if err := os.WriteFile(yaml, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, ingestAddr := freeAddr(t), freeAddr(t)
+	cmd, stderr := startServe(t, addr, []string{"LAKECTL_HTTP=" + ingestAddr}, "-p", dir, "--ingest", "--poll", "1h")
+	var resp *http.Response
+	for {
+		resp, err = http.Post("http://"+ingestAddr+"/v1/streams/events/events", "application/x-ndjson",
+			strings.NewReader(`{"event_id":"e1","user_id":"u1","event_type":"click","timestamp":"2026-11-20T08:00:00Z"}`+"\n"))
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // ingest's listener comes up beside serve's
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"accepted":1`) {
+		t.Fatalf("ingest: %s %s\n%s", resp.Status, body, stderr)
+	}
+	page, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(html), "<tr><td>events</td><td>0</td>") {
+		t.Errorf("the status page does not show bronze/events at v0:\n%s", html)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve --ingest after SIGTERM: %v\n%s", err, stderr)
+	}
+}
+
+// lakectl serve over a new pipeline: healthy, its tasks in status, tokens from the
+// environment enforced, and on SIGTERM it exits 0.
+func TestServeProcess(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	mustLakectl(t, "init", dir)
+	addr := freeAddr(t)
+	cmd, stderr := startServe(t, addr, []string{"LAKECTL_TOKEN_PRODUCT=p-secret", "LAKECTL_METRICS_TOKEN=m-secret"}, "-p", dir, "--poll", "1h")
+	base := "http://" + addr
 	call := func(path, token string) (int, []byte) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		if token != "" {
