@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,9 @@ func TestServeView(t *testing.T) {
 		if len(rows) != want || rows[0]["event_type"] == nil || rows[0]["events"] == nil {
 			t.Errorf("JSON: %d rows %v, want %d with the view's columns", len(rows), rows, want)
 		}
+		if h, _ := rows[0]["hour"].(string); !regexp.MustCompile(`^2026-11-20T0[89]:00:00\.000Z$`).MatchString(h) {
+			t.Errorf("JSON time %q, want ISO 8601 in UTC with milliseconds", h)
+		}
 		resp, body = get(t, url, "Accept", "text/csv")
 		recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
 		if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
@@ -149,7 +153,7 @@ func TestServeView(t *testing.T) {
 	t.Run("time range and limit", func(t *testing.T) {
 		_, body := get(t, url+"?from=2026-11-20T09:00:00Z&to=2026-11-20T10:00:00Z")
 		for _, r := range jsonRows(t, body) {
-			if !strings.HasPrefix(r["hour"].(string), "2026-11-20 09") && !strings.HasPrefix(r["hour"].(string), "2026-11-20T09") {
+			if !strings.HasPrefix(r["hour"].(string), "2026-11-20T09") {
 				t.Errorf("row outside the range: %v", r)
 			}
 		}

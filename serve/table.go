@@ -111,9 +111,9 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.DateOnly, s)
 }
 
-// sql is the query of q over table n, whose time column is timeCol ("" for none):
-// only the values parsed here reach it, as literals.
-func (q tableQuery) sql(n engine.TableName, timeCol string) string {
+// sql is the query of q over table n, whose time column is timeCol ("" for none), of
+// the columns cols: only the values parsed here reach it, as literals.
+func (q tableQuery) sql(n engine.TableName, timeCol string, cols sqlfrag.SQL) string {
 	var where []sqlfrag.SQL
 	ts := func(t time.Time) sqlfrag.SQL {
 		return sqlfrag.Fmt("CAST(%s AS TIMESTAMPTZ)", sqlfrag.Str(t.UTC().Format(time.RFC3339Nano)))
@@ -125,7 +125,7 @@ func (q tableQuery) sql(n engine.TableName, timeCol string) string {
 	if !q.To.IsZero() {
 		where = append(where, sqlfrag.Fmt("%s < %s", col, ts(q.To)))
 	}
-	s := sqlfrag.Fmt("SELECT * FROM %s", sqlfrag.Qualified(n.Schema, n.Name))
+	s := sqlfrag.Fmt("SELECT %s FROM %s", cols, sqlfrag.Qualified(n.Schema, n.Name))
 	if len(where) > 0 {
 		s = sqlfrag.Fmt("%s WHERE %s", s, sqlfrag.Join(where, " AND "))
 	}
@@ -151,7 +151,13 @@ func (h *Handler) queryTable(ctx context.Context, w io.Writer, n engine.TableNam
 	if err := sess.Seal(ctx, engine.SealOptions{}); err != nil {
 		return err
 	}
-	text := q.sql(n, timeCol)
+	cols := sqlfrag.Const("*")
+	if format != formatParquet {
+		if cols, err = textColumns(snap); err != nil {
+			return err
+		}
+	}
+	text := q.sql(n, timeCol, cols)
 	switch format {
 	case formatParquet:
 		uq, err := sess.ParseUserSQL(ctx, text)
@@ -228,4 +234,29 @@ func writeCSV(w io.Writer, rows *sql.Rows) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// textColumns selects the columns of snap's schema for a text format, times written
+// as ISO 8601 with milliseconds (2026-11-21T08:00:00.000Z), which JavaScript's Date
+// and Grafana read; DuckDB's own text ("2026-11-21 08:00:00+00") they may not.
+func textColumns(snap *lake.Snapshot) (sqlfrag.SQL, error) {
+	schema, err := lake.ParseSchema(snap.Metadata.SchemaString)
+	if err != nil {
+		return sqlfrag.SQL{}, err
+	}
+	var cols []sqlfrag.SQL
+	for _, f := range schema.Fields {
+		c := sqlfrag.Ident(f.Name)
+		switch f.Type {
+		case "timestamp":
+			c = sqlfrag.Fmt("strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%gZ') AS %s", c, c)
+		case "timestamp_ntz":
+			c = sqlfrag.Fmt("strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%S.%%g') AS %s", c, c)
+		}
+		cols = append(cols, c)
+	}
+	if len(cols) == 0 {
+		return sqlfrag.Const("*"), nil
+	}
+	return sqlfrag.List(cols...), nil
 }
