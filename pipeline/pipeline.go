@@ -47,6 +47,7 @@ type Pipeline struct {
 	Silver    []Table     `yaml:"silver"`
 	Reference []Reference `yaml:"reference"`
 	Consumers []Consumer  `yaml:"consumers"`
+	Serve     Serve       `yaml:"serve"`
 
 	lines map[string]int // dotted key -> line in File
 	grace time.Duration  // --grace or LAKECTL_GRACE, for every stream; 0 when not given
@@ -190,6 +191,16 @@ type Consumer struct {
 	// Freshness.
 	Warn   time.Duration `yaml:"warn"`
 	Breach time.Duration `yaml:"breach"`
+	// Token is the consumer's bearer token for lakectl serve: it reads only Reads.
+	// LAKECTL_TOKEN_<NAME> (upper case, - as _) overrides it. Default: none.
+	Token string `yaml:"token"`
+}
+
+// Serve configures lakectl serve.
+type Serve struct {
+	// MetricsToken, when set, is the bearer token that /metrics requires.
+	// LAKECTL_METRICS_TOKEN overrides it. Default: /metrics is open.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // Load reads and validates the pipeline at path, a directory holding lakectl.yaml or

@@ -37,7 +37,7 @@ line when there is something to do). Commands whose output a script reads take
 	root.AddCommand(newTableCmd(), newVacuumCmd(), newVersionCmd())
 	root.AddCommand(newIngestCmd(), newDevCmd(), newGenCmd(), newVerifyCmd(), newStatusCmd(), newCompactCmd())
 	root.AddCommand(newInitCmd(), newRunCmd(), newRefCmd(), newQuarantineCmd(), newQueryCmd(), newCatalogCmd())
-	root.AddCommand(newViewsCmd(), newPlanCmd())
+	root.AddCommand(newViewsCmd(), newPlanCmd(), newServeCmd())
 	return root
 }
 
