@@ -18,17 +18,18 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/pgwire"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/serve"
 )
 
 func newServeCmd() *cobra.Command {
 	var (
-		pf          pipelineFlags
-		addr        string
-		ingest      bool
-		poll, bound time.Duration
-		qcfg        queryLimits
+		pf           pipelineFlags
+		addr, pgAddr string
+		ingest       bool
+		poll, bound  time.Duration
+		qcfg         queryLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--ingest]",
@@ -50,6 +51,10 @@ Over HTTP (--http):
   GET /v1/status                      tasks, refreshes, stale days, consumers' freshness
   GET /metrics, /healthz, /readyz
   GET /                               the status page (HTML)
+
+Over the Postgres wire protocol (--pg ADDR), read-only: each consumer with a token
+connects as user NAME with its token as password (psql, Grafana, Metabase, Superset),
+and reads only the tables it declares.
 
 Tokens come from lakectl.yaml (consumers.NAME.token, serve.metrics_token) or the
 environment (LAKECTL_TOKEN_<CONSUMER>, LAKECTL_METRICS_TOKEN), never from the
@@ -80,6 +85,12 @@ then stop before their commit.`,
 			if err != nil {
 				return err
 			}
+			var pg *pgwire.Server
+			if pgAddr != "" {
+				if pg, err = env.pgServer(qcfg); err != nil {
+					return err
+				}
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("serve: %w", err)
@@ -102,6 +113,9 @@ then stop before their commit.`,
 				defer cancel()
 				return srv.Shutdown(sctx)
 			})
+			if pg != nil {
+				g.Go(func() error { return runPG(gctx, pg, pgAddr) })
+			}
 			if ingest {
 				svc, err := env.ingestService(reg)
 				if err != nil {
@@ -115,6 +129,7 @@ then stop before their commit.`,
 	pf.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&addr, "http", ":8088", "address to serve HTTP on")
+	f.StringVar(&pgAddr, "pg", "", "address to serve the read-only Postgres wire protocol on (e.g. 127.0.0.1:5433); each consumer with a token connects as its name, the token as password")
 	f.BoolVar(&ingest, "ingest", false, "run ingest in this process too (Kafka and HTTP sources of lakectl.yaml)")
 	f.DurationVar(&poll, "poll", serve.DefaultPoll, "how often Silver looks for sealed hours and Gold for complete or stale days")
 	f.StringVar(&qcfg.memory, "query-memory-limit", "256MiB", "DuckDB memory limit of each dashboard query")

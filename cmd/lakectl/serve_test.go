@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
@@ -167,6 +170,47 @@ func TestServeProcess(t *testing.T) {
 	}
 	if code, body := call("/metrics", "m-secret"); code != 200 || !strings.Contains(string(body), "lakectl_serve_consumer_slo_seconds") {
 		t.Errorf("metrics: %d %s", code, body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
+
+// TestServePostgres: serve --pg lets a consumer in as its name with its token as the
+// password, answers its queries, and refuses a wrong password and a table the
+// consumer does not declare.
+func TestServePostgres(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	mustLakectl(t, "init", dir)
+	pgAddr := freeAddr(t)
+	cmd, stderr := startServe(t, freeAddr(t), []string{"LAKECTL_TOKEN_PRODUCT=p-secret"}, "-p", dir, "--poll", "1h", "--pg", pgAddr)
+	url := func(password string) string {
+		return "postgres://product:" + password + "@" + pgAddr + "/lake?sslmode=disable"
+	}
+	ctx := t.Context()
+	var conn *pgx.Conn
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if conn, err = pgx.Connect(ctx, url("p-secret")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connect: %v\n%s", err, stderr.String())
+		}
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT 41 + 1").Scan(&n); err != nil || n != 42 {
+		t.Errorf("SELECT 41 + 1: %d, %v", n, err)
+	}
+	var pgErr *pgconn.PgError
+	if _, err := conn.Exec(ctx, "SELECT count(*) FROM silver.events"); !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+		t.Errorf("a table product does not declare: %v, want SQLSTATE 42501", err)
+	}
+	if c, err := pgx.Connect(ctx, url("wrong")); err == nil {
+		c.Close(ctx)
+		t.Error("a wrong password was let in")
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
