@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lakectl/lakectl/engine/sqlfrag"
+	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/lake/cache"
+	lakefs "github.com/lakectl/lakectl/lake/fs"
+)
+
+// A view reads the log's partition values whichever way it gets them: from the
+// directories of files whose paths say exactly the log's values (DuckDB's Hive
+// partitioning), through the join with the log's values for the others. Its rows are
+// those of the join over every file, for tables whose paths all agree, all disagree,
+// or both, with null, empty, escaped, "NULL" and zero-padded values.
+func TestRegisterPartitionValuesFromPaths(t *testing.T) {
+	ctx := t.Context()
+	s := openSession(t)
+	str := func(v string) *string { return &v }
+	parts := []string{"day", "hour", "region"}
+	files := []struct {
+		dir      string // below the table root
+		values   map[string]*string
+		fromPath bool
+	}{
+		{"", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("eu/west=1")}, true},
+		{"day=2026-11-20/hour=09/region=us", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("us")}, false}, // Bronze before PartitionDir
+		{"", map[string]*string{"day": nil, "hour": str("10"), "region": str(`q'uo"te 100%`)}, true},
+		{"", map[string]*string{"day": str("2026-11-21"), "hour": str("0"), "region": str("")}, false},             // "" is a null partition; DuckDB reads ""
+		{"", map[string]*string{"day": str("2026-11-21"), "hour": nil, "region": str("NULL")}, false},              // DuckDB reads NULL
+		{"elsewhere", map[string]*string{"day": str("2026-11-22"), "hour": str("23"), "region": str("ap")}, false}, // another writer's layout
+		{"", map[string]*string{"day": str("2026-11-22"), "hour": str("-1"), "region": str("a:b")}, true},
+	}
+	schema := lake.NewSchema(
+		lake.NewField("id", lake.Primitive("long"), false),
+		lake.NewField("day", lake.Primitive("date"), true),
+		lake.NewField("hour", lake.Primitive("integer"), true),
+		lake.NewField("region", lake.Primitive("string"), true),
+	)
+	store, err := lakefs.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := newTable(t, store, "silver/parts", schema, parts...)
+	var adds []lake.Add
+	for i, f := range files {
+		dir := f.dir
+		if dir == "" {
+			dir = lake.PartitionDir(parts, f.values)
+		}
+		rel := dir + "/part-" + string(rune('a'+i)) + ".parquet"
+		local := store.LocalPath(table.Key(rel))
+		if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyQ := sqlfrag.Fmt("COPY (SELECT %s * 10 + i AS id FROM range(3) AS r(i)) TO %s (FORMAT parquet)", sqlfrag.Int(int64(i)), sqlfrag.Str(local))
+		if _, err := s.ExecContext(ctx, copyQ.String()); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adds = append(adds, lake.Add{Path: lake.EncodePath(rel), PartitionValues: f.values, Size: info.Size(),
+			ModificationTime: time.Now().UnixMilli(), DataChange: true})
+	}
+	commitAdds(t, table, adds...)
+	snap, err := table.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds = snap.Files()
+	byPath := map[string]bool{}
+	for i, f := range files {
+		dir := f.dir
+		if dir == "" {
+			dir = lake.PartitionDir(parts, f.values)
+		}
+		byPath[dir+"/part-"+string(rune('a'+i))+".parquet"] = f.fromPath
+	}
+
+	// queryStrings orders the rows as strings.
+	const rowsQ = "SELECT id, day, hour, region FROM main.parts"
+	// The rows through the log's join alone, for the files adds.
+	joinRows := func(t *testing.T, adds []lake.Add) []string {
+		t.Helper()
+		tschema, _ := snap.Schema()
+		cols, err := viewColumns(tschema, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := make([]string, len(adds))
+		for i, a := range adds {
+			paths[i] = store.LocalPath(table.Key(a.DecodedPath()))
+		}
+		present := map[string]string{"id": "BIGINT"}
+		return queryStrings(t, s, "SELECT id, day, hour, region FROM ("+filesSelect(cols, paths, adds, present, nil).String()+")")
+	}
+	agreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return !byPath[a.DecodedPath()] })
+	disagreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] })
+	for _, c := range []struct {
+		name  string
+		adds  []lake.Add
+		store lake.Store
+	}{
+		{"agreeing", agreeing, nil},
+		{"disagreeing", disagreeing, nil},
+		{"mixed", adds, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := s.RegisterFiles(ctx, "main", "parts", snap, c.adds, TableFiles(table, cache.New(store, t.TempDir(), 0))); err != nil {
+				t.Fatal(err)
+			}
+			got := queryStrings(t, s, rowsQ)
+			if want := joinRows(t, c.adds); !slices.Equal(got, want) || len(got) != 3*len(c.adds) {
+				t.Errorf("rows = %q\nwant %q", got, want)
+			}
+		})
+	}
+
+	// Which files were read how, and the values that make the difference.
+	tschema, _ := snap.Schema()
+	cols, _ := viewColumns(tschema, parts)
+	paths := make([]string, len(adds))
+	for i, a := range adds {
+		paths[i] = store.LocalPath(table.Key(a.DecodedPath()))
+	}
+	got := pathsCarryValues(cols, paths, adds, map[string]string{"id": "BIGINT"})
+	for i, a := range adds {
+		if got[i] != byPath[a.DecodedPath()] {
+			t.Errorf("%s: values from the path %v, want %v", a.DecodedPath(), got[i], !got[i])
+		}
+	}
+	if err := s.RegisterTable(ctx, "main", "parts", snap, TableFiles(table, cache.New(store, t.TempDir(), 0))); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"0|2026-11-20|9|eu/west=1", "1|2026-11-20|9|eu/west=1", "2|2026-11-20|9|eu/west=1",
+		"10|2026-11-20|9|us", "11|2026-11-20|9|us", "12|2026-11-20|9|us",
+		"20|<null>|10|q'uo\"te 100%", "21|<null>|10|q'uo\"te 100%", "22|<null>|10|q'uo\"te 100%",
+		"30|2026-11-21|0|<null>", "31|2026-11-21|0|<null>", "32|2026-11-21|0|<null>",
+		"40|2026-11-21|<null>|NULL", "41|2026-11-21|<null>|NULL", "42|2026-11-21|<null>|NULL",
+		"50|2026-11-22|23|ap", "51|2026-11-22|23|ap", "52|2026-11-22|23|ap",
+		"60|2026-11-22|-1|a:b", "61|2026-11-22|-1|a:b", "62|2026-11-22|-1|a:b",
+	}
+	slices.Sort(want)
+	if got := queryStrings(t, s, rowsQ); !slices.Equal(got, want) {
+		t.Errorf("rows = %q\nwant %q", got, want)
+	}
+	if got := queryStrings(t, s, "SELECT count(*) FROM main.parts WHERE region = 'NULL'"); !slices.Equal(got, []string{"3"}) {
+		t.Errorf("rows whose region is the string NULL: %q, want 3", got)
+	}
+}
