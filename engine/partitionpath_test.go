@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,17 +26,17 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 	str := func(v string) *string { return &v }
 	parts := []string{"day", "hour", "region"}
 	files := []struct {
-		dir      string // below the table root
-		values   map[string]*string
-		fromPath bool
+		dir    string // below the table root
+		values map[string]*string
+		read   string // on a local store: from its "path", from a "link", by "join"
 	}{
-		{"", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("eu/west=1")}, true},
-		{"day=2026-11-20/hour=09/region=us", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("us")}, false}, // Bronze before PartitionDir
-		{"", map[string]*string{"day": nil, "hour": str("10"), "region": str(`q'uo"te 100%`)}, true},
-		{"", map[string]*string{"day": str("2026-11-21"), "hour": str("0"), "region": str("")}, false},             // "" is a null partition; DuckDB reads ""
-		{"", map[string]*string{"day": str("2026-11-21"), "hour": nil, "region": str("NULL")}, false},              // DuckDB reads NULL
-		{"elsewhere", map[string]*string{"day": str("2026-11-22"), "hour": str("23"), "region": str("ap")}, false}, // another writer's layout
-		{"", map[string]*string{"day": str("2026-11-22"), "hour": str("-1"), "region": str("a:b")}, true},
+		{"", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("eu/west=1")}, "path"},
+		{"day=2026-11-20/hour=09/region=us", map[string]*string{"day": str("2026-11-20"), "hour": str("9"), "region": str("us")}, "link"}, // Bronze before PartitionDir
+		{"", map[string]*string{"day": nil, "hour": str("10"), "region": str(`q'uo"te 100%`)}, "path"},
+		{"", map[string]*string{"day": str("2026-11-21"), "hour": str("0"), "region": str("")}, "join"},             // "" is a null partition; DuckDB reads ""
+		{"", map[string]*string{"day": str("2026-11-21"), "hour": nil, "region": str("NULL")}, "join"},              // DuckDB reads NULL
+		{"elsewhere", map[string]*string{"day": str("2026-11-22"), "hour": str("23"), "region": str("ap")}, "link"}, // another writer's layout
+		{"", map[string]*string{"day": str("2026-11-22"), "hour": str("-1"), "region": str("a:b")}, "path"},
 	}
 	schema := lake.NewSchema(
 		lake.NewField("id", lake.Primitive("long"), false),
@@ -75,13 +77,13 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	adds = snap.Files()
-	byPath := map[string]bool{}
+	byPath := map[string]string{}
 	for i, f := range files {
 		dir := f.dir
 		if dir == "" {
 			dir = lake.PartitionDir(parts, f.values)
 		}
-		byPath[dir+"/part-"+string(rune('a'+i))+".parquet"] = f.fromPath
+		byPath[dir+"/part-"+string(rune('a'+i))+".parquet"] = f.read
 	}
 
 	// queryStrings orders the rows as strings.
@@ -101,8 +103,8 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 		present := map[string]string{"id": "BIGINT"}
 		return queryStrings(t, s, "SELECT id, day, hour, region FROM ("+filesSelect(cols, paths, adds, present, nil).String()+")")
 	}
-	agreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return !byPath[a.DecodedPath()] })
-	disagreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] })
+	agreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] != "path" })
+	disagreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] == "path" })
 	for _, c := range []struct {
 		name  string
 		adds  []lake.Add
@@ -123,19 +125,80 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 		})
 	}
 
-	// Which files were read how, and the values that make the difference.
+	// Which files were read how: on the local store, and from the flat cache of a
+	// remote one, where every file the join does not need is read through a link.
 	tschema, _ := snap.Schema()
 	cols, _ := viewColumns(tschema, parts)
 	paths := make([]string, len(adds))
 	for i, a := range adds {
 		paths[i] = store.LocalPath(table.Key(a.DecodedPath()))
 	}
-	got := pathsCarryValues(cols, paths, adds, map[string]string{"id": "BIGINT"})
-	for i, a := range adds {
-		if got[i] != byPath[a.DecodedPath()] {
-			t.Errorf("%s: values from the path %v, want %v", a.DecodedPath(), got[i], !got[i])
-		}
+	remote := copyToMem(t, store.LocalPath(""))
+	remoteTable := lake.NewTable(remote, "silver/parts")
+	remotePaths, release, err := resolveAll(ctx, adds, TableFiles(remoteTable, cache.New(remote, t.TempDir(), 0)))
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer release()
+	for _, st := range []struct {
+		name  string
+		paths []string
+		local bool
+	}{{"local", paths, true}, {"cache", remotePaths, false}} {
+		hive, unlink := s.hivePaths(cols, st.paths, adds, map[string]string{"id": "BIGINT"})
+		for i, a := range adds {
+			read := "join"
+			switch fi, err := os.Lstat(hive[i]); {
+			case hive[i] == "":
+			case err != nil:
+				t.Errorf("%s %s: %v", st.name, a.DecodedPath(), err)
+			case hive[i] == st.paths[i]:
+				read = "path"
+			case fi.Mode()&os.ModeSymlink != 0:
+				read = "link"
+			}
+			want := byPath[a.DecodedPath()]
+			if !st.local && want == "path" {
+				want = "link"
+			}
+			if read != want {
+				t.Errorf("%s %s: read by %s, want %s", st.name, a.DecodedPath(), read, want)
+			}
+		}
+		unlink()
+	}
+
+	// Through the sandbox, from the flat cache.
+	sealed := openSession(t)
+	if err := sealed.RegisterTable(ctx, "main", "parts", snap, TableFiles(remoteTable, cache.New(remote, t.TempDir(), 0))); err != nil {
+		t.Fatal(err)
+	}
+	if err := sealed.Seal(ctx, SealOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	uq, err := sealed.ParseUserSQL(ctx, "SELECT id, CAST(day AS VARCHAR), CAST(hour AS VARCHAR), region FROM main.parts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sealed.QueryUser(ctx, uq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealedRows []string
+	for rows.Next() {
+		var id int64
+		var day, hour, region sql.NullString
+		if err := rows.Scan(&id, &day, &hour, &region); err != nil {
+			t.Fatal(err)
+		}
+		sealedRows = append(sealedRows, fmt.Sprintf("%d|%s|%s|%s", id, nullStr(day), nullStr(hour), nullStr(region)))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	slices.Sort(sealedRows)
+
 	if err := s.RegisterTable(ctx, "main", "parts", snap, TableFiles(table, cache.New(store, t.TempDir(), 0))); err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +211,28 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 		"50|2026-11-22|23|ap", "51|2026-11-22|23|ap", "52|2026-11-22|23|ap",
 		"60|2026-11-22|-1|a:b", "61|2026-11-22|-1|a:b", "62|2026-11-22|-1|a:b",
 	}
+	// Replacing a view removes the links of the one it replaces.
+	if err := s.RegisterTable(ctx, "main", "parts", snap, TableFiles(table, cache.New(store, t.TempDir(), 0))); err != nil {
+		t.Fatal(err)
+	}
+	if des, err := os.ReadDir(s.linkDir); err != nil || len(des) != 1 {
+		t.Errorf("link directories after a view was replaced: %d (%v), want 1", len(des), err)
+	}
 	slices.Sort(want)
 	if got := queryStrings(t, s, rowsQ); !slices.Equal(got, want) {
 		t.Errorf("rows = %q\nwant %q", got, want)
 	}
+	if !slices.Equal(sealedRows, want) {
+		t.Errorf("rows from the cache, sealed = %q\nwant %q", sealedRows, want)
+	}
 	if got := queryStrings(t, s, "SELECT count(*) FROM main.parts WHERE region = 'NULL'"); !slices.Equal(got, []string{"3"}) {
 		t.Errorf("rows whose region is the string NULL: %q, want 3", got)
 	}
+}
+
+func nullStr(s sql.NullString) string {
+	if !s.Valid {
+		return "<null>"
+	}
+	return s.String
 }

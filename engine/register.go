@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -137,7 +139,14 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 			release()
 			return err
 		}
-		body = filesSelect(cols, paths, adds, present, pathsCarryValues(cols, paths, adds, present))
+		hive, unlink := s.hivePaths(cols, paths, adds, present)
+		release = releaseBoth(release, unlink)
+		body = filesSelect(cols, paths, adds, present, hive)
+		for _, h := range hive {
+			if h != "" && !slices.Contains(paths, h) {
+				paths = append(paths, h) // a link, which the sandbox must allow too
+			}
+		}
 	}
 	stmts := []sqlfrag.SQL{
 		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(schema)),
@@ -265,15 +274,14 @@ func emptySelect(cols []viewColumn) sqlfrag.SQL {
 	return sqlfrag.Fmt("SELECT %s WHERE false", sqlfrag.List(parts...))
 }
 
-// filesSelect reads the data files of a table. Partition values come two ways, as
-// fromPath says for each file (nil: none from its path). Files whose local paths say
-// exactly the log's values are read with DuckDB's Hive partitioning, typed by
-// hive_types: the values are constants of each file's scan, which costs nothing per
-// row and lets DuckDB skip files by them. The others are joined to their values by
-// the scan's file_index: a small hash join against one row per file, instead of one
-// scan per partition, which costs per row. A table with both kinds is the UNION ALL
-// of the two.
-func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string, fromPath []bool) sqlfrag.SQL {
+// filesSelect reads the data files of a table. Partition values come two ways. A
+// file with a path in hive (nil: none has) is read there, with DuckDB's Hive
+// partitioning, typed by hive_types: the values are constants of each file's scan,
+// which costs nothing per row and lets DuckDB skip files by them. The others are
+// joined to their values by the scan's file_index: a small hash join against one row
+// per file, instead of one scan per partition, which costs per row. A table with both
+// kinds is the UNION ALL of the two.
+func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string, hive []string) sqlfrag.SQL {
 	var parts []viewColumn
 	for _, c := range cols {
 		if c.partition {
@@ -286,8 +294,8 @@ func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map
 	var hivePaths, joinPaths []string
 	var joinAdds []lake.Add
 	for i, p := range paths {
-		if fromPath != nil && fromPath[i] {
-			hivePaths = append(hivePaths, p)
+		if hive != nil && hive[i] != "" {
+			hivePaths = append(hivePaths, hive[i])
 		} else {
 			joinPaths = append(joinPaths, p)
 			joinAdds = append(joinAdds, adds[i])
@@ -316,33 +324,88 @@ func readParquetHive(paths []string, parts []viewColumn) sqlfrag.SQL {
 		sqlfrag.StrList(paths), sqlfrag.List(types...))
 }
 
-// pathsCarryValues reports for each file whether DuckDB's Hive partitioning reads
-// exactly the log's partition values from its local path (which for a local store is
-// the table's own file, below directories lake.PartitionDir named from the values).
-// It must not for a file whose directories say otherwise (Bronze wrote ingest_hour=09
-// for the log's "9"), sit in a flat cache, or sit below another col=value directory
-// that DuckDB would also read; nor for values that DuckDB reads differently from the
-// log: the empty string (a null partition to Delta, "" to DuckDB) and any spelling of
-// "null" (a string to Delta, NULL to DuckDB). Nor when the files themselves hold a
-// partition column, which a path value would shadow.
-func pathsCarryValues(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) []bool {
+// hivePaths returns for each file a local path from which DuckDB's Hive partitioning
+// reads exactly the log's partition values, or "" where there is none, and a function
+// that removes the links it made. A file's own path serves when it sits below
+// directories lake.PartitionDir named from its values (a local store's files), and
+// below no other col=value directory that DuckDB would also read. Any other file
+// (one in the flat cache, one whose directories say otherwise, as Bronze's
+// ingest_hour=09 for the log's "9" did) is given a symbolic link in such directories,
+// made in the session's own link directory: one link per file costs far less than
+// the join's work per row. Neither serves for values that DuckDB reads differently
+// from the log (the empty string, a null partition to Delta and "" to DuckDB; any
+// spelling of "null", a string to Delta and NULL to DuckDB), for partition columns
+// that the files also hold (a path value would shadow them), or where no link can be
+// made; those files keep the join.
+func (s *Session) hivePaths(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) ([]string, func()) {
 	var parts []string
 	for _, c := range cols {
 		if c.partition {
 			if _, inFile := present[strings.ToLower(c.name)]; inFile || lake.HiveEscape(c.name) != c.name {
-				return nil
+				return nil, func() {}
 			}
 			parts = append(parts, c.name)
 		}
 	}
 	if len(parts) == 0 {
-		return nil
+		return nil, func() {}
 	}
-	out := make([]bool, len(paths))
+	out := make([]string, len(paths))
+	var links string // this registration's directory of links
 	for i, a := range adds {
-		out[i] = a.PartitionPathAgrees(parts) && valuesReadBack(parts, a) && rootWithoutValues(paths[i], a)
+		switch {
+		case !valuesReadBack(parts, a):
+		case a.PartitionPathAgrees(parts) && rootWithoutValues(paths[i], a.DecodedPath()):
+			out[i] = paths[i]
+		default:
+			if links == "" {
+				dir, err := s.newLinkDir()
+				if err != nil {
+					s.log.Debug("no links for hive partitioning, partition values by join", "err", err)
+					return out, func() {}
+				}
+				links = dir
+			}
+			rel := path.Join(lake.PartitionDir(parts, a.PartitionValues), fmt.Sprintf("%d.parquet", i))
+			link := filepath.Join(links, filepath.FromSlash(rel))
+			if !rootWithoutValues(link, rel) {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+				continue
+			}
+			if err := os.Symlink(paths[i], link); err != nil {
+				continue
+			}
+			out[i] = link
+		}
 	}
-	return out
+	return out, func() {
+		if links != "" {
+			os.RemoveAll(links)
+		}
+	}
+}
+
+// newLinkDir makes a directory for one registration's links, in the session's link
+// directory (made on first use, beside its DuckDB temp directory).
+func (s *Session) newLinkDir() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.linkDir == "" {
+		dir, err := os.MkdirTemp(filepath.Dir(s.tempDir), "lakectl-views-")
+		if err != nil {
+			return "", err
+		}
+		s.linkDir = dir
+	}
+	return os.MkdirTemp(s.linkDir, "v")
+}
+
+// releaseBoth returns a release that calls a and b once.
+func releaseBoth(a, b func()) func() {
+	var once sync.Once
+	return func() { once.Do(func() { a(); b() }) }
 }
 
 // valuesReadBack reports whether DuckDB reads the add's partition directories back as
@@ -356,13 +419,11 @@ func valuesReadBack(parts []string, a lake.Add) bool {
 	return true
 }
 
-// rootWithoutValues reports whether local is the add's path below a directory (the
-// table root) none of whose names has an '=', so that the add's own directories are
-// the only Hive partitions DuckDB finds in it.
-func rootWithoutValues(local string, a lake.Add) bool {
-	local = filepath.ToSlash(local)
-	rel := "/" + a.DecodedPath()
-	root, ok := strings.CutSuffix(local, rel)
+// rootWithoutValues reports whether local is rel (a slash-separated path) below a
+// directory none of whose names has an '=', so that rel's directories are the only
+// Hive partitions DuckDB finds in it.
+func rootWithoutValues(local, rel string) bool {
+	root, ok := strings.CutSuffix(filepath.ToSlash(local), "/"+rel)
 	return ok && !strings.Contains(root, "=")
 }
 
