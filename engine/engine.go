@@ -72,10 +72,11 @@ type Session struct {
 	log     *slog.Logger
 	tempDir string
 
-	mu     sync.Mutex
-	pins   map[string]func()   // view name -> release of the files it reads
-	files  map[string][]string // view name -> the files it reads
-	sealed bool                // see Seal
+	mu      sync.Mutex
+	linkDir string              // made on first use by linkFiles, removed by Close
+	pins    map[string]func()   // view name -> release of the files it reads
+	files   map[string][]string // view name -> the files it reads
+	sealed  bool                // see Seal
 }
 
 // Open starts a DuckDB database with cfg's settings.
@@ -171,6 +172,9 @@ func (s *Session) Close() error {
 
 func (s *Session) cleanup() {
 	os.RemoveAll(s.tempDir)
+	if s.linkDir != "" {
+		os.RemoveAll(s.linkDir)
+	}
 }
 
 // ExecContext runs a statement on the session's connection.

@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -86,10 +89,9 @@ const fileIndexCol = "__lakectl_file_index"
 
 // RegisterTable creates (or replaces) the view schema.name over the live files of snap.
 // Its columns are the table's schema, in order and typed as DuckType says; partition
-// columns come from the Delta log (never from directory names), cast to their types,
-// null partition values as NULL; columns that a file lacks (added after it was written)
-// read as NULL. The files stay pinned in the cache until the view is replaced or the
-// session closed.
+// columns hold the Delta log's values, cast to their types, null partition values as
+// NULL; columns that a file lacks (added after it was written) read as NULL. The files
+// stay pinned in the cache until the view is replaced or the session closed.
 func (s *Session) RegisterTable(ctx context.Context, schema, name string, snap *lake.Snapshot, files FileResolver) error {
 	return s.RegisterFiles(ctx, schema, name, snap, snap.Files(), files)
 }
@@ -137,7 +139,14 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 			release()
 			return err
 		}
-		body = filesSelect(cols, paths, adds, present)
+		hive, unlink := s.hivePaths(cols, paths, adds, present)
+		release = releaseBoth(release, unlink)
+		body = filesSelect(cols, paths, adds, present, hive)
+		for _, h := range hive {
+			if h != "" && !slices.Contains(paths, h) {
+				paths = append(paths, h) // a link, which the sandbox must allow too
+			}
+		}
 	}
 	stmts := []sqlfrag.SQL{
 		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(schema)),
@@ -265,18 +274,171 @@ func emptySelect(cols []viewColumn) sqlfrag.SQL {
 	return sqlfrag.Fmt("SELECT %s WHERE false", sqlfrag.List(parts...))
 }
 
-// filesSelect reads the data files and, for a partitioned table, joins each row to its
-// file's partition values by the scan's file_index: a small hash join against one row
-// per file, instead of one scan per partition.
-func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) sqlfrag.SQL {
-	var sel []sqlfrag.SQL
+// filesSelect reads the data files of a table. Partition values come two ways. A
+// file with a path in hive (nil: none has) is read there, with DuckDB's Hive
+// partitioning, typed by hive_types: the values are constants of each file's scan,
+// which costs nothing per row and lets DuckDB skip files by them. The others are
+// joined to their values by the scan's file_index: a small hash join against one row
+// per file, instead of one scan per partition, which costs per row. A table with both
+// kinds is the UNION ALL of the two.
+func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string, hive []string) sqlfrag.SQL {
 	var parts []viewColumn
+	for _, c := range cols {
+		if c.partition {
+			parts = append(parts, c)
+		}
+	}
+	if len(parts) == 0 {
+		return sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquet(paths))
+	}
+	var hivePaths, joinPaths []string
+	var joinAdds []lake.Add
+	for i, p := range paths {
+		if hive != nil && hive[i] != "" {
+			hivePaths = append(hivePaths, hive[i])
+		} else {
+			joinPaths = append(joinPaths, p)
+			joinAdds = append(joinAdds, adds[i])
+		}
+	}
+	var selects []sqlfrag.SQL
+	if len(hivePaths) > 0 {
+		selects = append(selects, sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquetHive(hivePaths, parts)))
+	}
+	if len(joinPaths) > 0 {
+		selects = append(selects, sqlfrag.Fmt("SELECT %s FROM %s AS d JOIN (%s) AS p ON d.file_index = p.%s",
+			dataColumns(cols, present, true), readParquet(joinPaths), partitionValues(parts, joinAdds), sqlfrag.Ident(fileIndexCol)))
+	}
+	return sqlfrag.Join(selects, " UNION ALL ")
+}
+
+// readParquetHive is readParquet with the partition columns parts read from the
+// files' paths (col=value directories), each typed as the view types it.
+func readParquetHive(paths []string, parts []viewColumn) sqlfrag.SQL {
+	types := make([]sqlfrag.SQL, len(parts))
+	for i, c := range parts {
+		// The type as a string: hive_types does not parse DECIMAL(p,s) as a type.
+		types[i] = sqlfrag.Fmt("%s: %s", sqlfrag.Str(c.name), sqlfrag.Str(c.duckType.String()))
+	}
+	return sqlfrag.Fmt("read_parquet(%s, union_by_name = true, hive_partitioning = true, hive_types = {%s})",
+		sqlfrag.StrList(paths), sqlfrag.List(types...))
+}
+
+// hivePaths returns for each file a local path from which DuckDB's Hive partitioning
+// reads exactly the log's partition values, or "" where there is none, and a function
+// that removes the links it made. A file's own path serves when it sits below
+// directories lake.PartitionDir named from its values (a local store's files), and
+// below no other col=value directory that DuckDB would also read. Any other file
+// (one in the flat cache, one whose directories say otherwise, as Bronze's
+// ingest_hour=09 for the log's "9" did) is given a symbolic link in such directories,
+// made in the session's own link directory: one link per file costs far less than
+// the join's work per row. Neither serves for values that DuckDB reads differently
+// from the log (the empty string, a null partition to Delta and "" to DuckDB; any
+// spelling of "null", a string to Delta and NULL to DuckDB), for partition columns
+// that the files also hold (a path value would shadow them), or where no link can be
+// made; those files keep the join.
+func (s *Session) hivePaths(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) ([]string, func()) {
+	var parts []string
+	for _, c := range cols {
+		if c.partition {
+			if _, inFile := present[strings.ToLower(c.name)]; inFile || lake.HiveEscape(c.name) != c.name {
+				return nil, func() {}
+			}
+			parts = append(parts, c.name)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, func() {}
+	}
+	out := make([]string, len(paths))
+	var links string // this registration's directory of links
+	for i, a := range adds {
+		switch {
+		case !valuesReadBack(parts, a):
+		case a.PartitionPathAgrees(parts) && rootWithoutValues(paths[i], a.DecodedPath()):
+			out[i] = paths[i]
+		default:
+			if links == "" {
+				dir, err := s.newLinkDir()
+				if err != nil {
+					s.log.Debug("no links for hive partitioning, partition values by join", "err", err)
+					return out, func() {}
+				}
+				links = dir
+			}
+			rel := path.Join(lake.PartitionDir(parts, a.PartitionValues), fmt.Sprintf("%d.parquet", i))
+			link := filepath.Join(links, filepath.FromSlash(rel))
+			if !rootWithoutValues(link, rel) {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+				continue
+			}
+			if err := os.Symlink(paths[i], link); err != nil {
+				continue
+			}
+			out[i] = link
+		}
+	}
+	return out, func() {
+		if links != "" {
+			os.RemoveAll(links)
+		}
+	}
+}
+
+// newLinkDir makes a directory for one registration's links, in the session's link
+// directory (made on first use, beside its DuckDB temp directory).
+func (s *Session) newLinkDir() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.linkDir == "" {
+		dir, err := os.MkdirTemp(filepath.Dir(s.tempDir), "lakectl-views-")
+		if err != nil {
+			return "", err
+		}
+		s.linkDir = dir
+	}
+	return os.MkdirTemp(s.linkDir, "v")
+}
+
+// releaseBoth returns a release that calls a and b once.
+func releaseBoth(a, b func()) func() {
+	var once sync.Once
+	return func() { once.Do(func() { a(); b() }) }
+}
+
+// valuesReadBack reports whether DuckDB reads the add's partition directories back as
+// the log's values.
+func valuesReadBack(parts []string, a lake.Add) bool {
+	for _, c := range parts {
+		if v := a.PartitionValues[c]; v != nil && (*v == "" || strings.EqualFold(*v, "null")) {
+			return false
+		}
+	}
+	return true
+}
+
+// rootWithoutValues reports whether local is rel (a slash-separated path) below a
+// directory none of whose names has an '=', so that rel's directories are the only
+// Hive partitions DuckDB finds in it.
+func rootWithoutValues(local, rel string) bool {
+	root, ok := strings.CutSuffix(filepath.ToSlash(local), "/"+rel)
+	return ok && !strings.Contains(root, "=")
+}
+
+// dataColumns is the select list of a view over read_parquet AS d: the columns in
+// order, partition columns from the joined values p if joined (else from d's paths),
+// columns the files lack as NULL, columns whose file type differs cast to the view's.
+func dataColumns(cols []viewColumn, present map[string]string, joined bool) sqlfrag.SQL {
+	var sel []sqlfrag.SQL
 	for _, c := range cols {
 		name := sqlfrag.Ident(c.name)
 		switch fileType, ok := present[strings.ToLower(c.name)]; {
-		case c.partition:
-			parts = append(parts, c)
+		case c.partition && joined:
 			sel = append(sel, sqlfrag.Fmt("p.%s", name))
+		case c.partition:
+			sel = append(sel, sqlfrag.Fmt("d.%s", name))
 		case !ok:
 			sel = append(sel, sqlfrag.Fmt("CAST(NULL AS %s) AS %s", c.duckType, name))
 		case sameType(fileType, c.duckType.String()):
@@ -285,11 +447,7 @@ func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map
 			sel = append(sel, sqlfrag.Fmt("CAST(d.%[1]s AS %[2]s) AS %[1]s", name, c.duckType))
 		}
 	}
-	q := sqlfrag.Fmt("SELECT %s FROM %s AS d", sqlfrag.List(sel...), readParquet(paths))
-	if len(parts) == 0 {
-		return q
-	}
-	return sqlfrag.Fmt("%s JOIN (%s) AS p ON d.file_index = p.%s", q, partitionValues(parts, adds), sqlfrag.Ident(fileIndexCol))
+	return sqlfrag.List(sel...)
 }
 
 // partitionValues is a VALUES table of (file index, typed partition values...).
@@ -358,5 +516,5 @@ func ViewSQL(snap *lake.Snapshot, urls []string) (string, error) {
 	for _, c := range cols {
 		present[strings.ToLower(c.name)] = c.duckType.String()
 	}
-	return filesSelect(cols, urls, adds, present).String(), nil
+	return filesSelect(cols, urls, adds, present, nil).String(), nil
 }
