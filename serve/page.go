@@ -55,7 +55,9 @@ type pageConsumer struct {
 
 type pageTask struct {
 	TaskStatus
-	Took string
+	// LastRun is LastStart for people: time.Time's own String shows the monotonic
+	// clock reading.
+	LastRun, Took string
 }
 
 type pageStale struct{ Model, Day, Why string }
@@ -129,7 +131,11 @@ func (h *Handler) page(ctx context.Context) (pageData, error) {
 		d.Consumers = append(d.Consumers, pc)
 	}
 	for _, t := range st.Tasks {
-		d.Tasks = append(d.Tasks, pageTask{TaskStatus: t, Took: t.LastElapsed.Round(time.Millisecond).String()})
+		pt := pageTask{TaskStatus: t, LastRun: "never", Took: t.LastElapsed.Round(time.Millisecond).String()}
+		if !t.LastStart.IsZero() {
+			pt.LastRun = t.LastStart.UTC().Format(time.RFC3339)
+		}
+		d.Tasks = append(d.Tasks, pt)
 	}
 	models := make([]string, 0, len(st.StaleDays))
 	for m := range st.StaleDays {
