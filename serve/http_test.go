@@ -24,12 +24,12 @@ import (
 )
 
 // servedLake is a lake of one day that serve's tasks processed, and a handler over it.
-func servedLake(t *testing.T, auth Auth) (*testLake, *httptest.Server) {
+func servedLake(t testing.TB, auth Auth) (*testLake, *httptest.Server) {
 	return servedLakeWith(t, HandlerConfig{Auth: auth})
 }
 
 // servedLakeWith is servedLake with cfg's settings (the lake's own filled in).
-func servedLakeWith(t *testing.T, cfg HandlerConfig) (*testLake, *httptest.Server) {
+func servedLakeWith(t testing.TB, cfg HandlerConfig) (*testLake, *httptest.Server) {
 	t.Helper()
 	l := newTestLake(t)
 	fillDay(l)

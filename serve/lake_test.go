@@ -26,13 +26,13 @@ var testEngine = engine.Config{Threads: 1, MemoryLimit: "512MiB"}
 // testLake is a file lake of the example pipeline with Bronze written directly, as
 // ingest commits it; serve's tasks do the rest.
 type testLake struct {
-	t      *testing.T
+	t      testing.TB
 	p      *pipeline.Pipeline
 	dir    string // the lake's directory
 	offset int64
 }
 
-func newTestLake(t *testing.T) *testLake {
+func newTestLake(t testing.TB) *testLake {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := pipeline.WriteExample(dir); err != nil {
@@ -152,7 +152,7 @@ func (l *testLake) ingest(events []ev, ingested, sealed string) {
 	}
 }
 
-func latest(t *testing.T, tb *lake.Table) (*lake.Snapshot, error) {
+func latest(t testing.TB, tb *lake.Table) (*lake.Snapshot, error) {
 	snap, err := tb.Latest(t.Context())
 	if errors.Is(err, lake.ErrNoTable) {
 		return nil, nil

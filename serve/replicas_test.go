@@ -15,7 +15,7 @@ var stages = []string{"silver/", "gold", "views/"}
 
 // runStages runs, stage by stage, every task of every scheduler at once: replicas
 // race each other on the same work.
-func runStages(t *testing.T, scheds ...*Scheduler) {
+func runStages(t testing.TB, scheds ...*Scheduler) {
 	t.Helper()
 	for _, stage := range stages {
 		var wg sync.WaitGroup
@@ -34,7 +34,7 @@ func runStages(t *testing.T, scheds ...*Scheduler) {
 	}
 }
 
-func newTestScheduler(t *testing.T, p Pipeline) *Scheduler {
+func newTestScheduler(t testing.TB, p Pipeline) *Scheduler {
 	t.Helper()
 	s, err := NewScheduler(SchedulerConfig{Tasks: PipelineTasks(p), Attempts: 1})
 	if err != nil {
