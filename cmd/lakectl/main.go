@@ -1,6 +1,7 @@
 // Command lakectl is the medallion lakehouse toolkit: Delta tables in object storage,
-// exactly-once ingest into Bronze and hourly Silver jobs (Gold models and materialized
-// views are designed but not built yet).
+// exactly-once ingest into Bronze, hourly Silver jobs, daily Gold models with lineage,
+// materialized views at their consumers' freshness, and `serve`, which schedules them
+// and serves dashboards over HTTP and the Postgres wire protocol.
 //
 //	lakectl table show ./lake/bronze/events --json
 //	lakectl vacuum s3://lake/silver/events --retain 168h --dry-run
