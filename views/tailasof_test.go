@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/silver"
 )
@@ -67,5 +68,63 @@ func TestLiveTailPointInTime(t *testing.T) {
 	l.ingest(nil, "2026-11-21T13:00:00Z", "2026-11-21T13:10:00Z")
 	if got := l.rows(`SELECT "timestamp", user_id, plan FROM silver.events WHERE "timestamp" >= TIMESTAMPTZ '2026-11-21 11:00:00Z' ORDER BY ALL`); !slices.Equal(got, want) {
 		t.Errorf("Silver after processing the hour = %q, want %q", got, want)
+	}
+}
+
+// TestLiveTailUnversionedRef: a reference written before references kept history (the
+// rows alone, no validity columns) is read by the live tail as by the hourly job: its
+// rows valid since ever.
+func TestLiveTailUnversionedRef(t *testing.T) {
+	plans := "-- description: Each event's user and plan.\nSELECT user_id, plan FROM silver.events\n"
+	l := newTestLake(t, map[string]*string{"plans": &plans})
+	writeUnversionedRef(t, l, "users", `SELECT * FROM (VALUES ('u1', 'CA', 'free'), ('u3', 'NL', 'pro')) v(user_id, country, plan)`)
+	l.ingest([]ev{{"u1", "click", 0, "2026-11-21T12:05:00Z"}}, "2026-11-21T12:10:00Z", "2026-11-21T13:10:00Z")
+	l.ingest([]ev{{"u3", "click", 0, "2026-11-21T13:20:00Z"}}, "2026-11-21T13:25:00Z", "2026-11-21T13:15:00Z")
+	if got := l.rows("SELECT user_id, plan FROM silver.events"); !slices.Equal(got, []string{"u1 free"}) {
+		t.Fatalf("Silver holds %q; want u1's event of hour 12 alone, hour 13 unprocessed", got)
+	}
+	if _, err := l.job(nil).Refresh(t.Context(), "plans", Options{LiveTail: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.rows("SELECT * FROM views.plans ORDER BY ALL"), []string{"u1 free", "u3 pro"}; !slices.Equal(got, want) {
+		t.Errorf("plans over the live tail = %q, want %q", got, want)
+	}
+}
+
+// writeUnversionedRef commits the rows of query as the next version of ref/<name> the
+// way lakectl wrote references before they kept history: the rows alone.
+func writeUnversionedRef(t *testing.T, l *testLake, name, query string) {
+	t.Helper()
+	ctx := t.Context()
+	rt := lake.NewTable(l.store, silver.RefRoot(name))
+	snap, err := latestOrNil(ctx, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adds, err := l.sess.WriteFiles(ctx, rt, nil, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := l.sess.QuerySchema(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemaJSON, err := schema.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := rt.Begin(snap)
+	md := lake.Metadata{Name: name, Format: lake.Format{Provider: "parquet", Options: map[string]string{}},
+		SchemaString: schemaJSON, Configuration: map[string]string{}}
+	if snap != nil {
+		md.ID = snap.Metadata.ID
+		for _, a := range snap.Files() {
+			tx.Remove(a.RemoveAt(time.Now()))
+		}
+	}
+	tx.SetMetadata(md)
+	tx.Add(adds...)
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
