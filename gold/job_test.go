@@ -49,15 +49,15 @@ func TestRunDayEqualsHandWrittenAggregate(t *testing.T) {
 	}
 	for _, q := range []string{
 		"SELECT count(*) FROM ((SELECT * FROM gold.daily_metrics EXCEPT ALL " + handDaily + ") UNION ALL (" + handDaily + " EXCEPT ALL SELECT * FROM gold.daily_metrics))",
-		`SELECT count(*) FROM (SELECT event_date, user_id, count(*), CAST(coalesce(sum(amount) FILTER (WHERE event_type = 'purchase'), 0) AS DECIMAL(18,2)),
+		`SELECT count(*) FROM (SELECT event_date, user_id, plan, count(*), CAST(coalesce(sum(amount) FILTER (WHERE event_type = 'purchase'), 0) AS DECIMAL(18,2)),
   list_sort(list_distinct(list(event_type))) FROM silver.events GROUP BY ALL EXCEPT ALL SELECT * FROM gold.user_daily)`,
 	} {
 		if got := l.rows(q); !slices.Equal(got, []string{"0"}) {
 			t.Errorf("rows that differ from the hand-written aggregate: %v\n%s", got, q)
 		}
 	}
-	if got, want := l.rows("SELECT user_id, spend, event_types FROM gold.user_daily ORDER BY ALL"),
-		[]string{"u1 10.05 [click purchase]", "u2 20.05 [page_view purchase]"}; !slices.Equal(got, want) {
+	if got, want := l.rows("SELECT user_id, plan, spend, event_types FROM gold.user_daily ORDER BY ALL"),
+		[]string{"u1 free 10.05 [click purchase]", "u2 free 20.05 [page_view purchase]"}; !slices.Equal(got, want) {
 		t.Errorf("user_daily = %q, want %q", got, want)
 	}
 

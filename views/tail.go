@@ -64,25 +64,13 @@ func (r *refresh) registerTail(ctx context.Context, stored, bronze *input) error
 	if err := r.sess.RegisterFiles(ctx, "bronze", t.Source, bronze.snap, files, engine.TableFiles(bronze.table, r.j.cfg.Cache)); err != nil {
 		return err
 	}
-	refs := map[string]sqlfrag.SQL{}
-	for _, e := range t.Enrich {
-		if _, ok := refs[e.Ref]; ok {
-			continue
-		}
-		rt := lake.NewTable(r.j.cfg.Store, silver.RefRoot(e.Ref))
-		snap, err := latestOrNil(ctx, rt)
-		if err != nil {
-			return err
-		}
-		if snap == nil {
-			return &silver.MissingRefError{Name: e.Ref}
-		}
-		if err := r.sess.RegisterTable(ctx, "ref", e.Ref, snap, engine.TableFiles(rt, r.j.cfg.Cache)); err != nil {
-			return err
-		}
-		refs[e.Ref] = sqlfrag.Qualified("ref", e.Ref)
+	// The references as the hourly job registers them, history and all, so that a
+	// point-in-time join gives the tail the rows Silver will hold.
+	refs, _, err := c.RegisterRefs(ctx, r.sess, r.j.cfg.Store, r.j.cfg.Cache)
+	if err != nil {
+		return err
 	}
-	tail := c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, func(name string) sqlfrag.SQL { return refs[name] })
+	tail := c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, refs)
 	return r.createView(ctx, stored.name, sqlfrag.Fmt("SELECT * FROM %s UNION ALL BY NAME %s", storedRel, tail))
 }
 

@@ -45,10 +45,10 @@ const handDiff = `WITH dm AS (
     min("timestamp") AS first_event_at, max("timestamp") AS last_event_at
   FROM silver.events GROUP BY event_date, event_type),
 ud AS (
-  SELECT event_date, user_id, count(*) AS events,
+  SELECT event_date, user_id, plan, count(*) AS events,
     CAST(coalesce(sum(CASE WHEN event_type = 'purchase' THEN amount END), 0) AS DECIMAL(18, 2)) AS spend,
     list_sort(list_distinct(list(event_type))) AS event_types
-  FROM silver.events GROUP BY event_date, user_id)
+  FROM silver.events GROUP BY event_date, user_id, plan)
 SELECT
   (SELECT count(*) FROM (SELECT * FROM dm EXCEPT ALL SELECT * FROM gold.daily_metrics)) +
   (SELECT count(*) FROM (SELECT * FROM gold.daily_metrics EXCEPT ALL SELECT * FROM dm)) AS daily_diff,
