@@ -284,10 +284,10 @@ dm AS (
     min("timestamp") AS first_event_at, max("timestamp") AS last_event_at
   FROM s GROUP BY event_date, event_type),
 ud AS (
-  SELECT event_date, user_id, count(*) AS events,
+  SELECT event_date, user_id, plan, count(*) AS events,
     CAST(coalesce(sum(CASE WHEN event_type = 'purchase' THEN amount END), 0) AS DECIMAL(18, 2)) AS spend,
     list_sort(list_distinct(list(event_type))) AS event_types
-  FROM s GROUP BY event_date, user_id)
+  FROM s GROUP BY event_date, user_id, plan)
 SELECT
   (SELECT count(*) FROM silver.events) AS rows,
   (SELECT count(*) - count(DISTINCT event_id) FROM silver.events) AS dup,
