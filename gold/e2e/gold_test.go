@@ -38,17 +38,7 @@ const partitions = 2
 
 // handDiff counts the rows where Gold and an aggregate written by hand over Silver
 // differ, both ways, for both models.
-const handDiff = `WITH dm AS (
-  SELECT event_date, event_type, count(DISTINCT user_id) AS unique_users, count(*) AS events,
-    CAST(coalesce(sum(amount), 0) AS DECIMAL(18, 2)) AS total_amount,
-    CAST(sum(amount) / count(amount) AS DECIMAL(18, 2)) AS avg_amount,
-    min("timestamp") AS first_event_at, max("timestamp") AS last_event_at
-  FROM silver.events GROUP BY event_date, event_type),
-ud AS (
-  SELECT event_date, user_id, plan, count(*) AS events,
-    CAST(coalesce(sum(CASE WHEN event_type = 'purchase' THEN amount END), 0) AS DECIMAL(18, 2)) AS spend,
-    list_sort(list_distinct(list(event_type))) AS event_types
-  FROM silver.events GROUP BY event_date, user_id, plan)
+var handDiff = "WITH " + e2e.GoldByHand("silver.events") + `
 SELECT
   (SELECT count(*) FROM (SELECT * FROM dm EXCEPT ALL SELECT * FROM gold.daily_metrics)) +
   (SELECT count(*) FROM (SELECT * FROM gold.daily_metrics EXCEPT ALL SELECT * FROM dm)) AS daily_diff,
