@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
-	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/internal/bronzefixture"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
@@ -75,41 +74,14 @@ type ev struct {
 func (l *testLake) ingest(events []ev, ingested, sealed string) {
 	t, ctx := l.t, l.t.Context()
 	t.Helper()
-	if _, err := l.sess.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE recs (payload BLOB, "offset" BIGINT, ingested_at TIMESTAMPTZ)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range events {
-		l.offset++
-		b, _ := json.Marshal(map[string]any{"event_id": fmt.Sprintf("e%d", l.offset), "user_id": e.user, "event_type": e.typ,
+	var payloads [][]byte
+	for i, e := range events {
+		b, _ := json.Marshal(map[string]any{"event_id": fmt.Sprintf("e%d", l.offset+int64(i)+1), "user_id": e.user, "event_type": e.typ,
 			"amount": e.amount, "timestamp": e.at})
-		if _, err := l.sess.ExecContext(ctx, "INSERT INTO recs VALUES (?, ?, ?)", b, l.offset, ts(ingested)); err != nil {
-			t.Fatal(err)
-		}
+		payloads = append(payloads, b)
 	}
-	bt := lake.NewTable(l.store, layout.TableRoot("events"))
-	snap, err := latestOrNil(ctx, bt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var adds []lake.Add
-	if len(events) > 0 {
-		adds, err = l.sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
-  []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, 0 AS "partition", "offset",
-  NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
-  CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM recs`)
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	tx := bt.Begin(snap)
-	if snap == nil {
-		tx.SetMetadata(bronze.NewMetadata("", "events", time.Now()))
-	}
-	tx.Add(adds...)
-	tx.SetTxn(layout.KafkaWatermarkAppID("events", 0), ts(sealed).UnixMilli())
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bronzefixture.Commit(t, l.sess, l.store, "events", l.offset, payloads, ts(ingested), ts(sealed))
+	l.offset += int64(len(events))
 	sj := silver.NewJob(silver.Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine})
 	hours, err := sj.Pending(ctx, "events")
 	if err != nil {

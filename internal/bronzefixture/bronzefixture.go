@@ -1,0 +1,63 @@
+// Package bronzefixture writes Bronze tables for tests of the layers above it (gold,
+// views, serve), as ingest would have committed them, without running ingest.
+//
+//	bronzefixture.Commit(t, sess, store, "events", 0, payloads, ingestedAt, sealedAt)
+package bronzefixture
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lakectl/lakectl/bronze"
+	"github.com/lakectl/lakectl/bronze/layout"
+	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/lake"
+)
+
+// recs is the temporary table the payloads pass through on their way to the files.
+const recs = "bronzefixture_recs"
+
+// Commit writes payloads to bronze/<stream> in one commit, as Kafka partition 0 of
+// topic <stream> with offsets first+1, first+2, ..., all received at ingested, and
+// moves that partition's sealing mark to sealed (with no payloads, the commit moves the
+// mark alone). It creates the table with Bronze's metadata when it does not exist.
+func Commit(tb testing.TB, sess *engine.Session, store lake.Store, stream string, first int64, payloads [][]byte, ingested, sealed time.Time) {
+	tb.Helper()
+	ctx := tb.Context()
+	if _, err := sess.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+recs+` (payload BLOB, "offset" BIGINT, ingested_at TIMESTAMPTZ)`); err != nil {
+		tb.Fatal(err)
+	}
+	for i, p := range payloads {
+		if _, err := sess.ExecContext(ctx, "INSERT INTO "+recs+" VALUES (?, ?, ?)", p, first+int64(i)+1, ingested); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	bt := lake.NewTable(store, layout.TableRoot(stream))
+	snap, err := bt.Latest(ctx)
+	if errors.Is(err, lake.ErrNoTable) {
+		snap, err = nil, nil
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var adds []lake.Add
+	if len(payloads) > 0 {
+		adds, err = sess.WriteFiles(ctx, bt, layout.PartitionColumns, `SELECT payload, NULL::BLOB AS key,
+  []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, ?::VARCHAR AS topic, 0 AS "partition", "offset",
+  NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
+  CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM `+recs, stream)
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	tx := bt.Begin(snap)
+	if snap == nil {
+		tx.SetMetadata(bronze.NewMetadata("", stream, time.Now()))
+	}
+	tx.Add(adds...)
+	tx.SetTxn(layout.KafkaWatermarkAppID(stream, 0), sealed.UnixMilli())
+	if _, err := tx.Commit(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}
