@@ -12,6 +12,7 @@ import (
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkGoldDay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	job := NewJob(Config{Store: store, Pipeline: p, Models: ms, Cache: cache.New(store, "", 0), Engine: ecfg})
+	job := NewJob(Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, "", 0), Engine: ecfg}, Models: ms})
 	d := day("2026-11-21")
 	for b.Loop() {
 		start := time.Now()
@@ -155,7 +156,7 @@ func BenchmarkGoldStale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	job := NewJob(Config{Store: store, Pipeline: p, Models: ms, Cache: cache.New(store, "", 0), Engine: ecfg})
+	job := NewJob(Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, "", 0), Engine: ecfg}, Models: ms})
 	// Bronze is empty here, so no day counts as complete: every build is forced.
 	if err := job.RunStale(ctx, []string{"daily_metrics"}, true, func(string, StaleDay, *Summary) {}); err != nil {
 		b.Fatal(err)

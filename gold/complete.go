@@ -7,6 +7,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -53,7 +54,7 @@ func (j *Job) completeness(ctx context.Context, m *Model, day Day) (Completeness
 				return incomplete("bronze/%s is %s; day %s needs ingest hours through %s (day end + lateness %s)",
 					t.Source, sealed, day, c.Needs.UTC().Format(time.RFC3339), m.Lateness)
 			}
-			sj := silver.NewJob(silver.Config{Store: j.cfg.Store, Pipeline: j.cfg.Pipeline, Cache: j.cfg.Cache})
+			sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: j.cfg.Store, Pipeline: j.cfg.Pipeline, Cache: j.cfg.Cache}})
 			pending, err := sj.Pending(ctx, n.Name)
 			if err != nil {
 				return c, err

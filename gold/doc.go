@@ -3,7 +3,7 @@
 // it read, so that lakectl knows which days are stale and why.
 //
 //	models, err := gold.Load(ctx, p, engine.Config{}) // models/*.sql, checked
-//	job := gold.NewJob(gold.Config{Store: store, Pipeline: p, Models: models, Cache: c})
+//	job := gold.NewJob(gold.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: c}, Models: models})
 //	sum, err := job.RunDay(ctx, "daily_metrics", day, gold.RunOptions{})
 //	stale, err := job.Stale(ctx, "daily_metrics") // days to rebuild, with reasons
 //

@@ -11,31 +11,17 @@ import (
 	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/cache"
-	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
 // Config sets up a Job.
 type Config struct {
-	Store    lake.Store
-	Pipeline *pipeline.Pipeline
-	Models   *Models
-	// Cache gives DuckDB local copies of data files (the file store's own paths).
-	// Default: a cache without a directory of its own.
-	Cache *cache.Cache
-	// Engine configures each run's DuckDB session. Default: the pipeline's duckdb
-	// settings.
-	Engine engine.Config
-	// Logger receives one line per day built. Default: discard.
-	Logger *slog.Logger
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-	// MaxAttempts bounds the retries of a run that lost a commit race. Default 5.
-	MaxAttempts int
-	// Hook, for crash tests, is called at the named points of a run (see the Hook*
-	// constants). Default: none.
-	Hook func(point string)
+	// Env: the lake, the pipeline, the DuckDB settings and the rest every job runs
+	// with; the logger gets one line per day built, and Hook is called at the Hook*
+	// points below.
+	jobenv.Env
+	Models *Models
 }
 
 // Points of a run where Config.Hook is called.
@@ -57,28 +43,7 @@ type Job struct {
 
 // NewJob returns a job with cfg's settings.
 func NewJob(cfg Config) *Job {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.Hook == nil {
-		cfg.Hook = func(string) {}
-	}
-	if cfg.Engine == (engine.Config{}) && cfg.Pipeline != nil {
-		d := cfg.Pipeline.DuckDB
-		cfg.Engine = engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir}
-	}
-	if cfg.Engine.Logger == nil {
-		cfg.Engine.Logger = cfg.Logger
-	}
-	if cfg.Cache == nil {
-		cfg.Cache = cache.New(cfg.Store, "", 0)
-	}
+	cfg.Env = cfg.Env.WithDefaults()
 	log := cfg.Logger.With("component", "gold")
 	tables := catalog.ForPipeline(cfg.Pipeline, catalog.Config{Store: cfg.Store, Cache: cfg.Cache, Logger: log})
 	return &Job{cfg: cfg, log: log, tables: tables}

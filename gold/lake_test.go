@@ -15,6 +15,7 @@ import (
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -59,7 +60,7 @@ func newTestLake(t *testing.T, models map[string]*string) *testLake {
 }
 
 func (l *testLake) job() *Job {
-	return NewJob(Config{Store: l.store, Pipeline: l.p, Models: l.models, Cache: l.cache, Engine: testEngine})
+	return NewJob(Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}, Models: l.models})
 }
 
 // ev is one event of a test.
@@ -82,7 +83,7 @@ func (l *testLake) ingest(events []ev, ingested, sealed string) {
 	}
 	bronzefixture.Commit(t, l.sess, l.store, "events", l.offset, payloads, ts(ingested), ts(sealed))
 	l.offset += int64(len(events))
-	sj := silver.NewJob(silver.Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine})
+	sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}})
 	hours, err := sj.Pending(ctx, "events")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -62,7 +63,7 @@ func TestLateDimensionMakesItsDayStale(t *testing.T) {
 	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, silver.RefSpecOf(*l.p.Ref("users"), file), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	sj := silver.NewJob(silver.Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine})
+	sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}})
 	sum, err := sj.Reenrich(t.Context(), "events")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 	"github.com/lakectl/lakectl/views"
 )
@@ -95,10 +96,10 @@ func (l *testLake) replica() Pipeline {
 		t.Fatal(err)
 	}
 	return Pipeline{
-		Silver:       silver.NewJob(silver.Config{Store: store, Pipeline: l.p, Cache: c, Engine: testEngine}),
+		Silver:       silver.NewJob(silver.Config{Env: jobenv.Env{Store: store, Pipeline: l.p, Cache: c, Engine: testEngine}}),
 		SilverTables: []string{"events"},
-		Gold:         gold.NewJob(gold.Config{Store: store, Pipeline: l.p, Models: models, Cache: c, Engine: testEngine}),
-		Views:        views.NewJob(views.Config{Store: store, Pipeline: l.p, Views: vs, Cache: c, Engine: testEngine}),
+		Gold:         gold.NewJob(gold.Config{Env: jobenv.Env{Store: store, Pipeline: l.p, Cache: c, Engine: testEngine}, Models: models}),
+		Views:        views.NewJob(views.Config{Env: jobenv.Env{Store: store, Pipeline: l.p, Cache: c, Engine: testEngine}, Views: vs}),
 		Plan:         plan,
 	}
 }

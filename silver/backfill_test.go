@@ -10,6 +10,7 @@ import (
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // TestRunHoursStopsAtTheFirstUnsealedHour: a backfill whose range reaches into hours
@@ -64,8 +65,9 @@ func TestHoursWithoutData(t *testing.T) {
 	at8, at10 := ts("2026-11-21T08:10:00Z"), ts("2026-11-21T10:10:00Z")
 	l.ingest([]rec{{0, 0, at8, event("e8", "u1", "click", 0, at8)}, {0, 1, at10, event("e10", "u1", "click", 0, at10)}},
 		ts("2026-11-21T11:30:00Z")) // 08..10 sealed, 09 without data
-	job := NewJob(Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: engine.Config{Threads: 2},
-		Now: func() time.Time { return ts("2026-11-21T12:30:00Z") }})
+	job := NewJob(Config{
+		Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: engine.Config{Threads: 2}, Now: func() time.Time { return ts("2026-11-21T12:30:00Z") }},
+	})
 	ctx := t.Context()
 	silverVersion := func() int64 {
 		snap, err := latestOrNil(ctx, lake.NewTable(l.store, Root("events")))

@@ -11,6 +11,7 @@ import (
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // BenchmarkSilverHourAsOf measures `run silver` on one ingest hour of N events
@@ -61,7 +62,7 @@ FROM range(100000) a(k), range(10) c(v)) TO %s (FORMAT parquet)`, sqlfrag.Str(hi
 		b.Fatal(err)
 	}
 	p.Ref("users").ValidFrom, p.Ref("users").ValidTo = "valid_from", "valid_to"
-	job := NewJob(Config{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0), Engine: ecfg})
+	job := NewJob(Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0), Engine: ecfg}})
 	run := func(asOf string) (time.Duration, Summary) {
 		for _, root := range []string{Root("events"), QuarantineRoot("events")} {
 			if err := os.RemoveAll(filepath.Join(lakeDir, root)); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // scaleOverhead is what the process may hold beyond DuckDB's memory_limit during a
@@ -59,8 +60,9 @@ func BenchmarkSilverHourScale(b *testing.B) {
 		b.Fatalf("example pipeline duckdb.memory_limit %q: %v", p.DuckDB.MemoryLimit, err)
 	}
 
-	job := NewJob(Config{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0),
-		Engine: engine.Config{MemoryLimit: p.DuckDB.MemoryLimit, Threads: p.DuckDB.Threads, TempDir: spill}})
+	job := NewJob(Config{
+		Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0), Engine: engine.Config{MemoryLimit: p.DuckDB.MemoryLimit, Threads: p.DuckDB.Threads, TempDir: spill}},
+	})
 	for b.Loop() {
 		stopSpill := watchDirSize(spill)
 		resetPeakRSS()

@@ -15,6 +15,7 @@ import (
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // BenchmarkSilverHour measures `run silver` on one ingest hour of N events (default
@@ -54,7 +55,7 @@ func BenchmarkSilverHour(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	job := NewJob(Config{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0), Engine: ecfg})
+	job := NewJob(Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, filepath.Join(dir, "cache"), 0), Engine: ecfg}})
 	for b.Loop() {
 		resetPeakRSS()
 		start := time.Now()

@@ -16,31 +16,17 @@ import (
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // Config sets up a Job.
 type Config struct {
-	Store    lake.Store
-	Pipeline *pipeline.Pipeline
-	// Cache gives DuckDB local copies of data files (the file store's own paths).
-	Cache *cache.Cache
-	// Engine configures each run's DuckDB session. Default: the pipeline's duckdb
-	// settings.
-	Engine engine.Config
-	// Logger receives one line per run and its decisions. Default: discard.
-	Logger *slog.Logger
+	// Env: the lake, the pipeline, the DuckDB settings and the rest every job runs
+	// with; Hook is called at the Hook* points below.
+	jobenv.Env
 	// Registerer gets the job's metrics (see Metrics). Default: none.
 	Registerer prometheus.Registerer
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-	// MaxAttempts bounds the retries of a run that lost a commit race. Default 5.
-	MaxAttempts int
-	// Hook, for crash tests, is called at the named points of a run (see the Hook*
-	// constants); `lakectl run silver` kills itself there when LAKECTL_TEST_KILL_AT
-	// names the point. Default: none.
-	Hook func(point string)
 }
 
 // Points of a run where Config.Hook is called: between them a crash leaves different
@@ -62,28 +48,7 @@ type Job struct {
 
 // NewJob returns a job with cfg's settings.
 func NewJob(cfg Config) *Job {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.Hook == nil {
-		cfg.Hook = func(string) {}
-	}
-	if cfg.Engine == (engine.Config{}) && cfg.Pipeline != nil {
-		d := cfg.Pipeline.DuckDB
-		cfg.Engine = engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir}
-	}
-	if cfg.Engine.Logger == nil {
-		cfg.Engine.Logger = cfg.Logger
-	}
-	if cfg.Cache == nil {
-		cfg.Cache = cache.New(cfg.Store, "", 0)
-	}
+	cfg.Env = cfg.Env.WithDefaults()
 	return &Job{cfg: cfg, log: cfg.Logger.With("component", "silver"), metrics: NewMetrics(cfg.Registerer)}
 }
 

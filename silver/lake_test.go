@@ -14,6 +14,7 @@ import (
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // testLake is a file lake with the example pipeline and its users reference table.
@@ -57,7 +58,7 @@ func openExampleLake(tb testing.TB, dir string, sess *engine.Session) (lake.Stor
 }
 
 func (l *testLake) job() *Job {
-	return NewJob(Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: engine.Config{Threads: 2}})
+	return NewJob(Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: engine.Config{Threads: 2}}})
 }
 
 // rec is one Bronze record of a test.

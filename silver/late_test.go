@@ -12,6 +12,7 @@ import (
 
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // addUsers loads a new version of ref/users: the example's users and lines (CSV rows
@@ -214,11 +215,13 @@ func TestReenrichCrash(t *testing.T) {
 			}
 			before := l.rowsOf()
 			l.addUsers("u20000,JP,pro")
-			job := NewJob(Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Hook: func(at string) {
-				if at == point {
-					panic(crashed(at))
-				}
-			}})
+			job := NewJob(Config{
+				Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Hook: func(at string) {
+					if at == point {
+						panic(crashed(at))
+					}
+				}},
+			})
 			func() {
 				defer func() {
 					if r := recover(); r != crashed(point) {

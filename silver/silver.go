@@ -4,7 +4,7 @@
 // the enrichment joins. Compile turns the declaration into one DuckDB query; Job runs it
 // for one ingest hour at a time.
 //
-//	job := silver.NewJob(silver.Config{Store: store, Pipeline: p, Cache: fileCache, Logger: log})
+//	job := silver.NewJob(silver.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: fileCache, Logger: log}})
 //	sum, err := job.RunHour(ctx, "events", hour, silver.RunOptions{})
 //	fmt.Println(sum) // rows in, valid, quarantined, duplicates, late, partitions, time
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -51,7 +52,7 @@ func BenchmarkRealtimeKPIsLiveTail(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	job := NewJob(Config{Store: store, Pipeline: p, Views: vs, Cache: cache.New(store, "", 0), Engine: ecfg})
+	job := NewJob(Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, "", 0), Engine: ecfg}, Views: vs})
 	for b.Loop() {
 		start := time.Now()
 		if _, err := job.Refresh(ctx, "realtime_kpis", Options{LiveTail: true, Full: true}); err != nil {

@@ -3,7 +3,7 @@
 // one commit, whole or by the time buckets that its inputs' commits touched.
 //
 //	vs, err := views.Load(ctx, p, engine.Config{}) // views/*.sql, checked
-//	job := views.NewJob(views.Config{Store: store, Pipeline: p, Views: vs, Cache: c})
+//	job := views.NewJob(views.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: c}, Views: vs})
 //	sum, err := job.Refresh(ctx, "hourly_trends", views.Options{})
 //
 // # Views

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // TestIncrementalOverGold: a view over a Gold table is refreshed by the days that
@@ -17,7 +18,7 @@ func TestIncrementalOverGold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gj := gold.NewJob(gold.Config{Store: l.store, Pipeline: l.p, Models: models, Cache: l.cache, Engine: testEngine})
+	gj := gold.NewJob(gold.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}, Models: models})
 	build := func(day string) {
 		d, err := gold.ParseDay(day)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -85,7 +86,7 @@ func newTestLake(t *testing.T, files map[string]*string) *testLake {
 }
 
 func (l *testLake) job(hook func(string)) *Job {
-	return NewJob(Config{Store: l.store, Pipeline: l.p, Views: l.views, Cache: l.cache, Engine: testEngine, Hook: hook})
+	return NewJob(Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine, Hook: hook}, Views: l.views})
 }
 
 // ev is one event of a test.
@@ -118,7 +119,7 @@ func (l *testLake) ingestPayloads(payloads []map[string]any, ingested, sealed st
 	}
 	bronzefixture.Commit(t, l.sess, l.store, "events", l.offset, raw, ts(ingested), ts(sealed))
 	l.offset += int64(len(payloads))
-	sj := silver.NewJob(silver.Config{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine})
+	sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}})
 	hours, err := sj.Pending(ctx, "events")
 	if err != nil {
 		t.Fatal(err)

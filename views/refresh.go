@@ -12,8 +12,7 @@ import (
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/gold"
 	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/cache"
-	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -35,23 +34,11 @@ const (
 
 // Config sets up a Job.
 type Config struct {
-	Store    lake.Store
-	Pipeline *pipeline.Pipeline
-	Views    *Views
-	// Cache gives DuckDB local copies of data files. Default: a cache without a
-	// directory of its own.
-	Cache *cache.Cache
-	// Engine configures each refresh's DuckDB session. Default: the pipeline's duckdb
-	// settings.
-	Engine engine.Config
-	// Logger receives one line per refresh. Default: discard.
-	Logger *slog.Logger
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-	// MaxAttempts bounds the retries of a refresh that lost a commit race. Default 5.
-	MaxAttempts int
-	// Hook, for crash tests, is called at the Hook* points. Default: none.
-	Hook func(point string)
+	// Env: the lake, the pipeline, the DuckDB settings and the rest every job runs
+	// with; the logger gets one line per refresh, and Hook is called at the Hook*
+	// points.
+	jobenv.Env
+	Views *Views
 }
 
 // Job refreshes views. It is safe for concurrent use: each refresh has its own
@@ -63,28 +50,7 @@ type Job struct {
 
 // NewJob returns a job with cfg's settings.
 func NewJob(cfg Config) *Job {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.Hook == nil {
-		cfg.Hook = func(string) {}
-	}
-	if cfg.Engine == (engine.Config{}) && cfg.Pipeline != nil {
-		d := cfg.Pipeline.DuckDB
-		cfg.Engine = engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir}
-	}
-	if cfg.Engine.Logger == nil {
-		cfg.Engine.Logger = cfg.Logger
-	}
-	if cfg.Cache == nil {
-		cfg.Cache = cache.New(cfg.Store, "", 0)
-	}
+	cfg.Env = cfg.Env.WithDefaults()
 	return &Job{cfg: cfg, log: cfg.Logger.With("component", "views")}
 }
 

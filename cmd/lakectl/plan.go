@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/views"
 )
 
@@ -50,8 +50,7 @@ reported as unused.`,
 // plan loads the views and models, measures the hops from the lake's history and
 // builds the plan: an SLO no path can meet is an error.
 func (e *pipelineEnv) plan(ctx context.Context) (*views.Plan, error) {
-	d := e.p.DuckDB
-	cfg := engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: e.log}
+	cfg := jobenv.EngineConfig(e.p.DuckDB, e.log)
 	vs, err := views.Load(ctx, e.p, cfg)
 	if err != nil {
 		return nil, err

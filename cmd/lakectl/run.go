@@ -12,6 +12,7 @@ import (
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
 )
 
@@ -80,18 +81,12 @@ func openEnv(ctx context.Context, p *pipeline.Pipeline, readOnly bool) (*pipelin
 
 // job is the Silver job over the pipeline; hook is nil outside crash tests.
 func (e *pipelineEnv) job(hook func(string)) *silver.Job {
-	return silver.NewJob(silver.Config{Store: e.store, Pipeline: e.p, Cache: e.cache, Logger: e.log, Hook: hook})
+	return silver.NewJob(silver.Config{Env: jobenv.Env{Store: e.store, Pipeline: e.p, Cache: e.cache, Logger: e.log, Hook: hook}})
 }
 
 // session opens a DuckDB session with the pipeline's duckdb: settings.
 func (e *pipelineEnv) session(ctx context.Context) (*engine.Session, error) {
-	return engine.Open(ctx, engineConfig(e.p, e.log))
-}
-
-// engineConfig is the DuckDB session configuration of p's duckdb: settings.
-func engineConfig(p *pipeline.Pipeline, log *slog.Logger) engine.Config {
-	d := p.DuckDB
-	return engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: log}
+	return engine.Open(ctx, jobenv.EngineConfig(e.p.DuckDB, e.log))
 }
 
 // silverTables returns args, or every Silver table of the pipeline.

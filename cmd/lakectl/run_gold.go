@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 func newRunGoldCmd() *cobra.Command {
@@ -105,12 +106,12 @@ versions is not built again.`,
 // goldJob loads the models (checked, with file:line errors) and returns the Gold
 // job over them; hook is nil outside crash tests.
 func (e *pipelineEnv) goldJob(ctx context.Context, hook func(string)) (*gold.Job, *gold.Models, error) {
-	cfg := engineConfig(e.p, e.log)
+	cfg := jobenv.EngineConfig(e.p.DuckDB, e.log)
 	models, err := gold.Load(ctx, e.p, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	job := gold.NewJob(gold.Config{Store: e.store, Pipeline: e.p, Models: models, Cache: e.cache, Engine: cfg, Logger: e.log, Hook: hook})
+	job := gold.NewJob(gold.Config{Env: jobenv.Env{Store: e.store, Pipeline: e.p, Cache: e.cache, Engine: cfg, Logger: e.log, Hook: hook}, Models: models})
 	return job, models, nil
 }
 

@@ -7,14 +7,16 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
-	"github.com/spf13/cobra"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -96,7 +98,7 @@ without a pipeline or models).`,
 			if dir == "" {
 				dir = cache.DirFor(l.pipeline.Store.OpenURL())
 			}
-			job := silver.NewJob(silver.Config{Store: store, Pipeline: l.pipeline, Cache: cache.New(store, dir, 0)})
+			job := silver.NewJob(silver.Config{Env: jobenv.Env{Store: store, Pipeline: l.pipeline, Cache: cache.New(store, dir, 0)}})
 			if err := writeWaitingText(cmd, job, l.pipeline); err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
 
 // modelStatus is what status says of a Gold model (in --json, an element of "gold").
@@ -36,12 +37,12 @@ func goldStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store) ([]
 	if files, _ := filepath.Glob(filepath.Join(p.Dir, gold.ModelsDir, "*.sql")); len(files) == 0 {
 		return out, nil
 	}
-	cfg := engineConfig(p, nil)
+	cfg := jobenv.EngineConfig(p.DuckDB, nil)
 	models, err := gold.Load(ctx, p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	job := gold.NewJob(gold.Config{Store: store, Pipeline: p, Models: models, Cache: cache.New(store, "", 0), Engine: cfg})
+	job := gold.NewJob(gold.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, "", 0), Engine: cfg}, Models: models})
 	for _, m := range models.Order {
 		st := modelStatus{Model: m.Name, Stale: []staleDay{}}
 		if day, ok, err := job.CompleteThrough(ctx, m.Name, time.Now()); err != nil {

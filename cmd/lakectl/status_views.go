@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pipeline"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/views"
 )
 
@@ -20,8 +20,7 @@ func writeViewsStatus(ctx context.Context, out io.Writer, p *pipeline.Pipeline, 
 	if len(files) == 0 && len(p.Consumers) == 0 {
 		return nil
 	}
-	d := p.DuckDB
-	vs, err := views.Load(ctx, p, engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir})
+	vs, err := views.Load(ctx, p, jobenv.EngineConfig(p.DuckDB, nil))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/views"
 )
 
@@ -100,13 +100,12 @@ A consumer whose freshness SLO no path can meet is refused before anything runs
 // viewsJob loads the views (checked, with file:line errors) and returns the refresh
 // job over them; hook is nil outside crash tests.
 func (e *pipelineEnv) viewsJob(ctx context.Context, hook func(string)) (*views.Job, *views.Views, error) {
-	d := e.p.DuckDB
-	cfg := engine.Config{MemoryLimit: d.MemoryLimit, Threads: d.Threads, TempDir: d.TempDir, Logger: e.log}
+	cfg := jobenv.EngineConfig(e.p.DuckDB, e.log)
 	vs, err := views.Load(ctx, e.p, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	job := views.NewJob(views.Config{Store: e.store, Pipeline: e.p, Views: vs, Cache: e.cache, Engine: cfg, Logger: e.log, Hook: hook})
+	job := views.NewJob(views.Config{Env: jobenv.Env{Store: e.store, Pipeline: e.p, Cache: e.cache, Engine: cfg, Logger: e.log, Hook: hook}, Views: vs})
 	return job, vs, nil
 }
 
