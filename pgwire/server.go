@@ -136,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 // connections. It returns nil after ctx is done. Without TLS it refuses an address
 // beyond loopback unless Config.AllowCleartextPasswords is set.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	if err := s.checkListener(l); err != nil {
+	if err := s.CheckListener(l); err != nil {
 		l.Close()
 		return err
 	}

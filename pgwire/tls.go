@@ -50,10 +50,11 @@ func requireTLS(auth wire.AuthStrategy) wire.AuthStrategy {
 	}
 }
 
-// checkListener refuses to serve passwords in clear text beyond this host: without
-// TLS, l must be a loopback (or Unix socket) address unless
-// Config.AllowCleartextPasswords is set.
-func (s *Server) checkListener(l net.Listener) error {
+// CheckListener refuses to serve passwords in clear text beyond this host: without
+// TLS, l must listen on a loopback address (or a Unix socket) unless
+// Config.AllowCleartextPasswords is set. Serve calls it; a caller calls it first to
+// refuse before anything else starts.
+func (s *Server) CheckListener(l net.Listener) error {
 	if s.cfg.TLS != nil || s.cfg.AllowCleartextPasswords || local(l.Addr()) {
 		return nil
 	}

@@ -2,75 +2,28 @@ package pgwire_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lakectl/lakectl/catalog"
+	"github.com/lakectl/lakectl/internal/testcert"
 	"github.com/lakectl/lakectl/pgwire"
 )
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and localhost and its key
-// as PEM files into a temporary directory, and returns their paths.
-func selfSigned(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "lakectl test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
-
-// tlsServer serves the test lake with the certificate of selfSigned, and returns
+// tlsServer serves the test lake with a self-signed certificate, and returns
 // the address and the certificate's file.
 func tlsServer(t *testing.T) (addr, certFile string) {
 	t.Helper()
-	certFile, keyFile := selfSigned(t)
+	certFile, keyFile := testcert.Write(t, t.TempDir())
 	cfg, err := pgwire.LoadTLS(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +105,7 @@ func TestPsqlTLS(t *testing.T) {
 // Without TLS, Serve refuses an address beyond loopback, saying why, unless
 // clear-text passwords are allowed explicitly; with TLS it serves there.
 func TestServeRefusesCleartextBeyondLoopback(t *testing.T) {
-	certFile, keyFile := selfSigned(t)
+	certFile, keyFile := testcert.Write(t, t.TempDir())
 	tlsCfg, err := pgwire.LoadTLS(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
