@@ -22,6 +22,10 @@
 // PostgreSQL would; rewrite.go turns the PostgreSQL-only syntax of catalog queries
 // into DuckDB's.
 //
+// Passwords come in clear text (psql-wire has no SCRAM): with Config.TLS every
+// connection must be TLS, and without it Serve refuses an address beyond loopback
+// unless Config.AllowCleartextPasswords (tls.go).
+//
 // A result is read whole before it is sent (Config.MaxRows bounds it). Query
 // parameters ($1) are bound as quoted literals (params.go).
 package pgwire
