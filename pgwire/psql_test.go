@@ -10,10 +10,9 @@ import (
 	"github.com/lakectl/lakectl/pgwire"
 )
 
-// psql lists and describes the dashboard user's tables, queries a view, and is
-// refused a Silver table and a write: each command's output (stderr included) is
-// its golden file in testdata/psql.
-func TestPsqlGolden(t *testing.T) {
+// psqlPath is psql's path; without it the test fails under CI and skips elsewhere.
+func psqlPath(t *testing.T) string {
+	t.Helper()
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -21,6 +20,14 @@ func TestPsqlGolden(t *testing.T) {
 		}
 		t.Skip("psql is missing: apt-get install postgresql-client")
 	}
+	return psql
+}
+
+// psql lists and describes the dashboard user's tables, queries a view, and is
+// refused a Silver table and a write: each command's output (stderr included) is
+// its golden file in testdata/psql.
+func TestPsqlGolden(t *testing.T) {
+	psql := psqlPath(t)
 	addr := startServer(t, testLake(t), pgwire.Config{})
 	for _, tc := range []struct{ name, command string }{
 		{"list_tables", `\dt`},

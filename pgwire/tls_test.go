@@ -75,13 +75,7 @@ func TestPgxTLS(t *testing.T) {
 // psql with sslmode=require queries over TLS; with sslmode=disable it is told that
 // the server requires TLS.
 func TestPsqlTLS(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("psql is missing: CI installs Debian's postgresql-client (.ci/run)")
-		}
-		t.Skip("psql is missing: apt-get install postgresql-client")
-	}
+	psql := psqlPath(t)
 	addr, _ := tlsServer(t)
 	run := func(mode string) (string, error) {
 		cmd := exec.CommandContext(t.Context(), psql, "-X", "-A", "-t", "-c",
