@@ -26,7 +26,7 @@ type latestCache struct {
 	now func() time.Time
 
 	mu     sync.Mutex
-	tables map[string]*latestEntry // by table root
+	tables map[string]*latestEntry // by table root: the served tables, a fixed set
 }
 
 type latestEntry struct {
