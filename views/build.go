@@ -21,7 +21,7 @@ const resultTable = "__view_result"
 // recomputes.
 func (r *refresh) build(ctx context.Context) error {
 	for _, in := range r.inputs {
-		if r.liveTail && (in.name.Schema == "silver" || in.tailOf != "") {
+		if r.liveTail && (in.name.Schema == "silver" || in.tailOf != "" || in.joinedByTail) {
 			continue // registered with their tail below
 		}
 		if err := r.sess.RegisterFiles(ctx, in.name.Schema, in.name.Name, in.snap, in.files(r.days), engine.TableFiles(in.table, r.j.cfg.Cache)); err != nil {

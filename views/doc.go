@@ -52,7 +52,8 @@
 //
 // The commit's commitInfo records job "views", the mode and the reason for it (a
 // full refresh where an incremental one could have run says why), the version read
-// of each input, the days recomputed, the partitions replaced, the rows and the
+// of each input (of a live-tail refresh also the Bronze tables and the reference
+// tables that the Silver contracts join), the days recomputed, the partitions replaced, the rows and the
 // duration. Until it lands readers see the previous version; a refresh killed
 // before it leaves only unreferenced files, and the next refresh starts over from
 // the last commit. Two concurrent refreshes conflict on the partitions they

@@ -125,6 +125,8 @@ type RefreshRecord struct {
 	Duration time.Duration `json:"duration"`
 	// Through is the ingest time through which the refresh reflected the events.
 	Through time.Time `json:"through"`
+	// Inputs are the versions the refresh read, by table root.
+	Inputs map[string]int64 `json:"inputs"`
 }
 
 // statusRefreshes is how many recent refreshes of a view Status lists.
@@ -148,6 +150,7 @@ func Status(ctx context.Context, store lake.Store, p *pipeline.Pipeline, vs *Vie
 			rec := RefreshRecord{Version: c.Version, At: c.Timestamp}
 			rec.Mode, _ = c.Info["mode"].(string)
 			rec.Reason, _ = c.Info["reason"].(string)
+			rec.Inputs, _ = recordedInputs(c.Info) // readLast refuses a malformed record
 			if ms, ok := c.Info["durationMs"].(float64); ok {
 				rec.Duration = time.Duration(ms) * time.Millisecond
 			}

@@ -94,8 +94,9 @@ type Options struct {
 	Full bool
 	// LiveTail reads each Silver input together with its live tail: the Bronze files
 	// of the hours Silver has not processed, through the same compiled contract. The
-	// refresh is then full, and Bronze commits count as input changes. lakectl plan
-	// says which views need it (PathLiveTail).
+	// refresh is then full, and Bronze commits and new versions of the reference
+	// tables the contract joins count as input changes. lakectl plan says which views
+	// need it (PathLiveTail).
 	LiveTail bool
 }
 
@@ -206,7 +207,7 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 		return r.sum, err
 	}
 	if opts.LiveTail {
-		tails, err := j.tailInputs(ctx, v)
+		tails, err := j.tailInputs(ctx, v, r.inputs)
 		if err != nil {
 			return r.sum, err
 		}
@@ -330,6 +331,9 @@ type input struct {
 	dateCol string
 	// tailOf is, for a Bronze table read for a live tail, the Silver table it feeds.
 	tailOf string
+	// joinedByTail is set for a reference table that only a live tail's contract
+	// joins: the contract registers it (silver.Contract.RegisterRefs), history and all.
+	joinedByTail bool
 }
 
 // openInputs loads the latest snapshot of every input of v.

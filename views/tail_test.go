@@ -1,8 +1,14 @@
 package views
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/lakectl/lakectl/silver"
 )
 
 // TestLiveTail: events ingested into the open hour, which Silver has not processed,
@@ -107,6 +113,57 @@ func TestFreshness(t *testing.T) {
 		for _, v := range vs {
 			if v.Version != 0 || len(v.Refreshes) != 1 || v.Refreshes[0].Mode != ModeFull {
 				t.Errorf("status of %s: %+v; want v0 and its one full refresh", v.Name, v)
+			}
+		}
+	}
+}
+
+// TestLiveTailRecordsReferenceVersions: a live-tail refresh records the version of
+// the reference table its contract joins (the view itself reads only silver.events),
+// so that a new version of the reference alone is a change that the next refresh
+// picks up, and names.
+func TestLiveTailRecordsReferenceVersions(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	l.ingest([]ev{{"u3", "click", 0, "2026-11-21T01:05:00Z"}}, "2026-11-21T01:25:00Z", "2026-11-21T01:10:00Z")
+	j := l.job(nil)
+	sum, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := sum.Inputs["ref/users"]; !ok || v != 0 {
+		t.Fatalf("inputs %v; want ref/users at v0 among them", sum.Inputs)
+	}
+	h := l.history("realtime_kpis")
+	if got, ok := h[len(h)-1].Info["inputs"].(map[string]any)["ref/users"]; !ok || got != float64(0) {
+		t.Fatalf("commitInfo.inputs %v; want ref/users at v0 among them", h[len(h)-1].Info["inputs"])
+	}
+	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "\nu3,NL,pro\n", "\nu3,NL,enterprise\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, silver.RefSpecOf(*l.p.Ref("users"), file), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Skipped || again.Mode != ModeFull || !strings.Contains(again.Reason, "ref/users v1") || again.Inputs["ref/users"] != 1 {
+		t.Errorf("after a new version of the reference: %+v; want a full refresh because of ref/users v1, recording it", again)
+	}
+	views, _, err := Status(t.Context(), l.store, l.p, l.views, ts("2026-11-21T01:30:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range views {
+		if v.Name == "realtime_kpis" {
+			if rs := v.Refreshes; len(rs) != 2 || rs[1].Inputs["ref/users"] != 1 || rs[0].Inputs["ref/users"] != 0 {
+				t.Errorf("status of realtime_kpis: %+v; want two refreshes that read ref/users v0, then v1", rs)
 			}
 		}
 	}
