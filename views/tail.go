@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 
@@ -15,6 +16,10 @@ import (
 // tailStored is the schema under which a live-tail refresh registers Silver's stored
 // rows; silver.<name> is then the view of those plus the tail.
 const tailStored = "__silver_stored"
+
+// tailRows is the schema under which a live-tail refresh holds the rows of each
+// Silver table's tail.
+const tailRows = "__silver_tail"
 
 // tailInputs are what a live tail reads besides Silver: for each Silver input of v,
 // the Bronze table behind it and the reference tables its contract joins. Their
@@ -95,8 +100,25 @@ func (r *refresh) registerTail(ctx context.Context, stored, bronze *input) error
 			r.sum.Inputs[in.root] = v
 		}
 	}
-	tail := c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, refs)
-	return r.createView(ctx, stored.name, sqlfrag.Fmt("SELECT * FROM %s UNION ALL BY NAME %s", storedRel, tail))
+	// The tail's rows are computed once, for the view and for the newest event time
+	// among them, which the refresh's freshness counts (see reflects).
+	rows := sqlfrag.Qualified(tailRows, stored.name.Name)
+	for _, st := range []sqlfrag.SQL{
+		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(tailRows)),
+		sqlfrag.Fmt("CREATE TABLE %s AS %s", rows, c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, refs)),
+	} {
+		if _, err := r.sess.ExecContext(ctx, st.String()); err != nil {
+			return fmt.Errorf("live tail of %s: %w", stored.name, err)
+		}
+	}
+	var newest sql.NullTime
+	if err := r.sess.QueryRowContext(ctx, sqlfrag.Fmt("SELECT max(%s) FROM %s", sqlfrag.Ident(t.EventTime), rows).String()).Scan(&newest); err != nil {
+		return fmt.Errorf("live tail of %s: newest event time: %w", stored.name, err)
+	}
+	if newest.Valid {
+		r.tailNewest[t.Name] = newest.Time
+	}
+	return r.createView(ctx, stored.name, sqlfrag.Fmt("SELECT * FROM %s UNION ALL BY NAME SELECT * FROM %s", storedRel, rows))
 }
 
 func (r *refresh) createView(ctx context.Context, n engine.TableName, query sqlfrag.SQL) error {
