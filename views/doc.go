@@ -84,5 +84,7 @@
 // T guarantees that every event up to T that was ingested before I is in the
 // table. It cannot promise late events: one ingested after I with an event time
 // before T is missing until a later refresh, though T has passed it. Only waiting
-// bounds those; that wait is a Gold model's lateness.
+// bounds those; that wait is a Gold model's lateness. And T moves only with events: while a
+// stream is quiet, T stays at its last event and the freshness grows, though
+// nothing is missing.
 package views
