@@ -28,7 +28,7 @@ const tailRows = "__silver_tail"
 func (j *Job) tailInputs(ctx context.Context, v *View, read []*input) ([]*input, error) {
 	var out []*input
 	has := func(root string) bool {
-		return slices.ContainsFunc(append(read, out...), func(in *input) bool { return in.root == root })
+		return slices.ContainsFunc(slices.Concat(read, out), func(in *input) bool { return in.root == root })
 	}
 	open := func(in *input) error {
 		in.table = lake.NewTable(j.cfg.Store, in.root, lake.WithLogger(j.log))
