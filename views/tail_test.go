@@ -1,14 +1,10 @@
 package views
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lakectl/lakectl/silver"
 )
 
 // TestLiveTail: events ingested into the open hour, which Silver has not processed,
@@ -165,17 +161,7 @@ func TestLiveTailRecordsReferenceVersions(t *testing.T) {
 	if got, ok := h[len(h)-1].Info["inputs"].(map[string]any)["ref/users"]; !ok || got != float64(0) {
 		t.Fatalf("commitInfo.inputs %v; want ref/users at v0 among them", h[len(h)-1].Info["inputs"])
 	}
-	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "users.csv")
-	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "\nu3,NL,pro\n", "\nu3,NL,enterprise\n", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, silver.RefSpecOf(*l.p.Ref("users"), file), time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	l.moveU3ToEnterprise(time.Time{})
 	again, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
 	if err != nil {
 		t.Fatal(err)
