@@ -391,7 +391,7 @@ type freshnessCollector struct{ h *Handler }
 
 var (
 	freshnessDesc = prometheus.NewDesc("lakectl_serve_consumer_freshness_seconds",
-		"How far behind now the stalest table a consumer reads reflects the events.", []string{"consumer"}, nil)
+		"How far behind now, by event time, the stalest table a consumer reads reflects the events.", []string{"consumer"}, nil)
 	sloDesc = prometheus.NewDesc("lakectl_serve_consumer_slo_seconds",
 		"A consumer's freshness SLO.", []string{"consumer"}, nil)
 )
