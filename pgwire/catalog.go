@@ -78,12 +78,19 @@ var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_user AS SELECT 'lakectl' AS usename, CAST(10 AS BIGINT) AS usesysid, false AS usesuper`,
 	`CREATE TABLE lakectl_pg.pg_attrdef (oid BIGINT, adrelid BIGINT, adnum SMALLINT, adbin VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_collation (oid BIGINT, collname VARCHAR, collnamespace BIGINT)`,
+	// No table has constraints or indexes; their catalogs have all of PostgreSQL 15's
+	// columns, so that any client's query of them binds.
 	`CREATE TABLE lakectl_pg.pg_constraint (oid BIGINT, conname VARCHAR, connamespace BIGINT, contype VARCHAR,
-		conrelid BIGINT, confrelid BIGINT, conindid BIGINT, conkey SMALLINT[], confkey SMALLINT[], conislocal BOOLEAN,
-		coninhcount INTEGER, connoinherit BOOLEAN, convalidated BOOLEAN, conparentid BIGINT)`,
-	`CREATE TABLE lakectl_pg.pg_index (indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indisunique BOOLEAN,
-		indisprimary BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[],
-		indnullsnotdistinct BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN)`,
+		condeferrable BOOLEAN, condeferred BOOLEAN, convalidated BOOLEAN, conrelid BIGINT, contypid BIGINT,
+		conindid BIGINT, conparentid BIGINT, confrelid BIGINT, confupdtype VARCHAR, confdeltype VARCHAR,
+		confmatchtype VARCHAR, conislocal BOOLEAN, coninhcount INTEGER, connoinherit BOOLEAN, conkey SMALLINT[],
+		confkey SMALLINT[], conpfeqop BIGINT[], conppeqop BIGINT[], conffeqop BIGINT[], confdelsetcols SMALLINT[],
+		conexclop BIGINT[], conbin VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_index (indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indnkeyatts SMALLINT,
+		indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN,
+		indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN,
+		indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation BIGINT[], indclass BIGINT[],
+		indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_inherits (inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN)`,
 	`CREATE TABLE lakectl_pg.pg_description (objoid BIGINT, classoid BIGINT, objsubid INTEGER, description VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_trigger (oid BIGINT, tgrelid BIGINT, tgname VARCHAR, tgisinternal BOOLEAN, tgenabled VARCHAR, tgparentid BIGINT)`,
@@ -136,6 +143,9 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.pg_get_statisticsobjdef_columns(o) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.pg_relation_is_publishable(o) AS false`,
 	`CREATE MACRO lakectl_pg.array_upper(a, d) AS len(a)`,
+	// information_schema's own function, which pgjdbc's getPrimaryKeys calls in its
+	// select list: a row (x, n) per element of an array, n counting from 1.
+	`CREATE MACRO lakectl_is._pg_expandarray(a) AS unnest(list_transform(a, lambda x, i: {'x': x, 'n': i}))`,
 	`CREATE MACRO lakectl_pg.array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END`,
 	// psql reads "FROM generate_series(...) s" and then s as a number; in DuckDB s
 	// would be the row, unless the row has a column s.

@@ -98,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
 		wire.SessionAuthStrategy(wire.ClearTextPassword(s.authenticate)),
+		wire.ExtendTypes(extendTypes),
 		// psql-wire sends server_encoding, client_encoding and server_version itself.
 		wire.GlobalParameters(wire.Parameters{
 			"DateStyle":                     "ISO, MDY",
