@@ -105,6 +105,9 @@ var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_partitioned_table (partrelid BIGINT, partstrat VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_foreign_table (ftrelid BIGINT, ftserver BIGINT, ftoptions VARCHAR[])`,
 	`CREATE TABLE lakectl_pg.pg_tablespace (oid BIGINT, spcname VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_enum (oid BIGINT, enumtypid BIGINT, enumsortorder FLOAT, enumlabel VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_sequence (seqrelid BIGINT, seqtypid BIGINT, seqstart BIGINT, seqincrement BIGINT,
+		seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN)`,
 	`CREATE TABLE lakectl_pg.pg_proc (oid BIGINT, proname VARCHAR, pronamespace BIGINT, prokind VARCHAR, prorettype BIGINT)`,
 	`CREATE TABLE lakectl_pg.pg_settings AS SELECT name, setting FROM lakectl_pg.settings`,
 	`CREATE TABLE lakectl_is.schemata AS SELECT DISTINCT 'lakectl' AS catalog_name, nspname AS schema_name,
@@ -142,6 +145,7 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.pg_get_constraintdef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.pg_get_statisticsobjdef_columns(o) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.pg_relation_is_publishable(o) AS false`,
+	`CREATE MACRO lakectl_pg.pg_get_serial_sequence(t, c) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.array_upper(a, d) AS len(a)`,
 	// information_schema's own function, which pgjdbc's getPrimaryKeys calls in its
 	// select list: a row (x, n) per element of an array, n counting from 1.
@@ -162,6 +166,9 @@ var catalogSQL = []string{
 		ELSE '"' || replace(s, '"', '""') || '"' END`,
 	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
+	// No schema of the search path ("$user", public) exists: PostgreSQL's
+	// current_schema() is then NULL.
+	`CREATE MACRO lakectl_pg.current_schema() AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.current_schemas(implicit) AS (SELECT list_sort(list(DISTINCT nspname)) FROM lakectl_pg.lake_columns)`,
 	`CREATE MACRO lakectl_pg.current_setting(setting_name) AS (SELECT setting FROM lakectl_pg.settings WHERE name = lower(setting_name))`,
 	// Type names that casts in PostgreSQL's catalog queries use.
@@ -171,8 +178,6 @@ var catalogSQL = []string{
 	`CREATE TYPE lakectl_pg.regnamespace AS BIGINT`,
 	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
 	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
-	`CREATE MACRO lakectl_pg.json_build_object(k1, v1) AS json_object(CAST(k1 AS VARCHAR), v1),
-		(k1, v1, k2, v2) AS json_object(CAST(k1 AS VARCHAR), v1, CAST(k2 AS VARCHAR), v2)`,
 	`SET search_path = 'lakectl_pg,main'`,
 	// PostgreSQL divides integers to an integer.
 	`SET integer_division = true`,
@@ -211,10 +216,16 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 		`CREATE SCHEMA lakectl_is`,
 		`CREATE TABLE lakectl_pg.lake_columns (nspname VARCHAR, nspoid BIGINT, relname VARCHAR, reloid BIGINT,
 			attname VARCHAR, attnum INTEGER, typoid BIGINT, typmod INTEGER, not_null BOOLEAN, num_precision INTEGER, num_scale INTEGER)`,
-		`CREATE TABLE lakectl_pg.pg_type (oid BIGINT, typname VARCHAR, sqlname VARCHAR, typnamespace BIGINT, typowner BIGINT,
-			typlen SMALLINT, typbyval BOOLEAN, typtype VARCHAR, typcategory VARCHAR, typisdefined BOOLEAN, typdelim VARCHAR,
-			typrelid BIGINT, typelem BIGINT, typarray BIGINT, typbasetype BIGINT, typtypmod INTEGER, typnotnull BOOLEAN,
-			typcollation BIGINT, typndims INTEGER)`,
+		// pg_type has all of PostgreSQL 15's columns, and sqlname, format_type's name.
+		`CREATE TABLE lakectl_pg.pg_type (oid BIGINT, typname VARCHAR, sqlname VARCHAR, typnamespace BIGINT DEFAULT 11,
+			typowner BIGINT DEFAULT 10, typlen SMALLINT, typbyval BOOLEAN, typtype VARCHAR DEFAULT 'b', typcategory VARCHAR,
+			typispreferred BOOLEAN DEFAULT false, typisdefined BOOLEAN DEFAULT true, typdelim VARCHAR DEFAULT ',',
+			typrelid BIGINT DEFAULT 0, typsubscript BIGINT DEFAULT 0, typelem BIGINT DEFAULT 0, typarray BIGINT DEFAULT 0,
+			typinput BIGINT DEFAULT 0, typoutput BIGINT DEFAULT 0, typreceive BIGINT DEFAULT 0, typsend BIGINT DEFAULT 0,
+			typmodin BIGINT DEFAULT 0, typmodout BIGINT DEFAULT 0, typanalyze BIGINT DEFAULT 0, typalign VARCHAR DEFAULT 'i',
+			typstorage VARCHAR DEFAULT 'p', typnotnull BOOLEAN DEFAULT false, typbasetype BIGINT DEFAULT 0,
+			typtypmod INTEGER DEFAULT -1, typndims INTEGER DEFAULT 0, typcollation BIGINT DEFAULT 0, typdefaultbin VARCHAR,
+			typdefault VARCHAR, typacl VARCHAR[])`,
 		`CREATE TABLE lakectl_pg.settings (name VARCHAR, setting VARCHAR)`,
 	}
 	for _, st := range stmts {
@@ -235,7 +246,7 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 		}
 	}
 	for _, t := range pgTypes {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type VALUES ($1, $2, $3, 11, 10, $4, $4 > 0, 'b', $5, true, ',', 0, 0, 0, 0, -1, false, 0, 0)`,
+		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory) VALUES ($1, $2, $3, $4, $4 > 0, $5)`,
 			int64(t.oid), t.name, t.sqlName, t.length, t.category); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}

@@ -22,6 +22,13 @@ var (
 	infoSchemaRe = regexp.MustCompile(`(?i)(^|[^\w.$"])information_schema\s*\.`)
 	// regclassCast follows a literal that names a relation: 'pg_class'::regclass.
 	regclassCast = regexp.MustCompile(`(?i)^\s*::\s*(pg_catalog\s*\.\s*)?regclass\b`)
+	// jsonBuildObject is PostgreSQL's json_build_object(k1, v1, ...), of any number
+	// of pairs, which DuckDB calls json_object (SQLAlchemy's get_columns sends seven).
+	jsonBuildObject = regexp.MustCompile(`(?i)\bjson_build_object\s*\(`)
+	// anyOfColumn is "x = ANY(array_column)", which DuckDB plans as a subquery that
+	// an outer join's condition cannot hold (SQLAlchemy's get_indexes joins
+	// pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
+	anyOfColumn = regexp.MustCompile(`(?i)([\w.]+)\s*=\s*ANY\s*\(\s*([a-z_][\w]*(?:\.[a-z_][\w]*)?)\s*\)`)
 	// regexOp ends code that a pattern follows: "x ~ " or "x !~ ", not LIKE's ~~.
 	regexOp = regexp.MustCompile(`(^|[^~!])!?~\s*$`)
 )
@@ -54,6 +61,8 @@ func rewrite(sql string) string {
 		s = collateDflt.ReplaceAllString(s, "")
 		s = pgCatalog.ReplaceAllString(s, "$1")
 		s = infoSchemaRe.ReplaceAllString(s, "${1}"+infoSchema+".")
+		s = jsonBuildObject.ReplaceAllString(s, "json_object(")
+		s = anyOfColumn.ReplaceAllString(s, "list_contains($2, $1)")
 		afterRegexOp = regexOp.MatchString(s)
 		out.WriteString(s)
 	}

@@ -45,7 +45,7 @@ def main():
             for table in tables + views:
                 cols = insp.get_columns(table, schema)
                 show(f"get_columns({table!r}, {schema!r})",
-                     [{k: (str(v) if k == "type" else v) for k, v in c.items()} for c in cols])
+                     [{k: (repr(v) if k == "type" else v) for k, v in c.items()} for c in cols])
                 show(f"get_pk_constraint({table!r}, {schema!r})", insp.get_pk_constraint(table, schema))
                 show(f"get_foreign_keys({table!r}, {schema!r})", insp.get_foreign_keys(table, schema))
                 show(f"get_indexes({table!r}, {schema!r})", insp.get_indexes(table, schema))
