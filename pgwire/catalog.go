@@ -45,7 +45,10 @@ const lakeColumnsSQL = `SELECT schema_name, table_name, column_name, column_inde
 	ORDER BY schema_name, table_name, column_index`
 
 // catalogSQL makes the catalog from lake_columns and pg_type, filled before it runs.
-// The columns are those clients read; others are left out.
+// The columns are those clients read; others are left out. Relations are stored in
+// the order of their schemas, tables and columns, which is the order a query without
+// ORDER BY lists them in (Grafana's column list has none), as PostgreSQL lists a
+// table's columns in their order.
 var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_namespace AS
 		SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname, CAST(10 AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
@@ -68,7 +71,7 @@ var catalogSQL = []string{
 			true AS attislocal, 0 AS attinhcount, CAST(0 AS BIGINT) AS attcollation, 'p' AS attstorage,
 			'' AS attcompression, -1 AS attstattarget, CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions,
 			CAST(NULL AS VARCHAR[]) AS attfdwoptions
-		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid ORDER BY c.reloid, c.attnum`,
 	`CREATE TABLE lakectl_pg.pg_am AS SELECT CAST(2 AS BIGINT) AS oid, 'heap' AS amname, 't' AS amtype`,
 	`CREATE TABLE lakectl_pg.pg_database AS SELECT CAST(16383 AS BIGINT) AS oid, 'lakectl' AS datname,
 		CAST(10 AS BIGINT) AS datdba, 6 AS encoding, 'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale, 'c' AS datlocprovider, false AS datistemplate,
@@ -106,15 +109,17 @@ var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_foreign_table (ftrelid BIGINT, ftserver BIGINT, ftoptions VARCHAR[])`,
 	`CREATE TABLE lakectl_pg.pg_tablespace (oid BIGINT, spcname VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_enum (oid BIGINT, enumtypid BIGINT, enumsortorder FLOAT, enumlabel VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_extension (oid BIGINT, extname VARCHAR, extowner BIGINT, extnamespace BIGINT,
+		extrelocatable BOOLEAN, extversion VARCHAR, extconfig BIGINT[], extcondition VARCHAR[])`,
 	`CREATE TABLE lakectl_pg.pg_sequence (seqrelid BIGINT, seqtypid BIGINT, seqstart BIGINT, seqincrement BIGINT,
 		seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN)`,
 	`CREATE TABLE lakectl_pg.pg_proc (oid BIGINT, proname VARCHAR, pronamespace BIGINT, prokind VARCHAR, prorettype BIGINT)`,
 	`CREATE TABLE lakectl_pg.pg_settings AS SELECT name, setting FROM lakectl_pg.settings`,
 	`CREATE TABLE lakectl_is.schemata AS SELECT DISTINCT 'lakectl' AS catalog_name, nspname AS schema_name,
-		'lakectl' AS schema_owner FROM lakectl_pg.lake_columns`,
+		'lakectl' AS schema_owner FROM lakectl_pg.lake_columns ORDER BY schema_name`,
 	`CREATE TABLE lakectl_is.tables AS SELECT DISTINCT 'lakectl' AS table_catalog, nspname AS table_schema,
 		relname AS table_name, 'BASE TABLE' AS table_type, 'NO' AS is_insertable_into, 'NO' AS is_typed,
-		CAST(NULL AS VARCHAR) AS commit_action FROM lakectl_pg.lake_columns`,
+		CAST(NULL AS VARCHAR) AS commit_action FROM lakectl_pg.lake_columns ORDER BY table_schema, table_name`,
 	`CREATE TABLE lakectl_is.columns AS SELECT 'lakectl' AS table_catalog, c.nspname AS table_schema,
 		c.relname AS table_name, c.attname AS column_name, c.attnum AS ordinal_position,
 		CAST(NULL AS VARCHAR) AS column_default, CASE WHEN c.not_null THEN 'NO' ELSE 'YES' END AS is_nullable,
@@ -124,7 +129,8 @@ var catalogSQL = []string{
 		CASE WHEN t.typcategory = 'D' AND t.typname <> 'date' THEN 6 END AS datetime_precision,
 		'lakectl' AS udt_catalog, 'pg_catalog' AS udt_schema, t.typname AS udt_name, 'NO' AS is_identity,
 		'NEVER' AS is_generated, 'NO' AS is_updatable
-		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid
+		ORDER BY table_schema, table_name, ordinal_position`,
 	`CREATE TABLE lakectl_is.views (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, view_definition VARCHAR)`,
 	`CREATE TABLE lakectl_is.table_constraints (constraint_catalog VARCHAR, constraint_schema VARCHAR, constraint_name VARCHAR,
 		table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, constraint_type VARCHAR)`,
@@ -151,9 +157,10 @@ var catalogSQL = []string{
 	// select list: a row (x, n) per element of an array, n counting from 1.
 	`CREATE MACRO lakectl_is._pg_expandarray(a) AS unnest(list_transform(a, lambda x, i: {'x': x, 'n': i}))`,
 	`CREATE MACRO lakectl_pg.array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END`,
-	// psql reads "FROM generate_series(...) s" and then s as a number; in DuckDB s
-	// would be the row, unless the row has a column s.
-	`CREATE MACRO lakectl_pg.generate_series(a, b) AS TABLE SELECT range AS s FROM range(a, b + 1)`,
+	// parse_ident('views."Kpis"') is ['views', 'Kpis']: names unquoted, folded to
+	// lower case, or quoted; Grafana's column list splits its table name with it.
+	`CREATE MACRO lakectl_pg.parse_ident(s) AS list_transform(regexp_extract_all(s, '"(?:[^"]|"")*"|[^."]+'),
+		lambda p: CASE WHEN p[1] = '"' THEN replace(p[2:-2], '""', '"') ELSE lower(trim(p)) END)`,
 	`CREATE MACRO lakectl_pg.pg_encoding_to_char(e) AS 'UTF8'`,
 	`CREATE MACRO lakectl_pg.has_table_privilege(a, b) AS true, (a, b, c) AS true`,
 	`CREATE MACRO lakectl_pg.has_schema_privilege(a, b) AS true, (a, b, c) AS true`,

@@ -16,6 +16,9 @@ type control struct {
 	tag   string
 	show  string // the setting SHOW names, "" for another statement
 	value string
+	// empty is a statement of comments alone, such as pgx's Ping ("-- ping"),
+	// which Grafana's "Save & test" sends: PostgreSQL answers it with no result.
+	empty bool
 }
 
 var (
@@ -54,6 +57,9 @@ var serverSettings = map[string]string{
 // then goes to DuckDB as a query.
 func parseControl(sql string) (c control, ok bool) {
 	sql = stripComments(sql)
+	if strings.Trim(sql, " \t\r\n;") == "" {
+		return control{empty: true}, true
+	}
 	if m := txStmt.FindStringSubmatch(sql); m != nil {
 		word := strings.ToLower(strings.Fields(m[1])[0])
 		return control{tag: txTags[word]}, true

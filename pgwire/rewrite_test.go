@@ -21,3 +21,21 @@ func TestRewrite(t *testing.T) {
 		}
 	}
 }
+
+func TestRewriteFromFunctions(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`SELECT s[i] FROM generate_series(1, 2) as i, string_to_array(current_setting('a,b'),',') s`,
+			`SELECT s[i] FROM (SELECT unnest(generate_series(1, 2))) AS i(i), (SELECT string_to_array(current_setting('a,b'),',')) AS s(s)`},
+		{`SELECT 1 FROM t JOIN pg_catalog.generate_series(1, pg_catalog.array_upper(x, 1)) s ON true`,
+			`SELECT 1 FROM t JOIN (SELECT unnest(generate_series(1, pg_catalog.array_upper(x, 1)))) AS s(s) ON true`},
+		// Not in FROM, a column list already, or no alias: left as they are.
+		{`SELECT string_to_array(x, ',') AS parts, generate_series(1, 3) g FROM t`,
+			`SELECT string_to_array(x, ',') AS parts, generate_series(1, 3) g FROM t`},
+		{`SELECT * FROM unnest(a) AS u(x), generate_series(1, 2) WHERE true`,
+			`SELECT * FROM unnest(a) AS u(x), generate_series(1, 2) WHERE true`},
+	} {
+		if got := rewriteFromFunctions(tc.in); got != tc.want {
+			t.Errorf("rewriteFromFunctions(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
