@@ -22,6 +22,15 @@
 // PostgreSQL would; rewrite.go turns the PostgreSQL-only syntax of catalog queries
 // into DuckDB's.
 //
+// The BI tools' client libraries are tested against the port, each doing what its
+// tool does when a database is added (clients_test.go, grafana_test.go): the
+// PostgreSQL JDBC driver 42.5.5 as Metabase's sync calls it, SQLAlchemy 1.4.46 with
+// psycopg2 2.9.5 as Superset inspects a database, and pgx sending the SQL of
+// Grafana's PostgreSQL data source, copied from Grafana's source (testdata/grafana
+// says from where). What they showed is served by general means: the catalog
+// relations have PostgreSQL's columns, and rewrite.go and fromfunc.go translate
+// PostgreSQL syntax, not particular query texts.
+//
 // A result is read whole before it is sent (Config.MaxRows bounds it). Query
 // parameters ($1) are bound as quoted literals (params.go).
 package pgwire
