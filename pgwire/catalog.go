@@ -72,6 +72,16 @@ var catalogSQL = []string{
 			'' AS attcompression, -1 AS attstattarget, CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions,
 			CAST(NULL AS VARCHAR[]) AS attfdwoptions
 		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid ORDER BY c.reloid, c.attnum`,
+	// The views of tables that Metabase reads: every table is a table, none a view.
+	`CREATE TABLE lakectl_pg.pg_tables AS SELECT DISTINCT nspname AS schemaname, relname AS tablename,
+		'lakectl' AS tableowner, CAST(NULL AS VARCHAR) AS tablespace, false AS hasindexes, false AS hasrules,
+		false AS hastriggers, false AS rowsecurity FROM lakectl_pg.lake_columns ORDER BY schemaname, tablename`,
+	`CREATE TABLE lakectl_pg.pg_views (schemaname VARCHAR, viewname VARCHAR, viewowner VARCHAR, definition VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_matviews (schemaname VARCHAR, matviewname VARCHAR, matviewowner VARCHAR,
+		tablespace VARCHAR, hasindexes BOOLEAN, ispopulated BOOLEAN, definition VARCHAR)`,
+	// Row counts are not known without reading a table: n_live_tup is NULL.
+	`CREATE TABLE lakectl_pg.pg_stat_user_tables AS SELECT DISTINCT reloid AS relid, nspname AS schemaname,
+		relname, CAST(NULL AS BIGINT) AS n_live_tup FROM lakectl_pg.lake_columns ORDER BY schemaname, relname`,
 	`CREATE TABLE lakectl_pg.pg_am AS SELECT CAST(2 AS BIGINT) AS oid, 'heap' AS amname, 't' AS amtype`,
 	`CREATE TABLE lakectl_pg.pg_database AS SELECT CAST(16383 AS BIGINT) AS oid, 'lakectl' AS datname,
 		CAST(10 AS BIGINT) AS datdba, 6 AS encoding, 'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale, 'c' AS datlocprovider, false AS datistemplate,
@@ -162,9 +172,18 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.parse_ident(s) AS list_transform(regexp_extract_all(s, '"(?:[^"]|"")*"|[^."]+'),
 		lambda p: CASE WHEN p[1] = '"' THEN replace(p[2:-2], '""', '"') ELSE lower(trim(p)) END)`,
 	`CREATE MACRO lakectl_pg.pg_encoding_to_char(e) AS 'UTF8'`,
-	`CREATE MACRO lakectl_pg.has_table_privilege(a, b) AS true, (a, b, c) AS true`,
-	`CREATE MACRO lakectl_pg.has_schema_privilege(a, b) AS true, (a, b, c) AS true`,
-	`CREATE MACRO lakectl_pg.has_database_privilege(a, b) AS true, (a, b, c) AS true`,
+	// Privileges as PostgreSQL states them for a read-only user of its tables: SELECT
+	// on tables and columns, USAGE on schemas, CONNECT to the database, nothing else
+	// (Metabase reads a table it may update as writable). A privilege argument may
+	// list several, "SELECT, INSERT"; any of them is enough.
+	`CREATE MACRO lakectl_pg.has_table_privilege(t, p) AS regexp_matches(lower(p), '\bselect\b'),
+		(u, t, p) AS regexp_matches(lower(p), '\bselect\b')`,
+	`CREATE MACRO lakectl_pg.has_any_column_privilege(t, p) AS regexp_matches(lower(p), '\bselect\b'),
+		(u, t, p) AS regexp_matches(lower(p), '\bselect\b')`,
+	`CREATE MACRO lakectl_pg.has_schema_privilege(s, p) AS regexp_matches(lower(p), '\busage\b'),
+		(u, s, p) AS regexp_matches(lower(p), '\busage\b')`,
+	`CREATE MACRO lakectl_pg.has_database_privilege(d, p) AS regexp_matches(lower(p), '\bconnect\b'),
+		(u, d, p) AS regexp_matches(lower(p), '\bconnect\b')`,
 	`CREATE MACRO lakectl_pg.pg_relation_size(o) AS 0`,
 	`CREATE MACRO lakectl_pg.pg_total_relation_size(o) AS 0`,
 	`CREATE MACRO lakectl_pg.pg_backend_pid() AS 0`,

@@ -31,7 +31,7 @@ func TestJDBCMetabase(t *testing.T) {
 	needFile(t, jdbcJar, "libpostgresql-jdbc-java")
 	addr := startServer(t, testLake(t), pgwire.Config{})
 	// UTC: Java writes a timestamp in its own zone.
-	out := runProbe(t, addr, java, "-Duser.timezone=UTC", "-cp", jdbcJar, filepath.Join("testdata", "jdbc", "Probe.java"), addr, dashboardUser)
+	out := runProbe(t, addr, java, "-Duser.timezone=UTC", "-cp", jdbcJar, filepath.Join("testdata", "jdbc", "Probe.java"), addr, dashboardUser, filepath.Join("testdata", "jdbc", "metabase"))
 	checkGolden(t, filepath.Join("testdata", "jdbc", "metabase.out"), out)
 }
 

@@ -29,6 +29,8 @@ var (
 	// an outer join's condition cannot hold (SQLAlchemy's get_indexes joins
 	// pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
 	anyOfColumn = regexp.MustCompile(`(?i)([\w.]+)\s*=\s*ANY\s*\(\s*([a-z_][\w]*(?:\.[a-z_][\w]*)?)\s*\)`)
+	// quotedQualifier is the dot after a quoted schema name: "pg_catalog"."pg_class".
+	quotedQualifier = regexp.MustCompile(`^\s*\.\s*`)
 	// regexOp ends code that a pattern follows: "x ~ " or "x !~ ", not LIKE's ~~.
 	regexOp = regexp.MustCompile(`(^|[^~!])!?~\s*$`)
 )
@@ -45,6 +47,20 @@ func rewrite(sql string) string {
 				segs[i+1].text = segs[i+1].text[len(m):]
 				afterRegexOp = false
 				continue
+			}
+		}
+		if seg.quoted && i+1 < len(segs) && !segs[i+1].quoted {
+			// A quoted schema name qualifies as an unquoted one does.
+			if dot := quotedQualifier.FindString(segs[i+1].text); dot != "" {
+				switch seg.text {
+				case `"pg_catalog"`:
+					segs[i+1].text = segs[i+1].text[len(dot):]
+					continue
+				case `"information_schema"`:
+					out.WriteString(infoSchema + ".")
+					segs[i+1].text = segs[i+1].text[len(dot):]
+					continue
+				}
 			}
 		}
 		if seg.quoted {

@@ -6,8 +6,11 @@ func TestRewrite(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{`SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(kpis)$' COLLATE pg_catalog.default`,
 			`SELECT c.relname FROM pg_class c WHERE c.relname  ~  '(?s).*(?:^(kpis)$).*' `},
-		{`SELECT 'pg_catalog.x', "information_schema".y FROM information_schema.tables -- pg_catalog.z`,
-			`SELECT 'pg_catalog.x', "information_schema".y FROM lakectl_is.tables -- pg_catalog.z`},
+		{`SELECT 'pg_catalog.x', "information_schema_y" FROM information_schema.tables -- pg_catalog.z`,
+			`SELECT 'pg_catalog.x', "information_schema_y" FROM lakectl_is.tables -- pg_catalog.z`},
+		// HoneySQL (Metabase) quotes every name.
+		{`SELECT "c"."relname" FROM "pg_catalog"."pg_class" AS "c", "information_schema"."columns"`,
+			`SELECT "c"."relname" FROM "pg_class" AS "c", lakectl_is."columns"`},
 		{`SELECT n.nspname !~ '^pg_', a ~~ 'x%' FROM t`, `SELECT n.nspname !~ '(?s).*(?:^pg_).*', a ~~ 'x%' FROM t`},
 		{`d.classoid = 'pg_class'::regclass AND c.oid = 'views.kpis'::pg_catalog.regclass`,
 			`d.classoid = 1259 AND c.oid = 975984590`},

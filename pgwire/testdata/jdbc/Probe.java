@@ -4,7 +4,13 @@
 // checks it may select from each table, and reads a view with a prepared statement.
 // It prints what it got, for pgwire's TestJDBCMetabase to compare with a golden file.
 //
-// Run: PGPASSWORD=... java -cp /usr/share/java/postgresql.jar Probe.java HOST:PORT USER
+// Then it runs the SQL of Metabase's PostgreSQL driver, which sync sends besides the
+// driver's DatabaseMetaData calls: each file of the directory METABASE_SQL (in name
+// order), its leading comment lines dropped, as a prepared statement; a comment line
+// "-- ? = a, b" gives the values of its parameters.
+//
+// Run: PGPASSWORD=... java -cp /usr/share/java/postgresql.jar Probe.java HOST:PORT USER METABASE_SQL
+import java.nio.file.*;
 import java.sql.*;
 import java.util.*;
 
@@ -50,6 +56,14 @@ public class Probe {
                     print(ps.executeQuery());
                 }
             }
+            List<Path> files = new ArrayList<>();
+            try (DirectoryStream<Path> dir = Files.newDirectoryStream(Paths.get(args[2]), "*.sql")) {
+                dir.forEach(files::add);
+            }
+            Collections.sort(files);
+            for (Path file : files) {
+                runFile(conn, file);
+            }
             System.out.println("# SELECT user_id FROM silver.events");
             try (Statement st = conn.createStatement()) {
                 print(st.executeQuery("SELECT user_id FROM silver.events"));
@@ -58,6 +72,35 @@ public class Probe {
             }
             System.out.println("# getTables(null, silver, %, null)");
             print(md.getTables(null, "silver", "%", null));
+        }
+    }
+
+    // runFile runs the query of file, prepared, with the values its "-- ? =" line gives.
+    static void runFile(Connection conn, Path file) throws Exception {
+        List<String> params = new ArrayList<>();
+        StringBuilder query = new StringBuilder();
+        boolean header = true;
+        for (String line : Files.readAllLines(file)) {
+            if (header && line.startsWith("--")) {
+                if (line.startsWith("-- ? = ")) {
+                    params.addAll(Arrays.asList(line.substring("-- ? = ".length()).split(", ")));
+                }
+                continue;
+            }
+            header = false;
+            query.append(line).append('\n');
+        }
+        System.out.println("# " + file.getFileName());
+        try (PreparedStatement ps = conn.prepareStatement(query.toString())) {
+            for (int i = 0; i < params.size(); i++) {
+                String p = params.get(i);
+                if (p.matches("-?\\d+")) {
+                    ps.setInt(i + 1, Integer.parseInt(p));
+                } else {
+                    ps.setString(i + 1, p);
+                }
+            }
+            print(ps.executeQuery());
         }
     }
 
