@@ -190,6 +190,30 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.pg_is_in_recovery() AS false`,
 	`CREATE MACRO lakectl_pg.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s
 		ELSE '"' || replace(s, '"', '""') || '"' END`,
+	// PostgreSQL's format(): %s, %I and %L take the arguments in turn, %% is a %
+	// (Metabase names column types with format('%s', udt_name)). rewrite.go calls it
+	// pg_format, for DuckDB's format is another function, which a format string
+	// without % and with {} still gets. The state of a step is the text done and the
+	// text still to format, where %% is chr(1).
+	`CREATE MACRO lakectl_pg.quote_literal(s) AS '''' || replace(CAST(s AS VARCHAR), '''', '''''') || ''''`,
+	// The state is bound to x once, so that nested steps do not expand it again.
+	`CREATE MACRO lakectl_pg.pg_format_step(st, v) AS list_transform([st], lambda x: CASE WHEN strpos(x.r, '%') = 0 THEN x ELSE
+		{'d': x.d || substr(x.r, 1, strpos(x.r, '%') - 1) || CASE substr(x.r, strpos(x.r, '%') + 1, 1)
+			WHEN 'I' THEN lakectl_pg.quote_ident(CAST(v AS VARCHAR))
+			WHEN 'L' THEN coalesce(lakectl_pg.quote_literal(v), 'NULL')
+			ELSE coalesce(CAST(v AS VARCHAR), '') END,
+		'r': substr(x.r, strpos(x.r, '%') + 2)} END)[1]`,
+	`CREATE MACRO lakectl_pg.pg_format_start(f) AS {'d': '', 'r': replace(f, '%%', chr(1))}`,
+	`CREATE MACRO lakectl_pg.pg_format_end(st) AS replace(st.d || st.r, chr(1), '%')`,
+	`CREATE MACRO lakectl_pg.pg_format(f) AS lakectl_pg.pg_format_end(lakectl_pg.pg_format_start(f)),
+		(f, a) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a)) END,
+		(f, a, b) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b)) END,
+		(f, a, b, c) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b, c)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c)) END,
+		(f, a, b, c, d) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b, c, d)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c), d)) END`,
 	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
 	// No schema of the search path ("$user", public) exists: PostgreSQL's
@@ -266,7 +290,7 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 			typmod = c.precision<<16 | c.scale + 4
 		}
 		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.lake_columns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index+1,
+			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index, // duckdb_columns counts from 1, as attnum does
 			int64(t.oid), typmod, !c.nullable, c.precision, c.scale); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}

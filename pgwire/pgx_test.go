@@ -146,3 +146,28 @@ func TestPgxParameters(t *testing.T) {
 		t.Errorf("got %q, %v; want the parameter's text back", echoed, err)
 	}
 }
+
+// PostgreSQL's functions that BI tools call answer as PostgreSQL does.
+func TestPostgresFunctions(t *testing.T) {
+	addr := startServer(t, testLake(t), pgwire.Config{})
+	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	for _, tc := range []struct{ expr, want string }{
+		{`format('%I.%I|%L|%%|%s', 'Views', 'kpis', 'it''s', 'x')`, `"Views".kpis|'it''s'|%|x`},
+		{`format('%L', NULL)`, `NULL`},
+		{`format('{}-{}', 1, 2)`, `1-2`}, // DuckDB's format still
+		{`CAST(parse_ident('views."My Kpis"') AS TEXT)`, `[views, My Kpis]`},
+		{`quote_ident('kpis') || ' ' || quote_ident('My"Kpis')`, `kpis "My""Kpis"`},
+		{`CAST(has_table_privilege('views.kpis', 'SELECT') AS TEXT) || ' ' || CAST(has_table_privilege(current_user, 'views.kpis', 'INSERT, UPDATE') AS TEXT)`, `true false`},
+		{`coalesce(current_schema(), 'NULL')`, `NULL`},
+		{`(SELECT string_agg(CAST(i AS TEXT), ',') FROM generate_series(1, 3) AS i)`, `1,2,3`},
+	} {
+		var got string
+		if err := conn.QueryRow(t.Context(), "SELECT "+tc.expr).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tc.expr, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+}

@@ -25,6 +25,8 @@ var (
 	// jsonBuildObject is PostgreSQL's json_build_object(k1, v1, ...), of any number
 	// of pairs, which DuckDB calls json_object (SQLAlchemy's get_columns sends seven).
 	jsonBuildObject = regexp.MustCompile(`(?i)\bjson_build_object\s*\(`)
+	// formatCall is PostgreSQL's format(), which is the catalog's pg_format.
+	formatCall = regexp.MustCompile(`(?i)\bformat\s*\(`)
 	// anyOfColumn is "x = ANY(array_column)", which DuckDB plans as a subquery that
 	// an outer join's condition cannot hold (SQLAlchemy's get_indexes joins
 	// pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
@@ -79,6 +81,7 @@ func rewrite(sql string) string {
 		s = infoSchemaRe.ReplaceAllString(s, "${1}"+infoSchema+".")
 		s = jsonBuildObject.ReplaceAllString(s, "json_object(")
 		s = anyOfColumn.ReplaceAllString(s, "list_contains($2, $1)")
+		s = formatCall.ReplaceAllString(s, "pg_format(")
 		afterRegexOp = regexOp.MatchString(s)
 		out.WriteString(s)
 	}

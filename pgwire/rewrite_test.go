@@ -17,6 +17,7 @@ func TestRewrite(t *testing.T) {
 		{`SELECT 'it''s pg_catalog.x'`, `SELECT 'it''s pg_catalog.x'`},
 		{`LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND a.attnum = ANY(ix.indkey) WHERE relkind = ANY (ARRAY['r'])`,
 			`LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND list_contains(ix.indkey, a.attnum) WHERE relkind = ANY (ARRAY['r'])`},
+		{`SELECT FORMAT('%s', x), format_type(t, m)`, `SELECT pg_format('%s', x), format_type(t, m)`},
 		{`SELECT json_build_object('always', x = 'a', 'start', s.seqstart)`, `SELECT json_object('always', x = 'a', 'start', s.seqstart)`},
 	} {
 		if got := rewrite(tc.in); got != tc.want {
