@@ -32,9 +32,13 @@ def main():
     engine = create_engine(url)
     with engine.connect() as conn:
         dialect = conn.dialect
+        # Superset's "Test connection": a ping on a raw connection.
+        show("do_ping", dialect.do_ping(conn.connection))
         show("server_version_info", dialect.server_version_info)
         show("default_schema_name", dialect.default_schema_name)
         insp = inspect(conn)
+        show("has_table('kpis', 'views'), has_table('events', 'silver')",
+             [insp.has_table("kpis", "views"), insp.has_table("events", "silver")])
         schemas = insp.get_schema_names()
         show("get_schema_names()", schemas)
         for schema in schemas:
