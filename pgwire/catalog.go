@@ -214,6 +214,12 @@ var catalogSQL = []string{
 			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c)) END,
 		(f, a, b, c, d) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b, c, d)
 			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c), d)) END`,
+	// A relation's name, schema.table as parse_ident reads it, to its OID; an error
+	// as PostgreSQL's for a name that is not one of the user's tables.
+	`CREATE MACRO lakectl_pg.regclass_in(name) AS coalesce(
+		(SELECT c.oid FROM lakectl_pg.pg_class c JOIN lakectl_pg.pg_namespace n ON n.oid = c.relnamespace
+			WHERE [n.nspname, c.relname] = lakectl_pg.parse_ident(name)),
+		error('relation "' || name || '" does not exist'))`,
 	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
 	// No schema of the search path ("$user", public) exists: PostgreSQL's

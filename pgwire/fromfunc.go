@@ -116,8 +116,12 @@ func masked(sql string) string {
 			b.WriteString(strings.Repeat(" ", len(seg.text)))
 			continue
 		}
+		// The quotes stay, so that the run is still a term.
 		b.WriteByte(seg.text[0])
-		b.WriteString(strings.Repeat(" ", len(seg.text)-1))
+		if len(seg.text) > 1 {
+			b.WriteString(strings.Repeat(" ", len(seg.text)-2))
+			b.WriteByte(seg.text[len(seg.text)-1])
+		}
 	}
 	return b.String()
 }
@@ -155,3 +159,37 @@ func closeParen(s string, open int) int {
 	}
 	return -1
 }
+
+// regclassCastRe ends the argument of a CAST to regclass: "x AS pg_catalog.regclass".
+var regclassCastRe = regexp.MustCompile(`(?is)^(.*\S)\s+AS\s+(?:pg_catalog\s*\.\s*)?regclass\s*$`)
+
+// rewriteRegclassCasts makes CAST(expr AS regclass), a relation's name to its OID
+// (Metabase's CAST(CAST(FORMAT('%I.%I', schema, table) AS REGCLASS) AS OID)), a call
+// of the catalog's regclass_in, which looks the name up. A quoted name cast with ::
+// is rewrite's; regclass is an OID type otherwise.
+func rewriteRegclassCasts(sql string) string {
+	for {
+		m := masked(sql)
+		done := true
+		for _, loc := range castCall.FindAllStringIndex(m, -1) {
+			open := loc[1] - 1
+			end := closeParen(m, open)
+			if end < 0 {
+				continue
+			}
+			a := regclassCastRe.FindStringSubmatchIndex(m[open+1 : end-1])
+			if a == nil {
+				continue
+			}
+			expr := sql[open+1+a[2] : open+1+a[3]]
+			sql = sql[:loc[0]] + "regclass_in(" + expr + ")" + sql[end:]
+			done = false
+			break // offsets changed: scan again
+		}
+		if done {
+			return sql
+		}
+	}
+}
+
+var castCall = regexp.MustCompile(`(?i)\bCAST\s*\(`)

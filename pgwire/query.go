@@ -296,6 +296,7 @@ var duckErrorCodes = []struct {
 	code  codes.Code
 }{
 	{"Catalog Error: Table", codes.UndefinedTable},
+	{`Invalid Input Error: relation "`, codes.UndefinedTable}, // regclass_in's (catalog.go)
 	{"Catalog Error: Scalar Function", codes.UndefinedFunction},
 	{"Binder Error: Referenced column", codes.UndefinedColumn},
 	{"Conversion Error:", codes.InvalidTextRepresentation},

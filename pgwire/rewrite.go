@@ -40,7 +40,7 @@ var (
 func rewrite(sql string) string {
 	var out strings.Builder
 	afterRegexOp := false
-	segs := segments(rewriteFromFunctions(sql))
+	segs := segments(rewriteRegclassCasts(rewriteFromFunctions(sql)))
 	for i, seg := range segs {
 		if seg.quoted && i+1 < len(segs) && !segs[i+1].quoted && strings.HasPrefix(seg.text, "'") {
 			if m := regclassCast.FindString(segs[i+1].text); m != "" {

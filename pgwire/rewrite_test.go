@@ -18,6 +18,9 @@ func TestRewrite(t *testing.T) {
 		{`LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND a.attnum = ANY(ix.indkey) WHERE relkind = ANY (ARRAY['r'])`,
 			`LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND list_contains(ix.indkey, a.attnum) WHERE relkind = ANY (ARRAY['r'])`},
 		{`SELECT FORMAT('%s', x), format_type(t, m)`, `SELECT pg_format('%s', x), format_type(t, m)`},
+		{`COL_DESCRIPTION(CAST(CAST(FORMAT('%I.%I', CAST("s" AS TEXT), t) AS REGCLASS) AS OID), 1)`,
+			`COL_DESCRIPTION(CAST(regclass_in(pg_format('%I.%I', CAST("s" AS TEXT), t)) AS OID), 1)`},
+		{`CAST('views.kpis' AS pg_catalog.regclass)`, `regclass_in('views.kpis')`},
 		{`SELECT json_build_object('always', x = 'a', 'start', s.seqstart)`, `SELECT json_object('always', x = 'a', 'start', s.seqstart)`},
 	} {
 		if got := rewrite(tc.in); got != tc.want {
