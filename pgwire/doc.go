@@ -24,11 +24,12 @@
 //
 // The BI tools' client libraries are tested against the port, each doing what its
 // tool does when a database is added (clients_test.go, grafana_test.go): the
-// PostgreSQL JDBC driver 42.5.5 as Metabase's sync calls it, SQLAlchemy 1.4.46 with
+// PostgreSQL JDBC driver 42.5.5 as Metabase's sync calls it, with the SQL of
+// Metabase's own PostgreSQL driver (testdata/jdbc/metabase), SQLAlchemy 1.4.46 with
 // psycopg2 2.9.5 as Superset inspects a database, and pgx sending the SQL of
-// Grafana's PostgreSQL data source, copied from Grafana's source (testdata/grafana
-// says from where). What they showed is served by general means: the catalog
-// relations have PostgreSQL's columns, and rewrite.go and fromfunc.go translate
+// Grafana's PostgreSQL data source; the SQL is copied from the tools' source, and
+// each file says from where. What they showed is served by general means: the catalog
+// relations have PostgreSQL's columns, and rewrite.go and rewrite_calls.go translate
 // PostgreSQL syntax, not particular query texts.
 //
 // A result is read whole before it is sent (Config.MaxRows bounds it). Query

@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// The rewrites of calls, which need the call's parentheses matched, not only a
+// pattern: a function in FROM, and a cast to regclass.
+//
 // PostgreSQL lets a function call stand in FROM as a table of one column that the
 // alias names, whether the function returns a set or a single value: Grafana's
 // table list reads "FROM generate_series(...) as i, string_to_array(...) s" and
