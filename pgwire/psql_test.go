@@ -10,24 +10,11 @@ import (
 	"github.com/lakectl/lakectl/pgwire"
 )
 
-// psqlPath is psql's path; without it the test fails under CI and skips elsewhere.
-func psqlPath(t *testing.T) string {
-	t.Helper()
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("psql is missing: CI installs Debian's postgresql-client (.ci/run)")
-		}
-		t.Skip("psql is missing: apt-get install postgresql-client")
-	}
-	return psql
-}
-
 // psql lists and describes the dashboard user's tables, queries a view, and is
 // refused a Silver table and a write: each command's output (stderr included) is
 // its golden file in testdata/psql.
 func TestPsqlGolden(t *testing.T) {
-	psql := psqlPath(t)
+	psql := needTool(t, "psql", "postgresql-client")
 	addr := startServer(t, testLake(t), pgwire.Config{})
 	for _, tc := range []struct{ name, command string }{
 		{"list_tables", `\dt`},

@@ -111,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
 		wire.SessionAuthStrategy(auth),
+		wire.ExtendTypes(extendTypes),
 		// psql-wire sends server_encoding, client_encoding and server_version itself.
 		wire.GlobalParameters(wire.Parameters{
 			"DateStyle":                     "ISO, MDY",

@@ -75,7 +75,7 @@ func TestPgxTLS(t *testing.T) {
 // psql with sslmode=require queries over TLS; with sslmode=disable it is told that
 // the server requires TLS.
 func TestPsqlTLS(t *testing.T) {
-	psql := psqlPath(t)
+	psql := needTool(t, "psql", "postgresql-client")
 	addr, _ := tlsServer(t)
 	run := func(mode string) (string, error) {
 		cmd := exec.CommandContext(t.Context(), psql, "-X", "-A", "-t", "-c",
