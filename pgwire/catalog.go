@@ -45,7 +45,10 @@ const lakeColumnsSQL = `SELECT schema_name, table_name, column_name, column_inde
 	ORDER BY schema_name, table_name, column_index`
 
 // catalogSQL makes the catalog from lake_columns and pg_type, filled before it runs.
-// The columns are those clients read; others are left out.
+// The columns are those clients read; others are left out. Relations are stored in
+// the order of their schemas, tables and columns, which is the order a query without
+// ORDER BY lists them in (Grafana's column list has none), as PostgreSQL lists a
+// table's columns in their order.
 var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_namespace AS
 		SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname, CAST(10 AS BIGINT) AS nspowner, CAST(NULL AS VARCHAR[]) AS nspacl
@@ -68,7 +71,17 @@ var catalogSQL = []string{
 			true AS attislocal, 0 AS attinhcount, CAST(0 AS BIGINT) AS attcollation, 'p' AS attstorage,
 			'' AS attcompression, -1 AS attstattarget, CAST(NULL AS VARCHAR[]) AS attacl, CAST(NULL AS VARCHAR[]) AS attoptions,
 			CAST(NULL AS VARCHAR[]) AS attfdwoptions
-		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid ORDER BY c.reloid, c.attnum`,
+	// The views of tables that Metabase reads: every table is a table, none a view.
+	`CREATE TABLE lakectl_pg.pg_tables AS SELECT DISTINCT nspname AS schemaname, relname AS tablename,
+		'lakectl' AS tableowner, CAST(NULL AS VARCHAR) AS tablespace, false AS hasindexes, false AS hasrules,
+		false AS hastriggers, false AS rowsecurity FROM lakectl_pg.lake_columns ORDER BY schemaname, tablename`,
+	`CREATE TABLE lakectl_pg.pg_views (schemaname VARCHAR, viewname VARCHAR, viewowner VARCHAR, definition VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_matviews (schemaname VARCHAR, matviewname VARCHAR, matviewowner VARCHAR,
+		tablespace VARCHAR, hasindexes BOOLEAN, ispopulated BOOLEAN, definition VARCHAR)`,
+	// Row counts are not known without reading a table: n_live_tup is NULL.
+	`CREATE TABLE lakectl_pg.pg_stat_user_tables AS SELECT DISTINCT reloid AS relid, nspname AS schemaname,
+		relname, CAST(NULL AS BIGINT) AS n_live_tup FROM lakectl_pg.lake_columns ORDER BY schemaname, relname`,
 	`CREATE TABLE lakectl_pg.pg_am AS SELECT CAST(2 AS BIGINT) AS oid, 'heap' AS amname, 't' AS amtype`,
 	`CREATE TABLE lakectl_pg.pg_database AS SELECT CAST(16383 AS BIGINT) AS oid, 'lakectl' AS datname,
 		CAST(10 AS BIGINT) AS datdba, 6 AS encoding, 'C' AS datcollate, 'C' AS datctype, CAST(NULL AS VARCHAR) AS daticulocale, 'c' AS datlocprovider, false AS datistemplate,
@@ -78,12 +91,19 @@ var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_user AS SELECT 'lakectl' AS usename, CAST(10 AS BIGINT) AS usesysid, false AS usesuper`,
 	`CREATE TABLE lakectl_pg.pg_attrdef (oid BIGINT, adrelid BIGINT, adnum SMALLINT, adbin VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_collation (oid BIGINT, collname VARCHAR, collnamespace BIGINT)`,
+	// No table has constraints or indexes; their catalogs have all of PostgreSQL 15's
+	// columns, so that any client's query of them binds.
 	`CREATE TABLE lakectl_pg.pg_constraint (oid BIGINT, conname VARCHAR, connamespace BIGINT, contype VARCHAR,
-		conrelid BIGINT, confrelid BIGINT, conindid BIGINT, conkey SMALLINT[], confkey SMALLINT[], conislocal BOOLEAN,
-		coninhcount INTEGER, connoinherit BOOLEAN, convalidated BOOLEAN, conparentid BIGINT)`,
-	`CREATE TABLE lakectl_pg.pg_index (indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indisunique BOOLEAN,
-		indisprimary BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[],
-		indnullsnotdistinct BOOLEAN, indisexclusion BOOLEAN, indimmediate BOOLEAN)`,
+		condeferrable BOOLEAN, condeferred BOOLEAN, convalidated BOOLEAN, conrelid BIGINT, contypid BIGINT,
+		conindid BIGINT, conparentid BIGINT, confrelid BIGINT, confupdtype VARCHAR, confdeltype VARCHAR,
+		confmatchtype VARCHAR, conislocal BOOLEAN, coninhcount INTEGER, connoinherit BOOLEAN, conkey SMALLINT[],
+		confkey SMALLINT[], conpfeqop BIGINT[], conppeqop BIGINT[], conffeqop BIGINT[], confdelsetcols SMALLINT[],
+		conexclop BIGINT[], conbin VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_index (indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT, indnkeyatts SMALLINT,
+		indisunique BOOLEAN, indnullsnotdistinct BOOLEAN, indisprimary BOOLEAN, indisexclusion BOOLEAN,
+		indimmediate BOOLEAN, indisclustered BOOLEAN, indisvalid BOOLEAN, indcheckxmin BOOLEAN, indisready BOOLEAN,
+		indislive BOOLEAN, indisreplident BOOLEAN, indkey SMALLINT[], indcollation BIGINT[], indclass BIGINT[],
+		indoption SMALLINT[], indexprs VARCHAR, indpred VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_inherits (inhrelid BIGINT, inhparent BIGINT, inhseqno INTEGER, inhdetachpending BOOLEAN)`,
 	`CREATE TABLE lakectl_pg.pg_description (objoid BIGINT, classoid BIGINT, objsubid INTEGER, description VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_trigger (oid BIGINT, tgrelid BIGINT, tgname VARCHAR, tgisinternal BOOLEAN, tgenabled VARCHAR, tgparentid BIGINT)`,
@@ -98,13 +118,18 @@ var catalogSQL = []string{
 	`CREATE TABLE lakectl_pg.pg_partitioned_table (partrelid BIGINT, partstrat VARCHAR)`,
 	`CREATE TABLE lakectl_pg.pg_foreign_table (ftrelid BIGINT, ftserver BIGINT, ftoptions VARCHAR[])`,
 	`CREATE TABLE lakectl_pg.pg_tablespace (oid BIGINT, spcname VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_enum (oid BIGINT, enumtypid BIGINT, enumsortorder FLOAT, enumlabel VARCHAR)`,
+	`CREATE TABLE lakectl_pg.pg_extension (oid BIGINT, extname VARCHAR, extowner BIGINT, extnamespace BIGINT,
+		extrelocatable BOOLEAN, extversion VARCHAR, extconfig BIGINT[], extcondition VARCHAR[])`,
+	`CREATE TABLE lakectl_pg.pg_sequence (seqrelid BIGINT, seqtypid BIGINT, seqstart BIGINT, seqincrement BIGINT,
+		seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN)`,
 	`CREATE TABLE lakectl_pg.pg_proc (oid BIGINT, proname VARCHAR, pronamespace BIGINT, prokind VARCHAR, prorettype BIGINT)`,
 	`CREATE TABLE lakectl_pg.pg_settings AS SELECT name, setting FROM lakectl_pg.settings`,
 	`CREATE TABLE lakectl_is.schemata AS SELECT DISTINCT 'lakectl' AS catalog_name, nspname AS schema_name,
-		'lakectl' AS schema_owner FROM lakectl_pg.lake_columns`,
+		'lakectl' AS schema_owner FROM lakectl_pg.lake_columns ORDER BY schema_name`,
 	`CREATE TABLE lakectl_is.tables AS SELECT DISTINCT 'lakectl' AS table_catalog, nspname AS table_schema,
 		relname AS table_name, 'BASE TABLE' AS table_type, 'NO' AS is_insertable_into, 'NO' AS is_typed,
-		CAST(NULL AS VARCHAR) AS commit_action FROM lakectl_pg.lake_columns`,
+		CAST(NULL AS VARCHAR) AS commit_action FROM lakectl_pg.lake_columns ORDER BY table_schema, table_name`,
 	`CREATE TABLE lakectl_is.columns AS SELECT 'lakectl' AS table_catalog, c.nspname AS table_schema,
 		c.relname AS table_name, c.attname AS column_name, c.attnum AS ordinal_position,
 		CAST(NULL AS VARCHAR) AS column_default, CASE WHEN c.not_null THEN 'NO' ELSE 'YES' END AS is_nullable,
@@ -114,7 +139,8 @@ var catalogSQL = []string{
 		CASE WHEN t.typcategory = 'D' AND t.typname <> 'date' THEN 6 END AS datetime_precision,
 		'lakectl' AS udt_catalog, 'pg_catalog' AS udt_schema, t.typname AS udt_name, 'NO' AS is_identity,
 		'NEVER' AS is_generated, 'NO' AS is_updatable
-		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid`,
+		FROM lakectl_pg.lake_columns c JOIN lakectl_pg.pg_type t ON t.oid = c.typoid
+		ORDER BY table_schema, table_name, ordinal_position`,
 	`CREATE TABLE lakectl_is.views (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, view_definition VARCHAR)`,
 	`CREATE TABLE lakectl_is.table_constraints (constraint_catalog VARCHAR, constraint_schema VARCHAR, constraint_name VARCHAR,
 		table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, constraint_type VARCHAR)`,
@@ -135,23 +161,70 @@ var catalogSQL = []string{
 	`CREATE MACRO lakectl_pg.pg_get_constraintdef(o) AS CAST(NULL AS VARCHAR), (o, p) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.pg_get_statisticsobjdef_columns(o) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.pg_relation_is_publishable(o) AS false`,
+	`CREATE MACRO lakectl_pg.pg_get_serial_sequence(t, c) AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.array_upper(a, d) AS len(a)`,
+	// information_schema's own function, which pgjdbc's getPrimaryKeys calls in its
+	// select list: a row (x, n) per element of an array, n counting from 1.
+	`CREATE MACRO lakectl_is._pg_expandarray(a) AS unnest(list_transform(a, lambda x, i: {'x': x, 'n': i}))`,
 	`CREATE MACRO lakectl_pg.array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END`,
-	// psql reads "FROM generate_series(...) s" and then s as a number; in DuckDB s
-	// would be the row, unless the row has a column s.
-	`CREATE MACRO lakectl_pg.generate_series(a, b) AS TABLE SELECT range AS s FROM range(a, b + 1)`,
+	// parse_ident('views."Kpis"') is ['views', 'Kpis']: names unquoted, folded to
+	// lower case, or quoted; Grafana's column list splits its table name with it.
+	`CREATE MACRO lakectl_pg.parse_ident(s) AS list_transform(regexp_extract_all(s, '"(?:[^"]|"")*"|[^."]+'),
+		lambda p: CASE WHEN p[1] = '"' THEN replace(p[2:-2], '""', '"') ELSE lower(trim(p)) END)`,
 	`CREATE MACRO lakectl_pg.pg_encoding_to_char(e) AS 'UTF8'`,
-	`CREATE MACRO lakectl_pg.has_table_privilege(a, b) AS true, (a, b, c) AS true`,
-	`CREATE MACRO lakectl_pg.has_schema_privilege(a, b) AS true, (a, b, c) AS true`,
-	`CREATE MACRO lakectl_pg.has_database_privilege(a, b) AS true, (a, b, c) AS true`,
+	// Privileges as PostgreSQL states them for a read-only user of its tables: SELECT
+	// on tables and columns, USAGE on schemas, CONNECT to the database, nothing else
+	// (Metabase reads a table it may update as writable). A privilege argument may
+	// list several, "SELECT, INSERT"; any of them is enough.
+	`CREATE MACRO lakectl_pg.has_table_privilege(t, p) AS regexp_matches(lower(p), '\bselect\b'),
+		(u, t, p) AS regexp_matches(lower(p), '\bselect\b')`,
+	`CREATE MACRO lakectl_pg.has_any_column_privilege(t, p) AS regexp_matches(lower(p), '\bselect\b'),
+		(u, t, p) AS regexp_matches(lower(p), '\bselect\b')`,
+	`CREATE MACRO lakectl_pg.has_schema_privilege(s, p) AS regexp_matches(lower(p), '\busage\b'),
+		(u, s, p) AS regexp_matches(lower(p), '\busage\b')`,
+	`CREATE MACRO lakectl_pg.has_database_privilege(d, p) AS regexp_matches(lower(p), '\bconnect\b'),
+		(u, d, p) AS regexp_matches(lower(p), '\bconnect\b')`,
 	`CREATE MACRO lakectl_pg.pg_relation_size(o) AS 0`,
 	`CREATE MACRO lakectl_pg.pg_total_relation_size(o) AS 0`,
 	`CREATE MACRO lakectl_pg.pg_backend_pid() AS 0`,
 	`CREATE MACRO lakectl_pg.pg_is_in_recovery() AS false`,
 	`CREATE MACRO lakectl_pg.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s
 		ELSE '"' || replace(s, '"', '""') || '"' END`,
+	// PostgreSQL's format(): %s, %I and %L take the arguments in turn, %% is a %
+	// (Metabase names column types with format('%s', udt_name)). rewrite.go calls it
+	// pg_format, for DuckDB's format is another function, which a format string
+	// without % and with {} still gets. The state of a step is the text done and the
+	// text still to format, where %% is chr(1).
+	`CREATE MACRO lakectl_pg.quote_literal(s) AS '''' || replace(CAST(s AS VARCHAR), '''', '''''') || ''''`,
+	// The state is bound to x once, so that nested steps do not expand it again.
+	`CREATE MACRO lakectl_pg.pg_format_step(st, v) AS list_transform([st], lambda x: CASE WHEN strpos(x.r, '%') = 0 THEN x ELSE
+		{'d': x.d || substr(x.r, 1, strpos(x.r, '%') - 1) || CASE substr(x.r, strpos(x.r, '%') + 1, 1)
+			WHEN 'I' THEN lakectl_pg.quote_ident(CAST(v AS VARCHAR))
+			WHEN 'L' THEN coalesce(lakectl_pg.quote_literal(v), 'NULL')
+			ELSE coalesce(CAST(v AS VARCHAR), '') END,
+		'r': substr(x.r, strpos(x.r, '%') + 2)} END)[1]`,
+	`CREATE MACRO lakectl_pg.pg_format_start(f) AS {'d': '', 'r': replace(f, '%%', chr(1))}`,
+	`CREATE MACRO lakectl_pg.pg_format_end(st) AS replace(st.d || st.r, chr(1), '%')`,
+	`CREATE MACRO lakectl_pg.pg_format(f) AS lakectl_pg.pg_format_end(lakectl_pg.pg_format_start(f)),
+		(f, a) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a)) END,
+		(f, a, b) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b)) END,
+		(f, a, b, c) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b, c)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c)) END,
+		(f, a, b, c, d) AS CASE WHEN strpos(f, '%') = 0 AND strpos(f, '{') > 0 THEN format(f, a, b, c, d)
+			ELSE lakectl_pg.pg_format_end(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_step(lakectl_pg.pg_format_start(f), a), b), c), d)) END`,
+	// A relation's name, schema.table as parse_ident reads it, to its OID; an error
+	// as PostgreSQL's for a name that is not one of the user's tables.
+	`CREATE MACRO lakectl_pg.regclass_in(name) AS coalesce(
+		(SELECT c.oid FROM lakectl_pg.pg_class c JOIN lakectl_pg.pg_namespace n ON n.oid = c.relnamespace
+			WHERE [n.nspname, c.relname] = lakectl_pg.parse_ident(name)),
+		error('relation "' || name || '" does not exist'))`,
 	`CREATE MACRO lakectl_pg.version() AS 'PostgreSQL 15.0 on lakectl (DuckDB)'`,
 	`CREATE MACRO lakectl_pg.current_database() AS 'lakectl'`,
+	// No schema of the search path ("$user", public) exists: PostgreSQL's
+	// current_schema() is then NULL.
+	`CREATE MACRO lakectl_pg.current_schema() AS CAST(NULL AS VARCHAR)`,
 	`CREATE MACRO lakectl_pg.current_schemas(implicit) AS (SELECT list_sort(list(DISTINCT nspname)) FROM lakectl_pg.lake_columns)`,
 	`CREATE MACRO lakectl_pg.current_setting(setting_name) AS (SELECT setting FROM lakectl_pg.settings WHERE name = lower(setting_name))`,
 	// Type names that casts in PostgreSQL's catalog queries use.
@@ -161,8 +234,6 @@ var catalogSQL = []string{
 	`CREATE TYPE lakectl_pg.regnamespace AS BIGINT`,
 	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
 	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
-	`CREATE MACRO lakectl_pg.json_build_object(k1, v1) AS json_object(CAST(k1 AS VARCHAR), v1),
-		(k1, v1, k2, v2) AS json_object(CAST(k1 AS VARCHAR), v1, CAST(k2 AS VARCHAR), v2)`,
 	`SET search_path = 'lakectl_pg,main'`,
 	// PostgreSQL divides integers to an integer.
 	`SET integer_division = true`,
@@ -201,10 +272,16 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 		`CREATE SCHEMA lakectl_is`,
 		`CREATE TABLE lakectl_pg.lake_columns (nspname VARCHAR, nspoid BIGINT, relname VARCHAR, reloid BIGINT,
 			attname VARCHAR, attnum INTEGER, typoid BIGINT, typmod INTEGER, not_null BOOLEAN, num_precision INTEGER, num_scale INTEGER)`,
-		`CREATE TABLE lakectl_pg.pg_type (oid BIGINT, typname VARCHAR, sqlname VARCHAR, typnamespace BIGINT, typowner BIGINT,
-			typlen SMALLINT, typbyval BOOLEAN, typtype VARCHAR, typcategory VARCHAR, typisdefined BOOLEAN, typdelim VARCHAR,
-			typrelid BIGINT, typelem BIGINT, typarray BIGINT, typbasetype BIGINT, typtypmod INTEGER, typnotnull BOOLEAN,
-			typcollation BIGINT, typndims INTEGER)`,
+		// pg_type has all of PostgreSQL 15's columns, and sqlname, format_type's name.
+		`CREATE TABLE lakectl_pg.pg_type (oid BIGINT, typname VARCHAR, sqlname VARCHAR, typnamespace BIGINT DEFAULT 11,
+			typowner BIGINT DEFAULT 10, typlen SMALLINT, typbyval BOOLEAN, typtype VARCHAR DEFAULT 'b', typcategory VARCHAR,
+			typispreferred BOOLEAN DEFAULT false, typisdefined BOOLEAN DEFAULT true, typdelim VARCHAR DEFAULT ',',
+			typrelid BIGINT DEFAULT 0, typsubscript BIGINT DEFAULT 0, typelem BIGINT DEFAULT 0, typarray BIGINT DEFAULT 0,
+			typinput BIGINT DEFAULT 0, typoutput BIGINT DEFAULT 0, typreceive BIGINT DEFAULT 0, typsend BIGINT DEFAULT 0,
+			typmodin BIGINT DEFAULT 0, typmodout BIGINT DEFAULT 0, typanalyze BIGINT DEFAULT 0, typalign VARCHAR DEFAULT 'i',
+			typstorage VARCHAR DEFAULT 'p', typnotnull BOOLEAN DEFAULT false, typbasetype BIGINT DEFAULT 0,
+			typtypmod INTEGER DEFAULT -1, typndims INTEGER DEFAULT 0, typcollation BIGINT DEFAULT 0, typdefaultbin VARCHAR,
+			typdefault VARCHAR, typacl VARCHAR[])`,
 		`CREATE TABLE lakectl_pg.settings (name VARCHAR, setting VARCHAR)`,
 	}
 	for _, st := range stmts {
@@ -219,13 +296,13 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 			typmod = c.precision<<16 | c.scale + 4
 		}
 		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.lake_columns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index+1,
+			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index, // duckdb_columns counts from 1, as attnum does
 			int64(t.oid), typmod, !c.nullable, c.precision, c.scale); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}
 	}
 	for _, t := range pgTypes {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type VALUES ($1, $2, $3, 11, 10, $4, $4 > 0, 'b', $5, true, ',', 0, 0, 0, 0, -1, false, 0, 0)`,
+		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory) VALUES ($1, $2, $3, $4, $4 > 0, $5)`,
 			int64(t.oid), t.name, t.sqlName, t.length, t.category); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}

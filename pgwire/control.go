@@ -16,12 +16,18 @@ type control struct {
 	tag   string
 	show  string // the setting SHOW names, "" for another statement
 	value string
+	// empty is a statement of comments alone, such as pgx's Ping ("-- ping"),
+	// which Grafana's "Save & test" sends: PostgreSQL answers it with no result.
+	empty bool
 }
 
 var (
-	txStmt      = regexp.MustCompile(`(?i)^\s*(begin|start\s+transaction|commit|end|rollback|abort)\b[^;]*;?\s*$`)
-	setStmt     = regexp.MustCompile(`(?i)^\s*(set|reset|discard|deallocate|close)\b[^;]*;?\s*$`)
-	showStmt    = regexp.MustCompile(`(?i)^\s*show\s+("?[a-z_.]+"?)\s*;?\s*$`)
+	txStmt   = regexp.MustCompile(`(?i)^\s*(begin|start\s+transaction|commit|end|rollback|abort)\b[^;]*;?\s*$`)
+	setStmt  = regexp.MustCompile(`(?i)^\s*(set|reset|discard|deallocate|close)\b[^;]*;?\s*$`)
+	showStmt = regexp.MustCompile(`(?i)^\s*show\s+(transaction\s+isolation\s+level|time\s+zone|"?[a-z_.]+"?)\s*;?\s*$`)
+	// showPhrases are SHOW's spellings of settings in words of SQL's (SQLAlchemy
+	// reads SHOW TRANSACTION ISOLATION LEVEL on connect).
+	showPhrases = map[string]string{"transaction isolation level": "transaction_isolation", "time zone": "timezone"}
 	txTags      = map[string]string{"begin": "BEGIN", "start": "START TRANSACTION", "commit": "COMMIT", "end": "COMMIT", "rollback": "ROLLBACK", "abort": "ROLLBACK"}
 	settingTags = map[string]string{"set": "SET", "reset": "RESET", "discard": "DISCARD ALL", "deallocate": "DEALLOCATE", "close": "CLOSE CURSOR"}
 )
@@ -44,18 +50,25 @@ var serverSettings = map[string]string{
 	"default_transaction_read_only": "on",
 	"search_path":                   `"$user", public`,
 	"max_identifier_length":         "63",
+	"max_index_keys":                "32", // pgjdbc reads it for getImportedKeys
 }
 
 // parseControl recognises a session statement; ok is false for anything else, which
 // then goes to DuckDB as a query.
 func parseControl(sql string) (c control, ok bool) {
 	sql = stripComments(sql)
+	if strings.Trim(sql, " \t\r\n;") == "" {
+		return control{empty: true}, true
+	}
 	if m := txStmt.FindStringSubmatch(sql); m != nil {
 		word := strings.ToLower(strings.Fields(m[1])[0])
 		return control{tag: txTags[word]}, true
 	}
 	if m := showStmt.FindStringSubmatch(sql); m != nil {
 		name := strings.ToLower(strings.Trim(m[1], `"`))
+		if n, ok := showPhrases[strings.Join(strings.Fields(name), " ")]; ok {
+			name = n
+		}
 		if v, known := serverSettings[name]; known {
 			return control{tag: "SHOW", show: name, value: v}, true
 		}

@@ -22,6 +22,21 @@
 // PostgreSQL would; rewrite.go turns the PostgreSQL-only syntax of catalog queries
 // into DuckDB's.
 //
+// Passwords come in clear text (psql-wire has no SCRAM): with Config.TLS every
+// connection must be TLS, and without it Serve refuses an address beyond loopback
+// unless Config.AllowCleartextPasswords (tls.go).
+//
+// The BI tools' client libraries are tested against the port, each doing what its
+// tool does when a database is added (clients_test.go, grafana_test.go): the
+// PostgreSQL JDBC driver 42.5.5 as Metabase's sync calls it, with the SQL of
+// Metabase's own PostgreSQL driver (testdata/jdbc/metabase), SQLAlchemy 1.4.46 with
+// psycopg2 2.9.5 as Superset inspects a database, and pgx sending the SQL of
+// Grafana's PostgreSQL data source. Where a tool builds its own SQL, the golden file
+// holds the statement as that tool sends it on the wire (a fact about the client, not
+// code of ours), and says at which commit of the tool's source it was read. What they showed is served by general means: the catalog
+// relations have PostgreSQL's columns, and rewrite.go and rewrite_calls.go translate
+// PostgreSQL syntax, not particular query texts.
+//
 // A result is read whole before it is sent (Config.MaxRows bounds it). Query
 // parameters ($1) are bound as quoted literals (params.go).
 package pgwire

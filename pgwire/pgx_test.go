@@ -2,6 +2,7 @@ package pgwire_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,38 @@ func TestPgxParameters(t *testing.T) {
 	const attack = "'; SELECT user_id FROM silver.events; --"
 	if err := conn.QueryRow(t.Context(), "SELECT $1::text AS v", attack).Scan(&echoed); err != nil || echoed != attack {
 		t.Errorf("got %q, %v; want the parameter's text back", echoed, err)
+	}
+}
+
+// PostgreSQL's functions that BI tools call answer as PostgreSQL does.
+func TestPostgresFunctions(t *testing.T) {
+	addr := startServer(t, testLake(t), pgwire.Config{})
+	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	for _, tc := range []struct{ expr, want string }{
+		{`format('%I.%I|%L|%%|%s', 'Views', 'kpis', 'it''s', 'x')`, `"Views".kpis|'it''s'|%|x`},
+		{`format('%L', NULL)`, `NULL`},
+		{`format('{}-{}', 1, 2)`, `1-2`}, // DuckDB's format still
+		{`CAST(parse_ident('views."My Kpis"') AS TEXT)`, `[views, My Kpis]`},
+		{`quote_ident('kpis') || ' ' || quote_ident('My"Kpis')`, `kpis "My""Kpis"`},
+		{`CAST(has_table_privilege('views.kpis', 'SELECT') AS TEXT) || ' ' || CAST(has_table_privilege(current_user, 'views.kpis', 'INSERT, UPDATE') AS TEXT)`, `true false`},
+		{`coalesce(current_schema(), 'NULL')`, `NULL`},
+		{`CAST(CAST(CAST(format('%I.%I', 'views', 'kpis') AS regclass) AS oid) = (SELECT oid FROM pg_class WHERE relname = 'kpis') AS TEXT)`, `true`},
+		{`(SELECT string_agg(CAST(i AS TEXT), ',') FROM generate_series(1, 3) AS i)`, `1,2,3`},
+	} {
+		var got string
+		if err := conn.QueryRow(t.Context(), "SELECT "+tc.expr).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tc.expr, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+	// A name that is no relation of the user's is an error, as in PostgreSQL.
+	var oid int64
+	err := conn.QueryRow(t.Context(), `SELECT CAST(CAST('silver.events' AS regclass) AS oid)`).Scan(&oid)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42P01" || !strings.Contains(pgErr.Message, `relation "silver.events" does not exist`) {
+		t.Errorf("regclass of silver.events: %v, want 42P01 relation does not exist", err)
 	}
 }

@@ -14,13 +14,7 @@ import (
 // refused a Silver table and a write: each command's output (stderr included) is
 // its golden file in testdata/psql.
 func TestPsqlGolden(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("psql is missing: CI installs Debian's postgresql-client (.ci/run)")
-		}
-		t.Skip("psql is missing: apt-get install postgresql-client")
-	}
+	psql := needTool(t, "psql", "postgresql-client")
 	addr := startServer(t, testLake(t), pgwire.Config{})
 	for _, tc := range []struct{ name, command string }{
 		{"list_tables", `\dt`},

@@ -109,6 +109,9 @@ func controlStatement(c control) *wire.PreparedStatement {
 		opts = append(opts, wire.WithColumns(wire.Columns{{Name: c.show, Oid: 25}}))
 	}
 	return wire.NewStatement(func(ctx context.Context, w wire.DataWriter, _ []wire.Parameter) error {
+		if c.empty {
+			return w.Empty()
+		}
 		if c.show != "" {
 			if err := w.Row([]any{c.value}); err != nil {
 				return err
@@ -293,6 +296,7 @@ var duckErrorCodes = []struct {
 	code  codes.Code
 }{
 	{"Catalog Error: Table", codes.UndefinedTable},
+	{`Invalid Input Error: relation "`, codes.UndefinedTable}, // regclass_in's (catalog.go)
 	{"Catalog Error: Scalar Function", codes.UndefinedFunction},
 	{"Binder Error: Referenced column", codes.UndefinedColumn},
 	{"Conversion Error:", codes.InvalidTextRepresentation},

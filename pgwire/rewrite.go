@@ -22,6 +22,17 @@ var (
 	infoSchemaRe = regexp.MustCompile(`(?i)(^|[^\w.$"])information_schema\s*\.`)
 	// regclassCast follows a literal that names a relation: 'pg_class'::regclass.
 	regclassCast = regexp.MustCompile(`(?i)^\s*::\s*(pg_catalog\s*\.\s*)?regclass\b`)
+	// jsonBuildObject is PostgreSQL's json_build_object(k1, v1, ...), of any number
+	// of pairs, which DuckDB calls json_object (SQLAlchemy's get_columns sends seven).
+	jsonBuildObject = regexp.MustCompile(`(?i)\bjson_build_object\s*\(`)
+	// formatCall is PostgreSQL's format(), which is the catalog's pg_format.
+	formatCall = regexp.MustCompile(`(?i)\bformat\s*\(`)
+	// anyOfColumn is "x = ANY(array_column)", which DuckDB plans as a subquery that
+	// an outer join's condition cannot hold (SQLAlchemy's get_indexes joins
+	// pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
+	anyOfColumn = regexp.MustCompile(`(?i)([\w.]+)\s*=\s*ANY\s*\(\s*([a-z_][\w]*(?:\.[a-z_][\w]*)?)\s*\)`)
+	// quotedQualifier is the dot after a quoted schema name: "pg_catalog"."pg_class".
+	quotedQualifier = regexp.MustCompile(`^\s*\.\s*`)
 	// regexOp ends code that a pattern follows: "x ~ " or "x !~ ", not LIKE's ~~.
 	regexOp = regexp.MustCompile(`(^|[^~!])!?~\s*$`)
 )
@@ -29,7 +40,7 @@ var (
 func rewrite(sql string) string {
 	var out strings.Builder
 	afterRegexOp := false
-	segs := segments(sql)
+	segs := segments(rewriteRegclassCasts(rewriteFromFunctions(sql)))
 	for i, seg := range segs {
 		if seg.quoted && i+1 < len(segs) && !segs[i+1].quoted && strings.HasPrefix(seg.text, "'") {
 			if m := regclassCast.FindString(segs[i+1].text); m != "" {
@@ -38,6 +49,20 @@ func rewrite(sql string) string {
 				segs[i+1].text = segs[i+1].text[len(m):]
 				afterRegexOp = false
 				continue
+			}
+		}
+		if seg.quoted && i+1 < len(segs) && !segs[i+1].quoted {
+			// A quoted schema name qualifies as an unquoted one does.
+			if dot := quotedQualifier.FindString(segs[i+1].text); dot != "" {
+				switch seg.text {
+				case `"pg_catalog"`:
+					segs[i+1].text = segs[i+1].text[len(dot):]
+					continue
+				case `"information_schema"`:
+					out.WriteString(infoSchema + ".")
+					segs[i+1].text = segs[i+1].text[len(dot):]
+					continue
+				}
 			}
 		}
 		if seg.quoted {
@@ -54,6 +79,9 @@ func rewrite(sql string) string {
 		s = collateDflt.ReplaceAllString(s, "")
 		s = pgCatalog.ReplaceAllString(s, "$1")
 		s = infoSchemaRe.ReplaceAllString(s, "${1}"+infoSchema+".")
+		s = jsonBuildObject.ReplaceAllString(s, "json_object(")
+		s = anyOfColumn.ReplaceAllString(s, "list_contains($2, $1)")
+		s = formatCall.ReplaceAllString(s, "pg_format(")
 		afterRegexOp = regexOp.MatchString(s)
 		out.WriteString(s)
 	}

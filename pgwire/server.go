@@ -37,9 +37,14 @@ type Config struct {
 	// MaxConcurrent bounds the queries that run at once, across connections; the
 	// others wait. Default: runtime.NumCPU().
 	MaxConcurrent int
-	// TLS, when set, is offered to clients that ask for it. Without it passwords go
-	// in clear text: bind to loopback or a private network. Default: nil.
+	// TLS, when set, is required of every connection: one that does not ask for it
+	// is refused before it is asked for a password. It must hold a certificate
+	// (LoadTLS). Default: nil, and passwords go in clear text (tls.go).
 	TLS *tls.Config
+	// AllowCleartextPasswords lets Serve, without TLS, listen on an address beyond
+	// loopback, where passwords cross the network in clear text. Default: false,
+	// and Serve refuses such an address.
+	AllowCleartextPasswords bool
 	// Logger receives connections and query failures. Default: discard.
 	Logger *slog.Logger
 }
@@ -81,6 +86,10 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("pgwire: user %s has no password", name)
 		}
 	}
+	if cfg.TLS != nil && len(cfg.TLS.Certificates) == 0 {
+		// psql-wire would answer TLS requests with "not supported" and go on in clear text.
+		return nil, errors.New("pgwire: Config.TLS holds no certificate")
+	}
 	if cfg.QueryTimeout <= 0 {
 		cfg.QueryTimeout = DefaultQueryTimeout
 	}
@@ -95,9 +104,14 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent)}
+	auth := wire.ClearTextPassword(s.authenticate)
+	if cfg.TLS != nil {
+		auth = requireTLS(auth)
+	}
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
-		wire.SessionAuthStrategy(wire.ClearTextPassword(s.authenticate)),
+		wire.SessionAuthStrategy(auth),
+		wire.ExtendTypes(extendTypes),
 		// psql-wire sends server_encoding, client_encoding and server_version itself.
 		wire.GlobalParameters(wire.Parameters{
 			"DateStyle":                     "ISO, MDY",
@@ -120,8 +134,13 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve answers the connections of l until ctx is done, then closes l and the
-// connections. It returns nil after ctx is done.
+// connections. It returns nil after ctx is done. Without TLS it refuses an address
+// beyond loopback unless Config.AllowCleartextPasswords is set.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	if err := s.CheckListener(l); err != nil {
+		l.Close()
+		return err
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.wire.Serve(l) }()
 	select {

@@ -188,3 +188,25 @@ var pgTypes = []struct {
 	{pgtype.TimestamptzOID, "timestamptz", "timestamp with time zone", 8, "D"},
 	{pgtype.NumericOID, "numeric", "numeric", -1, "N"},
 }
+
+// extendTypes changes how pgtype encodes what PostgreSQL writes otherwise: a
+// timestamptz in text ends in the zone offset, "+00" in the session's zone UTC,
+// where pgtype writes "Z", which pgjdbc (Metabase) cannot read.
+func extendTypes(m *pgtype.Map) {
+	m.RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID, Codec: timestamptzCodec{&pgtype.TimestamptzCodec{}}})
+}
+
+type timestamptzCodec struct{ *pgtype.TimestamptzCodec }
+
+func (c timestamptzCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(time.Time); ok && format == pgtype.TextFormatCode {
+		return timestamptzText{}
+	}
+	return c.TimestamptzCodec.PlanEncode(m, oid, format, value)
+}
+
+type timestamptzText struct{}
+
+func (timestamptzText) Encode(value any, buf []byte) ([]byte, error) {
+	return value.(time.Time).UTC().AppendFormat(buf, "2006-01-02 15:04:05.999999+00"), nil
+}

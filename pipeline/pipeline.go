@@ -201,6 +201,23 @@ type Serve struct {
 	// MetricsToken, when set, is the bearer token that /metrics requires.
 	// LAKECTL_METRICS_TOKEN overrides it. Default: /metrics is open.
 	MetricsToken string `yaml:"metrics_token"`
+	// PG configures the Postgres port (serve --pg).
+	PG ServePG `yaml:"pg"`
+}
+
+// ServePG configures serve's Postgres port, whose clients send passwords in clear
+// text (the protocol library offers no SCRAM): TLS keeps them off the wire.
+type ServePG struct {
+	// TLSCert and TLSKey are PEM files (relative to the pipeline directory) of the
+	// port's certificate and key. Given, every connection must use TLS.
+	// --pg-tls-cert, --pg-tls-key (LAKECTL_PG_TLS_CERT, LAKECTL_PG_TLS_KEY) override
+	// them. Default: none.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// AllowCleartextPasswords lets the port listen beyond loopback without TLS,
+	// where passwords cross the network in clear text. Default: false, and serve
+	// refuses to start so.
+	AllowCleartextPasswords bool `yaml:"allow_cleartext_passwords"`
 }
 
 // Load reads and validates the pipeline at path, a directory holding lakectl.yaml or

@@ -23,7 +23,9 @@
 // return the table as JSON, CSV or Parquet, by Accept or ?format=, with ?from= and
 // ?to= on its time column and ?limit=. The ETag is the table version; If-None-Match
 // with it is a 304 without a query. Each query runs in a sealed DuckDB session that
-// holds that table alone, with its own memory limit and timeout. With tokens
+// holds that table alone, with its own memory limit and timeout. A table's latest
+// snapshot is read at most once per HandlerConfig.VersionTTL (latest.go), and full
+// loads are kept by version and request within a byte bound (results.go). With tokens
 // (Auth), a consumer's token reads only what the consumer declares. GET /v1/status,
 // GET / (the same as an HTML page), /metrics, /healthz and /readyz complete it.
 package serve

@@ -41,7 +41,15 @@ type HandlerConfig struct {
 	Engine engine.Config
 	// QueryTimeout bounds one query. Default: 30s.
 	QueryTimeout time.Duration
-	Auth         Auth
+	// VersionTTL is how long a table's latest version, once read, is taken as its
+	// latest: a response (a 304 too) reflects a commit at most this long after it.
+	// Default: DefaultVersionTTL (1s); negative: every request reads the log.
+	VersionTTL time.Duration
+	// ResultCacheBytes bounds the encoded responses kept by table version, format,
+	// range and limit, so that dashboards loading the same view run one query per
+	// version. Default: DefaultResultCacheBytes (64MiB); negative: none kept.
+	ResultCacheBytes int64
+	Auth             Auth
 	// Registerer gets the HTTP and freshness metrics, Gatherer serves /metrics.
 	// Default: none, and /metrics serves nothing.
 	Registerer prometheus.Registerer
@@ -63,6 +71,10 @@ type Handler struct {
 	mux      *http.ServeMux
 	log      *slog.Logger
 	requests *prometheus.CounterVec
+	results  *prometheus.CounterVec // full loads by whether the result cache held them
+
+	latest *latestCache
+	cache  *resultCache
 
 	// through caches each table's reflects-through time by version: a version's
 	// history does not change, and dashboards poll the same version many times.
@@ -91,8 +103,14 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.VersionTTL == 0 {
+		cfg.VersionTTL = DefaultVersionTTL
+	}
+	if cfg.ResultCacheBytes == 0 {
+		cfg.ResultCacheBytes = DefaultResultCacheBytes
+	}
 	h := &Handler{cfg: cfg, auth: newAuthorizer(cfg.Auth, cfg.Pipeline), mux: http.NewServeMux(), log: cfg.Logger,
-		through: map[string]reflects{}}
+		through: map[string]reflects{}, latest: newLatestCache(cfg.VersionTTL, cfg.Now), cache: newResultCache(cfg.ResultCacheBytes)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -101,8 +119,11 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	h.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lakectl_serve_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
+	h.results = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lakectl_serve_result_cache_total", Help: "Full loads of a table by whether the result cache held the response (hit, miss).",
+	}, []string{"result"})
 	if cfg.Registerer != nil {
-		cfg.Registerer.MustRegister(h.requests, &freshnessCollector{h: h})
+		cfg.Registerer.MustRegister(h.requests, h.results, &freshnessCollector{h: h})
 	}
 	h.route("GET /v1/views/{name}", func(w http.ResponseWriter, r *http.Request) int {
 		return h.serveTable(w, r, "views", r.PathValue("name"))
@@ -187,7 +208,7 @@ func (h *Handler) serveTable(w http.ResponseWriter, r *http.Request, schema, nam
 	}
 	ctx := r.Context()
 	tb := lake.NewTable(h.cfg.Store, root)
-	snap, err := tb.Latest(ctx)
+	snap, err := h.latest.latest(ctx, tb)
 	if errors.Is(err, lake.ErrNoTable) {
 		return text(w, http.StatusNotFound, table+" has no data yet")
 	}
@@ -207,9 +228,19 @@ func (h *Handler) serveTable(w http.ResponseWriter, r *http.Request, schema, nam
 		return http.StatusNotModified
 	}
 	// The result is built whole before a byte is sent, so that a failing query is a
-	// 500 and not a cut-off 200.
-	var buf bytes.Buffer
-	err = h.queryTable(ctx, &buf, engine.TableName{Schema: schema, Name: name}, tb, snap, timeCol, q, format)
+	// 500 and not a cut-off 200; it is the body of this version for every request
+	// that asks the same of it.
+	body, hit, err := h.cache.load(ctx, newResultKey(table, snap, format, q), func(ctx context.Context) ([]byte, error) {
+		var buf bytes.Buffer
+		err := h.queryTable(ctx, &buf, engine.TableName{Schema: schema, Name: name}, tb, snap, timeCol, q, format)
+		return buf.Bytes(), err
+	})
+	switch {
+	case err == nil && hit:
+		h.results.WithLabelValues("hit").Inc()
+	case err == nil:
+		h.results.WithLabelValues("miss").Inc()
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return text(w, http.StatusServiceUnavailable, fmt.Sprintf("query of %s took longer than %s", table, h.cfg.QueryTimeout))
 	}
@@ -218,9 +249,9 @@ func (h *Handler) serveTable(w http.ResponseWriter, r *http.Request, schema, nam
 		return text(w, http.StatusInternalServerError, "query "+table+": "+err.Error())
 	}
 	hd.Set("Content-Type", mediaTypes[format])
-	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	buf.WriteTo(w)
+	w.Write(body)
 	return http.StatusOK
 }
 
@@ -360,7 +391,7 @@ type freshnessCollector struct{ h *Handler }
 
 var (
 	freshnessDesc = prometheus.NewDesc("lakectl_serve_consumer_freshness_seconds",
-		"How far behind now the stalest table a consumer reads reflects the events.", []string{"consumer"}, nil)
+		"How far behind now, by event time, the stalest table a consumer reads reflects the events.", []string{"consumer"}, nil)
 	sloDesc = prometheus.NewDesc("lakectl_serve_consumer_slo_seconds",
 		"A consumer's freshness SLO.", []string{"consumer"}, nil)
 )

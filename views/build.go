@@ -21,7 +21,7 @@ const resultTable = "__view_result"
 // recomputes.
 func (r *refresh) build(ctx context.Context) error {
 	for _, in := range r.inputs {
-		if r.liveTail && (in.name.Schema == "silver" || in.tailOf != "") {
+		if r.liveTail && (in.name.Schema == "silver" || in.tailOf != "" || in.joinedByTail) {
 			continue // registered with their tail below
 		}
 		if err := r.sess.RegisterFiles(ctx, in.name.Schema, in.name.Name, in.snap, in.files(r.days), engine.TableFiles(in.table, r.j.cfg.Cache)); err != nil {
@@ -108,8 +108,10 @@ func (r *refresh) checkColumns(ctx context.Context) error {
 }
 
 // commit writes the result and replaces the view's rows in one commit: of a full
-// refresh every file, of an incremental one the files of the recomputed days.
-func (r *refresh) commit(ctx context.Context) error {
+// refresh every file, of an incremental one the files of the recomputed days. It
+// records refl, the time through which the refresh reflects the events, when
+// hasRefl.
+func (r *refresh) commit(ctx context.Context, refl reflection, hasRefl bool) error {
 	var parts []string
 	if r.v.Time != "" {
 		parts = []string{r.v.Time}
@@ -164,8 +166,9 @@ func (r *refresh) commit(ctx context.Context) error {
 	if r.liveTail {
 		tx.Info("liveTailFiles", r.sum.TailFiles)
 	}
-	if r.hasThrough {
-		tx.Info("reflectsThrough", r.through.UTC().Format(time.RFC3339Nano))
+	if hasRefl {
+		tx.Info("reflectsThrough", refl.through.UTC().Format(time.RFC3339Nano))
+		tx.Info("ingestedThrough", refl.ingested.UTC().Format(time.RFC3339Nano))
 	}
 	if parts != nil {
 		tx.Info("partitions", dedupe(written))

@@ -52,9 +52,39 @@
 //
 // The commit's commitInfo records job "views", the mode and the reason for it (a
 // full refresh where an incremental one could have run says why), the version read
-// of each input, the days recomputed, the partitions replaced, the rows and the
-// duration. Until it lands readers see the previous version; a refresh killed
-// before it leaves only unreferenced files, and the next refresh starts over from
-// the last commit. Two concurrent refreshes conflict on the partitions they
-// replace; the loser re-reads and finds nothing left to do.
+// of each input (of a live-tail refresh also the Bronze tables and the reference
+// tables that the Silver contracts join), the days recomputed, the partitions
+// replaced, the rows, the duration, and the times through which it reflects the
+// events (reflectsThrough, by event time, and ingestedThrough, the ingest mark that
+// bounds it; see Freshness). Until it lands readers see the previous version; a
+// refresh killed before it leaves only unreferenced files, and the next refresh
+// starts over from the last commit. Two concurrent refreshes conflict on the
+// partitions they replace; the loser re-reads and finds nothing left to do.
+//
+// # Freshness
+//
+// Freshness is end to end, by event time: a consumer's freshness is now minus T,
+// the event time through which what it reads reflects the events (Status, and
+// ReflectsThrough for one table). Of every table the lake knows two times:
+//
+//   - I, the ingest mark: every event ingested before I is in the table (Bronze's
+//     sealing mark; of Silver without its live tail, no later than the start of the
+//     first ingest hour that Silver has not processed);
+//   - E, the newest event time among the events the table holds: the maximum of
+//     the event-time column in Silver's file statistics and, for a live-tail
+//     refresh, among the tail's rows, which the refresh computes.
+//
+// T is the earlier of the two. Nothing newer than E is in the table, so events
+// stamped in the past (a producer that buffers, a device that was offline) hold T
+// back by their delay. An event happens before it is ingested, so an event time
+// past I (a clock ahead of the ingest's) does not mean that the events up to it
+// have all arrived. A refresh takes the earliest T and I of its inputs; a Gold
+// table reflects the events through the end of its newest complete day.
+//
+// T guarantees that every event up to T that was ingested before I is in the
+// table. It cannot promise late events: one ingested after I with an event time
+// before T is missing until a later refresh, though T has passed it. Only waiting
+// bounds those; that wait is a Gold model's lateness. And T moves only with events: while a
+// stream is quiet, T stays at its last event and the freshness grows, though
+// nothing is missing.
 package views

@@ -13,17 +13,29 @@ import (
 	"github.com/lakectl/lakectl/silver"
 )
 
-// Freshness is measured end to end, by ingest time: a table reflects events through
-// T when every event ingested before T is in it. An event is ingested after it
-// happens, so T bounds the newest event time fully reflected; the consumer's
-// freshness is now minus T.
+// reflection is the time through which a table or a refresh reflects the events: T
+// (through, by event time) and I (ingested), the ingest mark that bounds it (see
+// Freshness in the package doc).
+type reflection struct {
+	through, ingested time.Time
+}
 
-// throughSilver is the time through which Silver table name (at ssnap, fed by the
-// Bronze table at bsnap) reflects the events, alone or, with tail, with its live
-// tail: the Bronze sealing mark (every record ingested before it is committed), and
+// earlier is the reflection of two inputs read together: each time the earlier.
+func (a reflection) earlier(b reflection) reflection {
+	if b.through.Before(a.through) {
+		a.through = b.through
+	}
+	if b.ingested.Before(a.ingested) {
+		a.ingested = b.ingested
+	}
+	return a
+}
+
+// ingestedSilver is I of Silver table name (at ssnap, fed by the Bronze table at
+// bsnap), alone or, with tail, with its live tail: the Bronze sealing mark, and
 // without the tail no later than the start of the first ingest hour that Silver has
 // not processed.
-func throughSilver(bsnap, ssnap *lake.Snapshot, name string, tail bool) (time.Time, bool) {
+func ingestedSilver(bsnap, ssnap *lake.Snapshot, name string, tail bool) (time.Time, bool) {
 	t, ok := layout.SealedThrough(bsnap, 0)
 	if !ok || tail {
 		return t, ok
@@ -34,6 +46,25 @@ func throughSilver(bsnap, ssnap *lake.Snapshot, name string, tail bool) (time.Ti
 		}
 	}
 	return t, true
+}
+
+// newestEvent is E of a Silver snapshot: the largest maximum of its event-time
+// column col in the files' statistics. Every lakectl writer writes them; a file
+// without them is left out, which can only make E, and so the freshness reported,
+// older than it is. false when no file says.
+func newestEvent(snap *lake.Snapshot, col string) (time.Time, bool) {
+	var newest time.Time
+	for _, a := range snap.Files() {
+		st, ok, err := a.ParseStats()
+		if !ok || err != nil {
+			continue
+		}
+		s, _ := st.MaxValues[col].(string)
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.After(newest) {
+			newest = t
+		}
+	}
+	return newest, !newest.IsZero()
 }
 
 // throughGold is the time through which a Gold table reflects the events: the end
@@ -55,41 +86,51 @@ func throughGold(ctx context.Context, t *lake.Table) (time.Time, bool, error) {
 }
 
 // reflects is the time through which a refresh over r's inputs reflects the events:
-// the earliest of its inputs'. false when no input has events (reference tables
-// alone) or one has none yet.
-func (r *refresh) reflects(ctx context.Context) (time.Time, bool, error) {
-	var through time.Time
+// of each input T and I, the earliest of the inputs'. Of a live tail it counts the
+// tail's rows (tailNewest), so it is called once the refresh is built. false when no
+// input has events (reference tables alone) or one has none yet.
+func (r *refresh) reflects(ctx context.Context) (reflection, bool, error) {
+	var all reflection
 	found := false
-	take := func(t time.Time) {
-		if !found || t.Before(through) {
-			through, found = t, true
+	take := func(x reflection) {
+		if !found {
+			all, found = x, true
 		}
+		all = all.earlier(x)
 	}
 	for _, in := range r.inputs {
 		switch in.name.Schema {
 		case "silver":
 			t := r.j.cfg.Pipeline.Table(in.name.Name)
 			bsnap, err := r.bronzeOf(ctx, in.name.Name, t.Source)
-			if err != nil {
-				return through, false, err
+			if err != nil || bsnap == nil {
+				return all, false, err
 			}
-			if bsnap == nil {
-				return through, false, nil
+			ingested, ok := ingestedSilver(bsnap, in.snap, t.Name, r.liveTail)
+			newest, eok := newestEvent(in.snap, t.EventTime)
+			if tn, tok := r.tailNewest[t.Name]; tok && (!eok || tn.After(newest)) {
+				newest, eok = tn, true
 			}
-			tt, ok := throughSilver(bsnap, in.snap, t.Name, r.liveTail)
-			if !ok {
-				return through, false, nil
+			if !ok || !eok {
+				return all, false, nil
 			}
-			take(tt)
+			take(reflection{through: minTime(ingested, newest), ingested: ingested})
 		case "gold":
 			tt, ok, err := throughGold(ctx, in.table)
 			if err != nil || !ok {
-				return through, false, err
+				return all, false, err
 			}
-			take(tt)
+			take(reflection{through: tt, ingested: tt})
 		}
 	}
-	return through, found, nil
+	return all, found, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Levels of a consumer's freshness against its SLO.
@@ -123,8 +164,12 @@ type RefreshRecord struct {
 	Mode     string        `json:"mode"`
 	Reason   string        `json:"reason"`
 	Duration time.Duration `json:"duration"`
-	// Through is the ingest time through which the refresh reflected the events.
-	Through time.Time `json:"through"`
+	// Through is the event time through which the refresh reflected the events (T);
+	// Ingested the ingest mark that bounded it (I). Zero when it recorded none.
+	Through  time.Time `json:"through"`
+	Ingested time.Time `json:"ingested_through"`
+	// Inputs are the versions the refresh read, by table root.
+	Inputs map[string]int64 `json:"inputs"`
 }
 
 // statusRefreshes is how many recent refreshes of a view Status lists.
@@ -148,15 +193,15 @@ func Status(ctx context.Context, store lake.Store, p *pipeline.Pipeline, vs *Vie
 			rec := RefreshRecord{Version: c.Version, At: c.Timestamp}
 			rec.Mode, _ = c.Info["mode"].(string)
 			rec.Reason, _ = c.Info["reason"].(string)
+			rec.Inputs, _ = recordedInputs(c.Info) // readLast refuses a malformed record
 			if ms, ok := c.Info["durationMs"].(float64); ok {
 				rec.Duration = time.Duration(ms) * time.Millisecond
 			}
-			if s, ok := c.Info["reflectsThrough"].(string); ok {
-				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-					rec.Through = t
-					through["views."+v.Name] = t
-				}
+			if t, ok := infoTime(c.Info, "reflectsThrough"); ok {
+				rec.Through = t
+				through["views."+v.Name] = t
 			}
+			rec.Ingested, _ = infoTime(c.Info, "ingestedThrough")
 			st.Refreshes = append(st.Refreshes, rec)
 		}
 		if n := len(st.Refreshes); n > statusRefreshes {

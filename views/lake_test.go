@@ -176,6 +176,26 @@ func (l *testLake) rows(q string) []string {
 	return out
 }
 
+// moveU3ToEnterprise loads a new version of ref.users in which user u3 is on the
+// enterprise plan instead of pro, valid from validFrom (zero: from the load).
+func (l *testLake) moveU3ToEnterprise(validFrom time.Time) {
+	t := l.t
+	t.Helper()
+	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "\nu3,NL,pro\n", "\nu3,NL,enterprise\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := silver.RefSpecOf(*l.p.Ref("users"), file)
+	spec.ValidFrom = validFrom
+	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, spec, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // history is the commits of a view.
 func (l *testLake) history(view string) []lake.CommitSummary {
 	l.t.Helper()

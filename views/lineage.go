@@ -32,19 +32,29 @@ func readLast(ctx context.Context, t *lake.Table) (*lastRefresh, error) {
 		if job, _ := c.Info["job"].(string); job != jobName {
 			continue
 		}
-		rec := &lastRefresh{Version: c.Version, Inputs: map[string]int64{}}
+		rec := &lastRefresh{Version: c.Version}
 		rec.Hash, _ = c.Info["viewHash"].(string)
-		ins, _ := c.Info["inputs"].(map[string]any)
-		for root, v := range ins {
-			f, ok := v.(float64)
-			if !ok {
-				return nil, fmt.Errorf("%s v%d: commitInfo.inputs.%s is not a version", t, c.Version, root)
-			}
-			rec.Inputs[root] = int64(f)
+		if rec.Inputs, err = recordedInputs(c.Info); err != nil {
+			return nil, fmt.Errorf("%s v%d: %w", t, c.Version, err)
 		}
 		return rec, nil
 	}
 	return nil, nil
+}
+
+// recordedInputs are the versions that a refresh commit recorded reading, by input
+// root.
+func recordedInputs(info map[string]any) (map[string]int64, error) {
+	out := map[string]int64{}
+	ins, _ := info["inputs"].(map[string]any)
+	for root, v := range ins {
+		f, ok := v.(float64)
+		if !ok {
+			return nil, fmt.Errorf("commitInfo.inputs.%s is not a version", root)
+		}
+		out[root] = int64(f)
+	}
+	return out, nil
 }
 
 // touched is what the commits of one input since the last refresh changed.

@@ -111,8 +111,31 @@ func pathName(p string) string {
 // before the previous one ends.
 func minCadence(refresh Hop) time.Duration { return max(refresh.P95, time.Second) }
 
+// FixedRefreshError is a view whose fixed -- refresh is shorter than a refresh of it
+// takes: each refresh would be due before the previous one ends, whatever the
+// consumers need.
+type FixedRefreshError struct {
+	File    string
+	Line    int
+	View    string
+	Refresh time.Duration // the header's
+	Takes   Term          // the refresh's p95 duration and where it comes from
+}
+
+func (e *FixedRefreshError) Error() string {
+	return fmt.Sprintf("%s:%d: view %s: the fixed refresh interval %s is shorter than a refresh of the view takes: p95 %s (%s); a refresh cannot start before the previous one ends",
+		e.File, e.Line, e.View, dur(e.Refresh), dur(e.Takes.D), e.Takes.Note)
+}
+
+// Hint tells the user what to do.
+func (e *FixedRefreshError) Hint() string {
+	return fmt.Sprintf("set -- refresh: to %s or more, or remove it and let the consumers' freshness decide", dur(e.Takes.D))
+}
+
 // Build decides the path, cadence and cost of every view and checks every consumer's
-// SLO. A consumer that no path can serve within its SLO is an *InfeasibleError.
+// SLO. A consumer that no path can serve within its SLO is an *InfeasibleError; a
+// view whose fixed refresh is shorter than a refresh of it takes, a
+// *FixedRefreshError.
 func Build(p *pipeline.Pipeline, vs *Views, models *gold.Models, m *Measurements) (*Plan, error) {
 	pl := &Plan{}
 	needs := map[string][]pipeline.Consumer{}
@@ -242,6 +265,9 @@ func planView(p *pipeline.Pipeline, v *View, models *gold.Models, m *Measurement
 		candidates = append(candidates, PathLiveTail)
 	}
 	refreshTerm := hopTerm("refresh", refresh)
+	if v.Refresh > 0 && v.Refresh < minCadence(refresh) {
+		return vp, &FixedRefreshError{File: v.File, Line: v.Line("refresh"), View: v.Name, Refresh: v.Refresh, Takes: refreshTerm}
+	}
 	var best time.Duration
 	var bestPath string
 	for _, path := range candidates {

@@ -53,22 +53,7 @@ func TestPlanGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	pl.Write(&b)
-	golden := filepath.Join("..", "testdata", "views", "plan", "example", "plan.txt")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test ./views -run TestPlanGolden -update writes it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("plan:\n%s\nwant (%s):\n%s", b.String(), golden, want)
-	}
+	checkGolden(t, filepath.Join("..", "testdata", "views", "plan", "example", "plan.txt"), b.String())
 }
 
 func TestPlanRefusesAnSLONoPathCanMeet(t *testing.T) {
@@ -106,6 +91,52 @@ func TestPlanRefusesAnSLONoPathCanMeet(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlanRefusesAFixedRefreshFasterThanARefresh: a view whose -- refresh is shorter
+// than a refresh of it takes is refused for that, with both numbers and the header's
+// line, whether or not a consumer reads it: not as an SLO that no path can meet.
+func TestPlanRefusesAFixedRefreshFasterThanARefresh(t *testing.T) {
+	tooFast := "-- description: Users per plan.\n-- refresh: 2s\nSELECT plan, count(*) AS n FROM ref.users GROUP BY ALL\n"
+	kpis := "-- description: The last hour's events.\n-- refresh: 3s\nSELECT count(*) AS events FROM silver.events\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]*string
+	}{
+		{"no-consumer", map[string]*string{"plans": &tooFast}},
+		{"read-by-a-consumer", map[string]*string{"realtime_kpis": &kpis}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := examplePipeline(t, tc.files)
+			_, err := plan(t, p)
+			var fixed *FixedRefreshError
+			if !errors.As(err, &fixed) {
+				t.Fatalf("err = %v, want a *FixedRefreshError", err)
+			}
+			got := strings.ReplaceAll(err.Error(), p.Dir+string(filepath.Separator), "") + "\nhint: " + fixed.Hint() + "\n"
+			checkGolden(t, filepath.Join("..", "testdata", "views", "plan", tc.name, "error.txt"), got)
+		})
+	}
+}
+
+// checkGolden compares got with the golden file, which -update rewrites.
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test ./views -run %s -update writes it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("got:\n%s\nwant (%s):\n%s", got, golden, want)
 	}
 }
 

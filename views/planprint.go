@@ -9,7 +9,8 @@ import (
 
 // Write prints the plan: per view its path, cadence and the arithmetic of the
 // freshness it guarantees, and its compute per day next to the next slower tier's;
-// per consumer the freshness each table it reads gets against its SLO.
+// per consumer the freshness each table it reads gets against its SLO. The
+// arithmetic starts at an event's ingest, which a note says.
 func (pl *Plan) Write(w io.Writer) {
 	fmt.Fprintln(w, "views:")
 	for _, v := range pl.Views {
@@ -43,6 +44,7 @@ func (pl *Plan) Write(w io.Writer) {
 			fmt.Fprintf(w, "    %s through %s: guarantees %s\n", r.Table, pathName(r.Path), dur(r.Guarantee))
 		}
 	}
+	fmt.Fprintln(w, "(freshness by event time, for events ingested as they happen: a producer's delay adds to it)")
 }
 
 // dur prints a duration rounded to the second, or to the millisecond below one.

@@ -10,9 +10,9 @@ import (
 )
 
 // ReflectsThrough is the event time through which table (views.NAME or gold.NAME)
-// reflects the events, as Status reckons a consumer's freshness: a view's last
-// refresh that recorded it, a Gold table's newest complete day. false before there
-// is one.
+// reflects the events, as Status reckons a consumer's freshness (T, see
+// reflection): what a view's last refresh recorded, a Gold table's newest complete
+// day. false before there is one.
 func ReflectsThrough(ctx context.Context, store lake.Store, table string) (time.Time, bool, error) {
 	if name, ok := strings.CutPrefix(table, "gold."); ok {
 		return throughGold(ctx, lake.NewTable(store, gold.Root(name)))
@@ -23,11 +23,16 @@ func ReflectsThrough(ctx context.Context, store lake.Store, table string) (time.
 		return time.Time{}, false, err
 	}
 	for i := len(hist) - 1; i >= 0; i-- {
-		if s, ok := hist[i].Info["reflectsThrough"].(string); ok && hist[i].Info["job"] == jobName {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t, true, nil
-			}
+		if t, ok := infoTime(hist[i].Info, "reflectsThrough"); ok && hist[i].Info["job"] == jobName {
+			return t, true, nil
 		}
 	}
 	return time.Time{}, false, nil
+}
+
+// infoTime is the time that a refresh commit recorded under key.
+func infoTime(info lake.CommitInfo, key string) (time.Time, bool) {
+	s, _ := info[key].(string)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }

@@ -60,8 +60,9 @@ type Options struct {
 	Full bool
 	// LiveTail reads each Silver input together with its live tail: the Bronze files
 	// of the hours Silver has not processed, through the same compiled contract. The
-	// refresh is then full, and Bronze commits count as input changes. lakectl plan
-	// says which views need it (PathLiveTail).
+	// refresh is then full, and Bronze commits and new versions of the reference
+	// tables the contract joins count as input changes. lakectl plan says which views
+	// need it (PathLiveTail).
 	LiveTail bool
 }
 
@@ -150,16 +151,15 @@ type refresh struct {
 	days   []string // the days an incremental refresh recomputes
 	// liveTail: Silver inputs are read with their live tail (Options.LiveTail).
 	liveTail bool
-	// through is the ingest time through which the inputs reflect the events (see
-	// reflects); hasThrough is false when they have none.
-	through    time.Time
-	hasThrough bool
+	// tailNewest is, by Silver table, the newest event time among its live tail's
+	// rows; none for a tail without rows.
+	tailNewest map[string]time.Time
 	sess       *engine.Session
 	sum        Summary
 }
 
 func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time.Time) (Summary, error) {
-	r := &refresh{j: j, v: v, start: start, table: lake.NewTable(j.cfg.Store, v.Root(), lake.WithLogger(j.log))}
+	r := &refresh{j: j, v: v, start: start, table: lake.NewTable(j.cfg.Store, v.Root(), lake.WithLogger(j.log)), tailNewest: map[string]time.Time{}}
 	r.sum = Summary{View: v.Name, Inputs: map[string]int64{}, Version: -1}
 	var err error
 	if r.snap, err = latestOrNil(ctx, r.table); err != nil {
@@ -172,7 +172,7 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 		return r.sum, err
 	}
 	if opts.LiveTail {
-		tails, err := j.tailInputs(ctx, v)
+		tails, err := j.tailInputs(ctx, v, r.inputs)
 		if err != nil {
 			return r.sum, err
 		}
@@ -185,9 +185,6 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 	if err := r.decide(ctx, opts); err != nil || r.sum.Skipped {
 		return r.sum, err
 	}
-	if r.through, r.hasThrough, err = r.reflects(ctx); err != nil {
-		return r.sum, err
-	}
 	if r.sess, err = engine.Open(ctx, j.cfg.Engine); err != nil {
 		return r.sum, err
 	}
@@ -196,7 +193,11 @@ func (j *Job) refreshOnce(ctx context.Context, v *View, opts Options, start time
 		return r.sum, err
 	}
 	j.cfg.Hook(HookBuilt)
-	if err := r.commit(ctx); err != nil {
+	refl, hasRefl, err := r.reflects(ctx)
+	if err != nil {
+		return r.sum, err
+	}
+	if err := r.commit(ctx, refl, hasRefl); err != nil {
 		return r.sum, err
 	}
 	j.cfg.Hook(HookCommitted)
@@ -296,6 +297,9 @@ type input struct {
 	dateCol string
 	// tailOf is, for a Bronze table read for a live tail, the Silver table it feeds.
 	tailOf string
+	// joinedByTail is set for a reference table that only a live tail's contract
+	// joins: the contract registers it (silver.Contract.RegisterRefs), history and all.
+	joinedByTail bool
 }
 
 // openInputs loads the latest snapshot of every input of v.

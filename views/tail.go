@@ -2,7 +2,9 @@ package views
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
@@ -15,10 +17,32 @@ import (
 // rows; silver.<name> is then the view of those plus the tail.
 const tailStored = "__silver_stored"
 
-// tailInputs are the Bronze tables behind v's Silver inputs, read for the live tail:
-// their versions are inputs of the refresh like any other.
-func (j *Job) tailInputs(ctx context.Context, v *View) ([]*input, error) {
+// tailRows is the schema under which a live-tail refresh holds the rows of each
+// Silver table's tail.
+const tailRows = "__silver_tail"
+
+// tailInputs are what a live tail reads besides Silver: for each Silver input of v,
+// the Bronze table behind it and the reference tables its contract joins. Their
+// versions are inputs of the refresh like any other, so that a new Bronze commit or a
+// new version of a reference is a change.
+func (j *Job) tailInputs(ctx context.Context, v *View, read []*input) ([]*input, error) {
 	var out []*input
+	has := func(root string) bool {
+		return slices.ContainsFunc(slices.Concat(read, out), func(in *input) bool { return in.root == root })
+	}
+	open := func(in *input) error {
+		in.table = lake.NewTable(j.cfg.Store, in.root, lake.WithLogger(j.log))
+		snap, err := latestOrNil(ctx, in.table)
+		if err != nil {
+			return err
+		}
+		if snap == nil {
+			return &NoInputError{Input: in.name, View: v.Name}
+		}
+		in.snap = snap
+		out = append(out, in)
+		return nil
+	}
 	for _, n := range v.Inputs {
 		if n.Schema != "silver" {
 			continue
@@ -27,17 +51,16 @@ func (j *Job) tailInputs(ctx context.Context, v *View) ([]*input, error) {
 		if t == nil {
 			return nil, fmt.Errorf("input %s: no such Silver table", n)
 		}
-		in := &input{name: engine.TableName{Schema: "bronze", Name: t.Source}, root: layout.TableRoot(t.Source), tailOf: n.Name}
-		in.table = lake.NewTable(j.cfg.Store, in.root, lake.WithLogger(j.log))
-		snap, err := latestOrNil(ctx, in.table)
-		if err != nil {
+		if err := open(&input{name: engine.TableName{Schema: "bronze", Name: t.Source}, root: layout.TableRoot(t.Source), tailOf: n.Name}); err != nil {
 			return nil, err
 		}
-		if snap == nil {
-			return nil, &NoInputError{Input: in.name, View: v.Name}
+		for _, e := range t.Enrich {
+			if root := silver.RefRoot(e.Ref); !has(root) {
+				if err := open(&input{name: engine.TableName{Schema: "ref", Name: e.Ref}, root: root, joinedByTail: true}); err != nil {
+					return nil, err
+				}
+			}
 		}
-		in.snap = snap
-		out = append(out, in)
 	}
 	return out, nil
 }
@@ -66,12 +89,36 @@ func (r *refresh) registerTail(ctx context.Context, stored, bronze *input) error
 	}
 	// The references as the hourly job registers them, history and all, so that a
 	// point-in-time join gives the tail the rows Silver will hold.
-	refs, _, err := c.RegisterRefs(ctx, r.sess, r.j.cfg.Store, r.j.cfg.Cache)
+	refs, versions, err := c.RegisterRefs(ctx, r.sess, r.j.cfg.Store, r.j.cfg.Cache)
 	if err != nil {
 		return err
 	}
-	tail := c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, refs)
-	return r.createView(ctx, stored.name, sqlfrag.Fmt("SELECT * FROM %s UNION ALL BY NAME %s", storedRel, tail))
+	// RegisterRefs reads each reference's latest version, which may be newer than the
+	// one the refresh decided on: the commit records the version read.
+	for _, in := range r.inputs {
+		if v, ok := versions[in.name.Name]; ok && in.joinedByTail {
+			r.sum.Inputs[in.root] = v
+		}
+	}
+	// The tail's rows are computed once, for the view and for the newest event time
+	// among them, which the refresh's freshness counts (see reflects).
+	rows := sqlfrag.Qualified(tailRows, stored.name.Name)
+	for _, st := range []sqlfrag.SQL{
+		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(tailRows)),
+		sqlfrag.Fmt("CREATE TABLE %s AS %s", rows, c.Tail(sqlfrag.Qualified("bronze", t.Source), storedRel, refs)),
+	} {
+		if _, err := r.sess.ExecContext(ctx, st.String()); err != nil {
+			return fmt.Errorf("live tail of %s: %w", stored.name, err)
+		}
+	}
+	var newest sql.NullTime
+	if err := r.sess.QueryRowContext(ctx, sqlfrag.Fmt("SELECT max(%s) FROM %s", sqlfrag.Ident(t.EventTime), rows).String()).Scan(&newest); err != nil {
+		return fmt.Errorf("live tail of %s: newest event time: %w", stored.name, err)
+	}
+	if newest.Valid {
+		r.tailNewest[t.Name] = newest.Time
+	}
+	return r.createView(ctx, stored.name, sqlfrag.Fmt("SELECT * FROM %s UNION ALL BY NAME SELECT * FROM %s", storedRel, rows))
 }
 
 func (r *refresh) createView(ctx context.Context, n engine.TableName, query sqlfrag.SQL) error {

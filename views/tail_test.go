@@ -2,7 +2,9 @@ package views
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestLiveTail: events ingested into the open hour, which Silver has not processed,
@@ -61,9 +63,13 @@ func TestLiveTail(t *testing.T) {
 	}
 }
 
-// TestFreshness: a live-tail refresh reflects the events through Bronze's sealing
-// mark, a refresh through Silver only through the first hour Silver has not
-// processed; status grades each consumer against its warn and breach levels.
+// TestFreshness: freshness follows event time. An event of 01:05 is ingested at
+// 01:25 (its producer held it back 20 minutes) and Bronze is sealed through 01:30:
+// a live-tail refresh reflects the events through 01:05, the newest event it holds,
+// though everything ingested before 01:30 is in it; a refresh through Silver,
+// whose ingest mark is 01:00 (hour 01 unprocessed), through 00:45, Silver's newest
+// event. The commit keeps both marks; status grades each consumer by event time
+// against its warn and breach levels.
 func TestFreshness(t *testing.T) {
 	l := newTestLake(t, nil)
 	day20(l)
@@ -77,21 +83,24 @@ func TestFreshness(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for view, want := range map[string]string{"realtime_kpis": "2026-11-21T01:30:00Z", "hourly_trends": "2026-11-21T01:00:00Z"} {
+	for view, want := range map[string][2]string{
+		"realtime_kpis": {"2026-11-21T01:05:00Z", "2026-11-21T01:30:00Z"},
+		"hourly_trends": {"2026-11-21T00:45:00Z", "2026-11-21T01:00:00Z"},
+	} {
 		h := l.history(view)
-		if got := h[len(h)-1].Info["reflectsThrough"]; got != want {
-			t.Errorf("%s reflects events through %v, want %s", view, got, want)
+		if got := [2]any{h[len(h)-1].Info["reflectsThrough"], h[len(h)-1].Info["ingestedThrough"]}; got != [2]any{want[0], want[1]} {
+			t.Errorf("%s reflects events through %v, ingested through %v; want %s, %s", view, got[0], got[1], want[0], want[1])
 		}
 	}
 	for _, tc := range []struct {
 		now        string
 		ops, other string
 	}{
-		{"2026-11-21T01:31:00Z", "ok", "ok"},
-		{"2026-11-21T01:31:45Z", "warn", "ok"},       // 1m45s: past 3/4 of 2m
-		{"2026-11-21T01:32:01Z", "breach", "ok"},     // past 2m
-		{"2026-11-21T02:31:00Z", "breach", "warn"},   // product: 1h31m past its warn: 90m
-		{"2026-11-21T03:01:00Z", "breach", "breach"}, // product: 2h1m
+		{"2026-11-21T01:06:00Z", "ok", "ok"},
+		{"2026-11-21T01:06:45Z", "warn", "ok"},       // 1m45s after 01:05: past 3/4 of 2m
+		{"2026-11-21T01:07:01Z", "breach", "ok"},     // past 2m
+		{"2026-11-21T02:16:00Z", "breach", "warn"},   // product: 1h31m after 00:45, past its warn: 90m
+		{"2026-11-21T02:46:00Z", "breach", "breach"}, // product: 2h1m
 	} {
 		vs, cs, err := Status(t.Context(), l.store, l.p, l.views, ts(tc.now))
 		if err != nil {
@@ -107,6 +116,67 @@ func TestFreshness(t *testing.T) {
 		for _, v := range vs {
 			if v.Version != 0 || len(v.Refreshes) != 1 || v.Refreshes[0].Mode != ModeFull {
 				t.Errorf("status of %s: %+v; want v0 and its one full refresh", v.Name, v)
+			}
+			if r := v.Refreshes[0]; v.Name == "realtime_kpis" && (!r.Through.Equal(ts("2026-11-21T01:05:00Z")) || !r.Ingested.Equal(ts("2026-11-21T01:30:00Z"))) {
+				t.Errorf("status of realtime_kpis: through %v, ingested through %v; want 01:05 and 01:30", r.Through, r.Ingested)
+			}
+		}
+	}
+}
+
+// TestFreshnessBoundedByTheIngestMark: an event stamped 01:40 by a clock ahead of
+// the ingest's, ingested at 01:26 with Bronze sealed through 01:30, does not make
+// the view reflect the events through 01:40: events of 01:30 to 01:40 may still
+// come. It reflects them through 01:30.
+func TestFreshnessBoundedByTheIngestMark(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	l.ingest([]ev{{"u7", "click", 0, "2026-11-21T01:40:00Z"}}, "2026-11-21T01:26:00Z", "2026-11-21T01:30:00Z")
+	if _, err := l.job(nil).Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := ReflectsThrough(t.Context(), l.store, "views.realtime_kpis")
+	if err != nil || !ok || !got.Equal(ts("2026-11-21T01:30:00Z")) {
+		t.Errorf("realtime_kpis reflects the events through %v (%v, %v); want 01:30, the sealing mark", got, ok, err)
+	}
+}
+
+// TestLiveTailRecordsReferenceVersions: a live-tail refresh records the version of
+// the reference table its contract joins (the view itself reads only silver.events),
+// so that a new version of the reference alone is a change that the next refresh
+// picks up, and names.
+func TestLiveTailRecordsReferenceVersions(t *testing.T) {
+	l := newTestLake(t, nil)
+	day20(l)
+	l.ingest([]ev{{"u3", "click", 0, "2026-11-21T01:05:00Z"}}, "2026-11-21T01:25:00Z", "2026-11-21T01:10:00Z")
+	j := l.job(nil)
+	sum, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := sum.Inputs["ref/users"]; !ok || v != 0 {
+		t.Fatalf("inputs %v; want ref/users at v0 among them", sum.Inputs)
+	}
+	h := l.history("realtime_kpis")
+	if got, ok := h[len(h)-1].Info["inputs"].(map[string]any)["ref/users"]; !ok || got != float64(0) {
+		t.Fatalf("commitInfo.inputs %v; want ref/users at v0 among them", h[len(h)-1].Info["inputs"])
+	}
+	l.moveU3ToEnterprise(time.Time{})
+	again, err := j.Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Skipped || again.Mode != ModeFull || !strings.Contains(again.Reason, "ref/users v1") || again.Inputs["ref/users"] != 1 {
+		t.Errorf("after a new version of the reference: %+v; want a full refresh because of ref/users v1, recording it", again)
+	}
+	views, _, err := Status(t.Context(), l.store, l.p, l.views, ts("2026-11-21T01:30:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range views {
+		if v.Name == "realtime_kpis" {
+			if rs := v.Refreshes; len(rs) != 2 || rs[1].Inputs["ref/users"] != 1 || rs[0].Inputs["ref/users"] != 0 {
+				t.Errorf("status of realtime_kpis: %+v; want two refreshes that read ref/users v0, then v1", rs)
 			}
 		}
 	}

@@ -1,10 +1,7 @@
 package views
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,19 +20,7 @@ func TestLiveTailPointInTime(t *testing.T) {
 	l := newTestLake(t, map[string]*string{"plans": &plans})
 	l.p.Table("events").Enrich[0].AsOf = pipeline.AsOfEventTime
 	// The second version of the reference: u3 on enterprise from 12:00.
-	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "users.csv")
-	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "\nu3,NL,pro\n", "\nu3,NL,enterprise\n", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	spec := silver.RefSpecOf(*l.p.Ref("users"), file)
-	spec.ValidFrom = ts("2026-11-21T12:00:00Z")
-	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, spec, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	l.moveU3ToEnterprise(ts("2026-11-21T12:00:00Z"))
 	day20(l)
 	// Ingest hour 2026-11-21T12 stays open: the sealing mark stays before it.
 	l.ingest([]ev{

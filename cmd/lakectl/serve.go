@@ -30,6 +30,7 @@ func newServeCmd() *cobra.Command {
 		ingest       bool
 		poll, bound  time.Duration
 		qcfg         queryLimits
+		pgFiles      pgTLS
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--ingest]",
@@ -54,7 +55,10 @@ Over HTTP (--http):
 
 Over the Postgres wire protocol (--pg ADDR), read-only: each consumer with a token
 connects as user NAME with its token as password (psql, Grafana, Metabase, Superset),
-and reads only the tables it declares.
+and reads only the tables it declares. Passwords go in clear text unless the port has
+a TLS certificate (--pg-tls-cert, --pg-tls-key, or serve.pg.tls_cert and tls_key in
+lakectl.yaml); with one, every connection must use TLS. Without one, serve refuses
+an address beyond loopback unless serve.pg.allow_cleartext_passwords is true.
 
 Tokens come from lakectl.yaml (consumers.NAME.token, serve.metrics_token) or the
 environment (LAKECTL_TOKEN_<CONSUMER>, LAKECTL_METRICS_TOKEN), never from the
@@ -86,8 +90,12 @@ then stop before their commit.`,
 				return err
 			}
 			var pg *pgwire.Server
+			var pgLn net.Listener
 			if pgAddr != "" {
-				if pg, err = env.pgServer(qcfg); err != nil {
+				if pg, err = env.pgServer(qcfg, pgFiles); err != nil {
+					return err
+				}
+				if pgLn, err = listenPG(pg, pgAddr); err != nil {
 					return err
 				}
 			}
@@ -114,7 +122,7 @@ then stop before their commit.`,
 				return srv.Shutdown(sctx)
 			})
 			if pg != nil {
-				g.Go(func() error { return runPG(gctx, pg, pgAddr) })
+				g.Go(func() error { return runPG(gctx, pg, pgLn) })
 			}
 			if ingest {
 				svc, err := env.ingestService(reg)
@@ -130,6 +138,10 @@ then stop before their commit.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "http", ":8088", "address to serve HTTP on")
 	f.StringVar(&pgAddr, "pg", "", "address to serve the read-only Postgres wire protocol on (e.g. 127.0.0.1:5433); each consumer with a token connects as its name, the token as password")
+	f.StringVar(&pgFiles.cert, "pg-tls-cert", "", "PEM file of the Postgres port's TLS certificate (default: serve.pg.tls_cert); given, every connection must use TLS")
+	f.StringVar(&pgFiles.key, "pg-tls-key", "", "PEM file of the Postgres port's TLS key (default: serve.pg.tls_key)")
+	bindEnv(f, "pg-tls-cert", "LAKECTL_PG_TLS_CERT")
+	bindEnv(f, "pg-tls-key", "LAKECTL_PG_TLS_KEY")
 	f.BoolVar(&ingest, "ingest", false, "run ingest in this process too (Kafka and HTTP sources of lakectl.yaml)")
 	f.DurationVar(&poll, "poll", serve.DefaultPoll, "how often Silver looks for sealed hours and Gold for complete or stale days")
 	f.StringVar(&qcfg.memory, "query-memory-limit", "256MiB", "DuckDB memory limit of each dashboard query")

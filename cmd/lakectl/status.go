@@ -17,6 +17,7 @@ import (
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/silver"
+	"github.com/lakectl/lakectl/views"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -42,14 +43,18 @@ directory), the lake and each stream's grace come from lakectl.yaml; --lake,
 $LAKECTL_LAKE, --grace and $LAKECTL_GRACE override it. With a pipeline that has
 models, the text output then lists each Gold model's last complete day and its stale
 days with why (the input commits and the days they touched, or a gap); with views or
-consumers, each view's version and recent refreshes (mode, duration, why, and the
-ingest time through which it reflects the events), then each consumer's freshness
-against its SLO: ok up to its warn level, warn up to its breach level, breach beyond.
+consumers, each view's version and recent refreshes (mode, duration, why, the
+event time through which it reflects the events and the ingest mark that bounds
+it), then each consumer's freshness against its SLO: now minus the event time
+through which the tables it reads reflect the events; ok up to its warn level, warn
+up to its breach level, breach beyond.
 
 --json prints one object with a field per layer, so that a layer added later adds a
 field: "bronze", an array of the Bronze tables; "gold", an array of the models, each
-{model, complete_through, stale: [{day, reasons, completeness, why}]} (empty
-without a pipeline or models).`,
+{model, complete_through, stale: [{day, reasons, completeness, why}]}; "views", each
+{name, version, refreshes: [{version, at, mode, reason, duration, through,
+ingested_through, inputs}]}; "consumers", each {name, slo, freshness, stalest,
+level} (durations in nanoseconds; empty without a pipeline).`,
 		Example: `  lakectl status --lake ./lake
   lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
@@ -80,13 +85,17 @@ without a pipeline or models).`,
 				out = append(out, st)
 			}
 			models := []modelStatus{}
+			vstats, cstats := []views.ViewStatus{}, []views.ConsumerStatus{}
 			if l.pipeline != nil {
 				if models, err = goldStatus(ctx, l.pipeline, store); err != nil {
 					return err
 				}
+				if vstats, cstats, err = viewsStatus(ctx, l.pipeline, store, time.Now()); err != nil {
+					return err
+				}
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), statusJSON{Bronze: out, Gold: models})
+				return writeJSON(cmd.OutOrStdout(), statusJSON{Bronze: out, Gold: models, Views: vstats, Consumers: cstats})
 			}
 			if err := writeStatusText(cmd.OutOrStdout(), out); err != nil {
 				return err
@@ -105,7 +114,7 @@ without a pipeline or models).`,
 			if err := writeGoldStatus(cmd.OutOrStdout(), models); err != nil {
 				return err
 			}
-			return writeViewsStatus(ctx, cmd.OutOrStdout(), l.pipeline, store, time.Now())
+			return writeViewsStatus(cmd.OutOrStdout(), vstats, cstats)
 		},
 	}
 	f := cmd.Flags()
@@ -115,14 +124,16 @@ without a pipeline or models).`,
 	bindEnv(f, "brokers", "LAKECTL_BROKERS")
 	f.DurationVar(&grace, "grace", layout.DefaultGrace, "grace after an hour before it counts as sealed, for every stream (default: each stream's grace in lakectl.yaml, else 5m)")
 	bindEnv(f, "grace", "LAKECTL_GRACE")
-	f.BoolVar(&asJSON, "json", false, `print one JSON object instead of tables: {"bronze": [tables...], "gold": [models...]}`)
+	f.BoolVar(&asJSON, "json", false, `print one JSON object instead of tables: {"bronze": [tables...], "gold": [models...], "views": [...], "consumers": [...]}`)
 	return cmd
 }
 
 // statusJSON is the document of status --json: a field per layer.
 type statusJSON struct {
-	Bronze []bronze.StreamStatus `json:"bronze"`
-	Gold   []modelStatus         `json:"gold"`
+	Bronze    []bronze.StreamStatus  `json:"bronze"`
+	Gold      []modelStatus          `json:"gold"`
+	Views     []views.ViewStatus     `json:"views"`
+	Consumers []views.ConsumerStatus `json:"consumers"`
 }
 
 // writeStatusText prints two tables: one line per Bronze table, then one per source

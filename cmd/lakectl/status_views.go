@@ -13,34 +13,35 @@ import (
 	"github.com/lakectl/lakectl/views"
 )
 
-// writeViewsStatus prints each view's version and recent refreshes, then each
-// consumer's freshness against its SLO, from the commits alone.
-func writeViewsStatus(ctx context.Context, out io.Writer, p *pipeline.Pipeline, store lake.Store, now time.Time) error {
+// viewsStatus reads each view's version and recent refreshes and each consumer's
+// freshness at now, from the commits alone; none without views or consumers.
+func viewsStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store, now time.Time) ([]views.ViewStatus, []views.ConsumerStatus, error) {
 	files, _ := filepath.Glob(filepath.Join(p.Dir, views.Dir, "*.sql"))
 	if len(files) == 0 && len(p.Consumers) == 0 {
-		return nil
+		return []views.ViewStatus{}, []views.ConsumerStatus{}, nil
 	}
 	vs, err := views.Load(ctx, p, jobenv.EngineConfig(p.DuckDB, nil))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	vstats, cstats, err := views.Status(ctx, store, p, vs, now)
-	if err != nil {
-		return err
+	return views.Status(ctx, store, p, vs, now)
+}
+
+// writeViewsStatus prints each view's version and recent refreshes, then each
+// consumer's freshness against its SLO.
+func writeViewsStatus(out io.Writer, vstats []views.ViewStatus, cstats []views.ConsumerStatus) error {
+	if len(vstats) == 0 && len(cstats) == 0 {
+		return nil
 	}
 	w := newTabWriter(out)
-	fmt.Fprintln(w, "\nVIEW\tVERSION\tREFRESHED\tMODE\tDURATION\tREFLECTS THROUGH\tWHY")
+	fmt.Fprintln(w, "\nVIEW\tVERSION\tREFRESHED\tMODE\tDURATION\tEVENTS THROUGH\tINGESTED THROUGH\tWHY")
 	for _, v := range vstats {
 		if len(v.Refreshes) == 0 {
-			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\tnever refreshed\n", v.Name)
+			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\tnever refreshed\n", v.Name)
 		}
 		for _, r := range v.Refreshes {
-			through := "-"
-			if !r.Through.IsZero() {
-				through = r.Through.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(w, "%s\tv%d\t%s\t%s\t%s\t%s\t%s\n", v.Name, r.Version, r.At.UTC().Format(time.RFC3339), r.Mode,
-				r.Duration.Round(time.Millisecond), through, r.Reason)
+			fmt.Fprintf(w, "%s\tv%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, r.Version, r.At.UTC().Format(time.RFC3339), r.Mode,
+				r.Duration.Round(time.Millisecond), timeOrDash(r.Through), timeOrDash(r.Ingested), r.Reason)
 		}
 	}
 	if len(cstats) > 0 {
@@ -57,7 +58,14 @@ func writeViewsStatus(ctx context.Context, out io.Writer, p *pipeline.Pipeline, 
 		return err
 	}
 	if len(cstats) > 0 {
-		fmt.Fprintln(out, "(freshness: now minus the ingest time through which every event is in what the consumer reads; unknown: never refreshed or built)")
+		fmt.Fprintln(out, "(freshness: now minus the event time through which what the consumer reads holds every event, late ones aside; unknown: never refreshed or built)")
 	}
 	return nil
+}
+
+func timeOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -61,6 +61,23 @@ func TestViewsRefreshKilled(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}
 	}
+	var st struct {
+		Views     []views.ViewStatus
+		Consumers []views.ConsumerStatus
+	}
+	if err := json.Unmarshal([]byte(mustLakectl(t, "status", "--json", "-p", dir)), &st); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]views.ViewStatus{}
+	for _, v := range st.Views {
+		byName[v.Name] = v
+	}
+	if c := byName["countries"]; c.Version != 1 || len(c.Refreshes) != 2 || c.Refreshes[1].Inputs["ref/users"] != 1 || !c.Refreshes[1].Through.IsZero() {
+		t.Errorf("status --json: countries %+v; want v1 after two refreshes, the second of ref/users v1, no event time (reference tables only)", c)
+	}
+	if len(st.Consumers) == 0 || st.Consumers[0].Name != "ops-dashboard" || st.Consumers[0].Level != views.LevelUnknown {
+		t.Errorf("status --json: consumers %+v; want ops-dashboard first, unknown", st.Consumers)
+	}
 	res := runLakectl(t, "query", "-p", dir, "--format", "csv", "SELECT sum(users) AS n FROM views.countries")
 	if res.exitCode != 0 || res.stdout != "n\n10000\n" {
 		t.Errorf("query views.countries: %+v", res)

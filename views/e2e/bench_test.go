@@ -22,8 +22,11 @@ import (
 // acknowledges a batch once committed, so gen sends batches of 1000 from 16
 // clients to reach the rate), the view refreshed by `lakectl views
 // refresh` at the cadence `lakectl plan` derives (LAKECTL_BENCH_FRESHNESS_CADENCE
-// overrides it), and its freshness (now minus the ingest time its latest version
-// reflects) sampled every second.
+// overrides it), and its freshness (now minus the event time through which its
+// latest version reflects the events, commitInfo.reflectsThrough) sampled every
+// second. gen stamps the events 1/R apart from its start, so event time keeps pace
+// with ingest while gen keeps the rate (should it fall behind, the sealing mark
+// bounds the freshness).
 //
 // Reported: p50_s, p95_s, and target_s = flush interval + cadence + 2 s.
 func BenchmarkFreshness(b *testing.B) {
@@ -91,8 +94,8 @@ func BenchmarkFreshness(b *testing.B) {
 	}
 }
 
-// freshness is now minus the ingest time that the latest version of the view
-// reflects.
+// freshness is now minus the event time through which the latest version of the
+// view reflects the events.
 func freshness(b *testing.B, t *lake.Table, now time.Time) (time.Duration, bool) {
 	snap, err := t.Latest(b.Context())
 	if err != nil {

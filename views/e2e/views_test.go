@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,26 @@ func TestLiveTailEndToEnd(t *testing.T) {
 	}
 	if !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 		t.Errorf("status, %s after the batch was acknowledged: %q; want ops-dashboard ok within 2m\n%s", time.Since(sent).Round(time.Millisecond), line, status)
+	}
+	// The refresh reflects the events through the newest event it holds, by event
+	// time, bounded by Bronze's sealing mark.
+	var st struct{ Views []views.ViewStatus }
+	if err := json.Unmarshal([]byte(lakectl.Run(t, env, "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	rows := lakectl.Query(t, env, "SELECT epoch_us(newest_event_at) AS us FROM views.realtime_kpis")
+	us, err := rows[0]["us"].(json.Number).Int64()
+	i := slices.IndexFunc(st.Views, func(v views.ViewStatus) bool { return v.Name == "realtime_kpis" })
+	if err != nil || i < 0 || len(st.Views[i].Refreshes) != 1 {
+		t.Fatalf("newest event %v (%v), status --json views %+v; want realtime_kpis refreshed once", rows, err, st.Views)
+	}
+	r, newest := st.Views[i].Refreshes[0], time.UnixMicro(us).UTC()
+	through := r.Ingested
+	if newest.Before(through) {
+		through = newest
+	}
+	if r.Ingested.IsZero() || !r.Through.Equal(through) {
+		t.Errorf("realtime_kpis reflects the events through %v, ingested through %v; want the earlier of that and its newest event, %v", r.Through, r.Ingested, newest)
 	}
 }
 

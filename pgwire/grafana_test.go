@@ -9,33 +9,49 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lakectl/lakectl/pgwire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
 
-// The catalog queries that BI tools send when they list schemas, tables and columns
-// (testdata/introspection/*.sql) answer with the dashboard user's tables alone:
-// each result, its column names and type OIDs included, is its .out file.
-func TestIntrospectionGolden(t *testing.T) {
+// Grafana's PostgreSQL data source sends its own SQL (testdata/grafana/*.sql, each
+// file's leading comment saying where in Grafana's source its text was read) through
+// pgx, whose default is the extended protocol with cached statements, as Grafana's
+// backend does. Each answers with the dashboard user's tables alone: each result,
+// column names and type OIDs included, is its .out file. Grafana's "Save & test" is
+// pgx's Ping.
+func TestGrafanaQueries(t *testing.T) {
 	addr := startServer(t, testLake(t), pgwire.Config{})
-	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
-	files, err := filepath.Glob("testdata/introspection/*.sql")
+	conn := connect(t, addr, pgx.QueryExecModeCacheStatement)
+	if err := conn.Ping(t.Context()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	files, err := filepath.Glob("testdata/grafana/*.sql")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no queries in testdata/introspection: %v", err)
+		t.Fatalf("no queries in testdata/grafana: %v", err)
 	}
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".sql")
 		t.Run(name, func(t *testing.T) {
-			query, err := os.ReadFile(file)
+			text, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := runText(t, conn, string(query))
+			got := runText(t, conn, withoutHeader(string(text)))
 			checkGolden(t, strings.TrimSuffix(file, ".sql")+".out", got)
 		})
 	}
+}
+
+// withoutHeader is a query file's text without the comment lines that start it:
+// the query as the client sends it.
+func withoutHeader(text string) string {
+	for strings.HasPrefix(text, "--") {
+		_, text, _ = strings.Cut(text, "\n")
+	}
+	return text
 }
 
 // runText runs query and writes its result as text: a line of column names with
@@ -60,6 +76,9 @@ func runText(t *testing.T, conn *pgx.Conn, query string) string {
 		}
 		var cells []string
 		for _, v := range vals {
+			if n, ok := v.(pgtype.Numeric); ok {
+				v, _ = n.Value() // its text
+			}
 			if v == nil {
 				cells = append(cells, "NULL")
 			} else {

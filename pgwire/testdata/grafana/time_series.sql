@@ -1,0 +1,6 @@
+-- Grafana's PostgreSQL data source: a time series panel's query,
+-- SELECT $__time(updated_at), events FROM views.kpis WHERE $__timeFilter(updated_at) ORDER BY 1
+-- The macros are expanded as pkg/tsdb/grafana-postgresql-datasource/macros.go of
+-- github.com/grafana/grafana at commit 02ab314b81e2adc656bd7d08cc0533304a0037ff expands them,
+-- for the time range 2026-11-01T00:00:00Z to 2026-11-01T13:30:00Z.
+SELECT updated_at AS "time", events FROM views.kpis WHERE updated_at BETWEEN '2026-11-01T00:00:00Z' AND '2026-11-01T13:30:00Z' ORDER BY 1
