@@ -18,8 +18,8 @@ import (
 // (with the purchase) under enterprise.
 func TestUserDailyPlanChange(t *testing.T) {
 	l := newTestLake(t, nil)
-	l.p.Table("events").Enrich[0].AsOf = pipeline.AsOfEventTime
-	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
+	l.Pipeline.Table("events").Enrich[0].AsOf = pipeline.AsOfEventTime
+	src, err := os.ReadFile(l.Pipeline.Path(l.Pipeline.Ref("users").File))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,9 +27,9 @@ func TestUserDailyPlanChange(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "\nu3,NL,pro\n", "\nu3,NL,enterprise\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	spec := silver.RefSpecOf(*l.p.Ref("users"), file)
+	spec := silver.RefSpecOf(*l.Pipeline.Ref("users"), file)
 	spec.ValidFrom = ts("2026-11-21T12:00:00Z")
-	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, spec, time.Now()); err != nil {
+	if _, err := silver.LoadRef(t.Context(), l.Store, l.Sess, spec, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	l.ingest([]ev{

@@ -117,7 +117,7 @@ func TestIncompleteDayRefusedUnlessForced(t *testing.T) {
 }
 
 func lakeHistory(l *testLake, model string) (int, error) {
-	snap, err := latestOrNil(l.t.Context(), lake.NewTable(l.store, Root(model)))
+	snap, err := latestOrNil(l.T.Context(), lake.NewTable(l.Store, Root(model)))
 	if snap == nil || err != nil {
 		return 0, err
 	}

@@ -52,7 +52,7 @@ func TestLateDimensionMakesItsDayStale(t *testing.T) {
 	}
 
 	// u20000 arrives in the reference, and Silver re-enriches its rows.
-	src, err := os.ReadFile(l.p.Path(l.p.Ref("users").File))
+	src, err := os.ReadFile(l.Pipeline.Path(l.Pipeline.Ref("users").File))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +60,10 @@ func TestLateDimensionMakesItsDayStale(t *testing.T) {
 	if err := os.WriteFile(file, append(src, "u20000,JP,pro\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := silver.LoadRef(t.Context(), l.store, l.sess, silver.RefSpecOf(*l.p.Ref("users"), file), time.Now()); err != nil {
+	if _, err := silver.LoadRef(t.Context(), l.Store, l.Sess, silver.RefSpecOf(*l.Pipeline.Ref("users"), file), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}})
+	sj := silver.NewJob(silver.Config{Env: jobenv.Env{Store: l.Store, Pipeline: l.Pipeline, Cache: l.Cache, Engine: testEngine}})
 	sum, err := sj.Reenrich(t.Context(), "events")
 	if err != nil {
 		t.Fatal(err)

@@ -3,39 +3,20 @@ package gold
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/internal/lakefixture"
 	"github.com/lakectl/lakectl/pipeline"
 )
 
 // examplePipeline writes the example pipeline into a temporary directory, with extra
 // models written over its own (a nil body removes the model).
 func examplePipeline(t testing.TB, models map[string]*string) *pipeline.Pipeline {
-	t.Helper()
-	dir := t.TempDir()
-	if _, err := pipeline.WriteExample(dir); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range models {
-		path := filepath.Join(dir, ModelsDir, name+".sql")
-		if body == nil {
-			os.Remove(path)
-			continue
-		}
-		if err := os.WriteFile(path, []byte(*body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := pipeline.Load(dir, pipeline.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return lakefixture.ExamplePipeline(t, ModelsDir, models)
 }
 
 func loadModels(t *testing.T, p *pipeline.Pipeline) (*Models, error) {

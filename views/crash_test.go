@@ -77,7 +77,7 @@ func TestRefreshRefusesAColumnDeltaCannotStore(t *testing.T) {
 	if !errors.As(err, &me) || me.Line != 2 || !strings.Contains(me.Msg, "column n: ") || !strings.Contains(me.Msg, "cast it") {
 		t.Errorf("err = %v; want views/huge.sql:2 naming column n and saying to cast it", err)
 	}
-	if _, err := lake.NewTable(l.store, Root("huge")).Latest(t.Context()); !errors.Is(err, lake.ErrNoTable) {
+	if _, err := lake.NewTable(l.Store, Root("huge")).Latest(t.Context()); !errors.Is(err, lake.ErrNoTable) {
 		t.Errorf("the view's table after a refused refresh: %v, want none", err)
 	}
 }

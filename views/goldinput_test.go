@@ -14,11 +14,11 @@ func TestIncrementalOverGold(t *testing.T) {
 	text := "-- description: Events per day, from Gold.\n-- time: event_date\nSELECT event_date, CAST(sum(events) AS BIGINT) AS events FROM gold.daily_metrics GROUP BY ALL\n"
 	l := newTestLake(t, map[string]*string{"from_gold": &text})
 	day20(l)
-	models, err := gold.Load(t.Context(), l.p, testEngine)
+	models, err := gold.Load(t.Context(), l.Pipeline, testEngine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gj := gold.NewJob(gold.Config{Env: jobenv.Env{Store: l.store, Pipeline: l.p, Cache: l.cache, Engine: testEngine}, Models: models})
+	gj := gold.NewJob(gold.Config{Env: jobenv.Env{Store: l.Store, Pipeline: l.Pipeline, Cache: l.Cache, Engine: testEngine}, Models: models})
 	build := func(day string) {
 		d, err := gold.ParseDay(day)
 		if err != nil {

@@ -184,7 +184,7 @@ func TestMeasureRefreshFromHistory(t *testing.T) {
 	if _, err := j.Refresh(t.Context(), "realtime_kpis", Options{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Measure(t.Context(), l.store, l.p, l.views, nil)
+	m, err := Measure(t.Context(), l.Store, l.Pipeline, l.views, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,13 +131,13 @@ func TestIncrementalRefreshRecomputesOnlyTouchedDays(t *testing.T) {
 
 // fullRows refreshes view (for the first time: a full refresh) and returns its rows.
 func (l *testLake) fullRows(j *Job, view string) []string {
-	l.t.Helper()
-	sum, err := j.Refresh(l.t.Context(), view, Options{})
+	l.T.Helper()
+	sum, err := j.Refresh(l.T.Context(), view, Options{})
 	if err != nil {
-		l.t.Fatal(err)
+		l.T.Fatal(err)
 	}
 	if sum.Mode != ModeFull {
-		l.t.Fatalf("%s: %+v, want a full refresh", view, sum)
+		l.T.Fatalf("%s: %+v, want a full refresh", view, sum)
 	}
 	return l.rows("SELECT * FROM views." + view + " ORDER BY ALL")
 }

@@ -19,7 +19,7 @@ func TestLiveTail(t *testing.T) {
 		return map[string]any{"event_id": id, "user_id": user, "event_type": typ, "amount": amount, "timestamp": at}
 	}
 	// Ingest hour 2026-11-21T01 is open: the sealing mark stays where it was.
-	l.ingestPayloads([]map[string]any{
+	l.IngestPayloads([]map[string]any{
 		ev("t1", "u7", "purchase", 12.5, "2026-11-21T01:05:00Z"),
 		ev("t1", "u7", "purchase", 12.5, "2026-11-21T01:05:00Z"), // a duplicate within the tail
 		ev("e6", "u4", "purchase", 5, "2026-11-21T00:45:00Z"),    // a duplicate of a Silver row
@@ -102,7 +102,7 @@ func TestFreshness(t *testing.T) {
 		{"2026-11-21T02:16:00Z", "breach", "warn"},   // product: 1h31m after 00:45, past its warn: 90m
 		{"2026-11-21T02:46:00Z", "breach", "breach"}, // product: 2h1m
 	} {
-		vs, cs, err := Status(t.Context(), l.store, l.p, l.views, ts(tc.now))
+		vs, cs, err := Status(t.Context(), l.Store, l.Pipeline, l.views, ts(tc.now))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestFreshnessBoundedByTheIngestMark(t *testing.T) {
 	if _, err := l.job(nil).Refresh(t.Context(), "realtime_kpis", Options{LiveTail: true}); err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := ReflectsThrough(t.Context(), l.store, "views.realtime_kpis")
+	got, ok, err := ReflectsThrough(t.Context(), l.Store, "views.realtime_kpis")
 	if err != nil || !ok || !got.Equal(ts("2026-11-21T01:30:00Z")) {
 		t.Errorf("realtime_kpis reflects the events through %v (%v, %v); want 01:30, the sealing mark", got, ok, err)
 	}
@@ -169,7 +169,7 @@ func TestLiveTailRecordsReferenceVersions(t *testing.T) {
 	if again.Skipped || again.Mode != ModeFull || !strings.Contains(again.Reason, "ref/users v1") || again.Inputs["ref/users"] != 1 {
 		t.Errorf("after a new version of the reference: %+v; want a full refresh because of ref/users v1, recording it", again)
 	}
-	views, _, err := Status(t.Context(), l.store, l.p, l.views, ts("2026-11-21T01:30:00Z"))
+	views, _, err := Status(t.Context(), l.Store, l.Pipeline, l.views, ts("2026-11-21T01:30:00Z"))
 	if err != nil {
 		t.Fatal(err)
 	}

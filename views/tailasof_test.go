@@ -18,7 +18,7 @@ import (
 func TestLiveTailPointInTime(t *testing.T) {
 	plans := "-- description: Each event's user and plan.\nSELECT \"timestamp\", user_id, plan FROM silver.events WHERE \"timestamp\" >= TIMESTAMPTZ '2026-11-21 11:00:00Z'\n"
 	l := newTestLake(t, map[string]*string{"plans": &plans})
-	l.p.Table("events").Enrich[0].AsOf = pipeline.AsOfEventTime
+	l.Pipeline.Table("events").Enrich[0].AsOf = pipeline.AsOfEventTime
 	// The second version of the reference: u3 on enterprise from 12:00.
 	l.moveU3ToEnterprise(ts("2026-11-21T12:00:00Z"))
 	day20(l)
@@ -81,16 +81,16 @@ func TestLiveTailUnversionedRef(t *testing.T) {
 func writeUnversionedRef(t *testing.T, l *testLake, name, query string) {
 	t.Helper()
 	ctx := t.Context()
-	rt := lake.NewTable(l.store, silver.RefRoot(name))
+	rt := lake.NewTable(l.Store, silver.RefRoot(name))
 	snap, err := latestOrNil(ctx, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adds, err := l.sess.WriteFiles(ctx, rt, nil, query)
+	adds, err := l.Sess.WriteFiles(ctx, rt, nil, query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := l.sess.QuerySchema(ctx, query)
+	schema, err := l.Sess.QuerySchema(ctx, query)
 	if err != nil {
 		t.Fatal(err)
 	}
