@@ -12,6 +12,7 @@ import (
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/gold"
 	"github.com/lakectl/lakectl/internal/bronzefixture"
+	"github.com/lakectl/lakectl/internal/lakefixture"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/fs"
@@ -158,24 +159,7 @@ func (l *testLake) dump(root string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return lakefixture.Strings(t, rows)
 }
 
 func ts(s string) time.Time {
