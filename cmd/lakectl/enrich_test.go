@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
+	"github.com/lakectl/lakectl/internal/bronzefixture"
 	"github.com/lakectl/lakectl/lake/fs"
 	"github.com/lakectl/lakectl/silver"
 )
@@ -38,41 +37,27 @@ silver:
 // hour h, and moves the stream's mark to mark.
 func writeBronzeEvents(t *testing.T, dir, stream string, h layout.Hour, mark time.Time, payloads ...string) {
 	t.Helper()
-	ctx := t.Context()
+	records := make([]bronzefixture.Record, len(payloads))
+	for i, p := range payloads {
+		records[i] = bronzefixture.Record{Payload: []byte(p), Offset: int64(i), Ingested: h.Time().Add(time.Minute)}
+	}
+	commitBronze(t, dir, stream, records, mark)
+}
+
+// commitBronze commits records to bronze/<stream> of the file lake at dir and moves
+// the marks of their partitions to mark.
+func commitBronze(t *testing.T, dir, stream string, records []bronzefixture.Record, mark time.Time) {
+	t.Helper()
 	store, err := fs.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := engine.Open(ctx, engine.Config{Threads: 1})
+	sess, err := engine.Open(t.Context(), engine.Config{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if _, err := sess.ExecContext(ctx, `CREATE TEMP TABLE p (payload VARCHAR, "offset" BIGINT)`); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range payloads {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO p VALUES (?, ?)`, p, i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bt := lake.NewTable(store, layout.TableRoot(stream))
-	at := h.Time().Add(time.Minute)
-	adds, err := sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT
-  encode(payload) AS payload, NULL::BLOB AS key, []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source,
-  ? AS topic, 0::INTEGER AS "partition", "offset", NULL::TIMESTAMPTZ AS source_timestamp,
-  ?::TIMESTAMPTZ AS ingested_at, ?::DATE AS ingest_date, ?::INTEGER AS ingest_hour FROM p`,
-		stream, at, at.Format("2006-01-02"), at.Hour())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := bt.Begin(nil)
-	tx.SetMetadata(bronze.NewMetadata("", stream, at))
-	tx.Add(adds...)
-	tx.SetTxn(layout.KafkaWatermarkAppID(stream, 0), mark.UnixMilli())
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bronzefixture.CommitRecords(t, sess, store, stream, records, mark)
 }
 
 // TestLateDimensionCommands drives ref load --valid-from, run silver --reenrich and

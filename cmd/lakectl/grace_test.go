@@ -10,9 +10,7 @@ import (
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
-	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/internal/bronzefixture"
 )
 
 // gracePipeline declares two streams whose graces differ, each with a Silver table.
@@ -96,31 +94,6 @@ func TestCommandsAgreeOnSealing(t *testing.T) {
 // the file lake at dir, with the mark of its one Kafka partition at mark.
 func writeBronzeHour(t *testing.T, dir, stream string, h layout.Hour, mark time.Time) {
 	t.Helper()
-	ctx := t.Context()
-	store, err := fs.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := engine.Open(ctx, engine.Config{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	bt := lake.NewTable(store, layout.TableRoot(stream))
 	at := h.Time().Add(time.Minute)
-	adds, err := sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT
-  ?::BLOB AS payload, NULL::BLOB AS key, []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source,
-  ? AS topic, 0::INTEGER AS "partition", 0::BIGINT AS "offset", NULL::TIMESTAMPTZ AS source_timestamp,
-  ?::TIMESTAMPTZ AS ingested_at, ?::DATE AS ingest_date, ?::INTEGER AS ingest_hour`,
-		`{"event_id":"e1","ts":"`+at.Format(time.RFC3339)+`"}`, stream, at, at.Format("2006-01-02"), at.Hour())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := bt.Begin(nil)
-	tx.SetMetadata(bronze.NewMetadata("", stream, at))
-	tx.Add(adds...)
-	tx.SetTxn(layout.KafkaWatermarkAppID(stream, 0), mark.UnixMilli())
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	commitBronze(t, dir, stream, []bronzefixture.Record{{Payload: []byte(`{"event_id":"e1","ts":"` + at.Format(time.RFC3339) + `"}`), Ingested: at}}, mark)
 }

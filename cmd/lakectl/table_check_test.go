@@ -10,11 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakectl/lakectl/bronze"
-	"github.com/lakectl/lakectl/bronze/layout"
-	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/fs"
+	"github.com/lakectl/lakectl/internal/bronzefixture"
 )
 
 // TestTableCheckRepairReprocess is the way back from a lost Silver file: Silver built
@@ -121,19 +117,6 @@ func tableVersion(t *testing.T, table string) int64 {
 // the hours before: 60 distinct events.
 func writeCheckBronze(t *testing.T, dir string) {
 	t.Helper()
-	ctx := t.Context()
-	store, err := fs.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := engine.Open(ctx, engine.Config{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if _, err := sess.ExecContext(ctx, `CREATE TEMP TABLE recs (payload BLOB, "partition" INTEGER, "offset" BIGINT, ingested_at TIMESTAMPTZ)`); err != nil {
-		t.Fatal(err)
-	}
 	first := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	payload := func(hour, n int) []byte {
 		at := first.Add(time.Duration(hour)*time.Hour + time.Duration(n)*time.Minute)
@@ -144,14 +127,12 @@ func writeCheckBronze(t *testing.T, dir string) {
 			"event_type": "click", "amount": float64(n) + 0.5, "timestamp": at.Format(time.RFC3339)})
 		return b
 	}
-	offsets, sent := [3]int64{}, 0
+	var records []bronzefixture.Record
+	offsets := [3]int64{}
 	add := func(p []byte, ingested time.Time) {
-		part := sent % 3
-		sent++
+		part := len(records) % 3
 		offsets[part]++
-		if _, err := sess.ExecContext(ctx, "INSERT INTO recs VALUES (?, ?, ?, ?)", p, int32(part), offsets[part], ingested); err != nil {
-			t.Fatal(err)
-		}
+		records = append(records, bronzefixture.Record{Payload: p, Partition: int32(part), Offset: offsets[part], Ingested: ingested})
 	}
 	for hour := range 3 {
 		for n := range 20 {
@@ -160,25 +141,7 @@ func writeCheckBronze(t *testing.T, dir string) {
 	}
 	add(payload(0, 1), first.Add(2*time.Hour+50*time.Minute))
 	add(payload(1, 3), first.Add(2*time.Hour+51*time.Minute))
-
-	bt := lake.NewTable(store, layout.TableRoot("events"))
-	adds, err := sess.WriteFiles(ctx, bt, []string{layout.ColIngestDate, layout.ColIngestHour}, `SELECT payload, NULL::BLOB AS key,
-  []::STRUCT(key VARCHAR, value BLOB)[] AS headers, 'kafka' AS source, 'events' AS topic, "partition", "offset",
-  NULL::TIMESTAMPTZ AS source_timestamp, ingested_at,
-  CAST(ingested_at AS DATE) AS ingest_date, CAST(hour(ingested_at) AS INTEGER) AS ingest_hour FROM recs`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := bt.Begin(nil)
-	tx.SetMetadata(bronze.NewMetadata("", "events", first))
-	tx.Add(adds...)
-	sealed := first.Add(3*time.Hour + 10*time.Minute)
-	for p := range int32(3) {
-		tx.SetTxn(layout.KafkaWatermarkAppID("events", p), sealed.UnixMilli())
-	}
-	if _, err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	commitBronze(t, dir, "events", records, first.Add(3*time.Hour+10*time.Minute))
 }
 
 // TestTableCheckCorrupt: a missing file and a truncated one are both reported; a
