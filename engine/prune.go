@@ -127,7 +127,13 @@ func (s *Session) Prune(ctx context.Context, q *UserSQL, n TableName, snap *lake
 		}
 		checks = append(checks, ch)
 	}
-	f := fileBounds{cols: b.cols, bounds: make([]bound, len(b.cols)), done: make([]bool, len(b.cols))}
+	f := fileBounds{cols: b.cols, bounds: make([]bound, len(b.cols)), done: make([]bool, len(b.cols)),
+		last: make([]*string, len(b.cols)), lastBound: make([]bound, len(b.cols))}
+	for i := range b.used {
+		if !b.cols[i].partition {
+			f.want = append(f.want, b.cols[i].name)
+		}
+	}
 	kept := make([]lake.Add, 0, len(adds))
 	for i := range adds {
 		f.reset(&adds[i])
@@ -235,21 +241,21 @@ func cmpBool(a, b bool) int {
 
 // fileBounds reads one file's bounds of the columns as checks ask for them.
 type fileBounds struct {
-	cols   []pruneColumn
-	add    *lake.Add
-	stats  *fileStats // nil until a column with statistics is asked for
-	bounds []bound
-	done   []bool
-}
-
-// fileStats are a file's min and max statistics, by column.
-type fileStats struct {
-	Min map[string]json.RawMessage `json:"minValues"`
-	Max map[string]json.RawMessage `json:"maxValues"`
+	cols     []pruneColumn
+	want     []string // the columns with statistics that checks ask for
+	add      *lake.Add
+	read     bool // whether min and max are read
+	min, max map[string]json.RawMessage
+	bounds   []bound
+	done     []bool
+	// last is the partition value of the file before, by column, and lastBound its
+	// bound.
+	last      []*string
+	lastBound []bound
 }
 
 func (f *fileBounds) reset(a *lake.Add) {
-	f.add, f.stats = a, nil
+	f.add, f.read = a, false
 	clear(f.done)
 }
 
@@ -259,16 +265,20 @@ func (f *fileBounds) bound(i int) bound {
 	}
 	c := f.cols[i]
 	if c.partition {
-		f.bounds[i] = partitionBound(c, f.add.PartitionValues[c.name])
-	} else {
-		if f.stats == nil {
-			f.stats = &fileStats{}
-			if f.add.Stats != "" {
-				// Stats a writer got wrong only cost pruning for that file.
-				_ = json.Unmarshal([]byte(f.add.Stats), f.stats)
-			}
+		// Files come sorted by path, so a partition's files follow each other: its
+		// value is read once.
+		v := f.add.PartitionValues[c.name]
+		if f.last[i] == nil || v == nil || *f.last[i] != *v {
+			f.lastBound[i] = partitionBound(c, v)
 		}
-		f.bounds[i] = statsBound(c, f.stats.Min[c.name], f.stats.Max[c.name])
+		f.last[i] = v
+		f.bounds[i] = f.lastBound[i]
+	} else {
+		if !f.read {
+			f.min, f.max = statsBounds(f.add.Stats, f.want)
+			f.read = true
+		}
+		f.bounds[i] = statsBound(c, f.min[c.name], f.max[c.name])
 	}
 	f.done[i] = true
 	return f.bounds[i]

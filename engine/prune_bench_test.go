@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/lakectl/lakectl/internal/s3server"
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/cache"
+	"github.com/lakectl/lakectl/lake/mem"
 )
 
 // Shape of the month in BenchmarkOneDayOnMinIO: 30 days of hourly files, every day
@@ -281,5 +283,70 @@ func checkAggregate(b *testing.B, r *sql.Rows, want int64) {
 	}
 	if n != want {
 		b.Fatalf("%d rows in a day, want %d", n, want)
+	}
+}
+
+// BenchmarkPrune720 prunes a month of hourly files (the log alone: no file is
+// written) for a day, by its partition, and for an id range, by statistics.
+func BenchmarkPrune720(b *testing.B) {
+	ctx := b.Context()
+	s, err := Open(ctx, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	schema, err := s.QuerySchema(ctx, benchHourRows, 0, 0, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ss, _ := schema.JSON()
+	table := lake.NewTable(mem.New(), "silver/events")
+	tx := table.Begin(nil)
+	tx.SetMetadata(lake.Metadata{SchemaString: ss, PartitionColumns: []string{"day", "hour"}})
+	for d := range benchDays {
+		for h := range benchFilesPerDay {
+			day, hour := time.Date(2026, 11, 1+d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), fmt.Sprint(h)
+			id := int64(d)*1_000_000 + int64(h)*100_000
+			tx.Add(lake.Add{
+				Path:            lake.DataFilePath([]string{"day", "hour"}, map[string]*string{"day": &day, "hour": &hour}, "f.parquet"),
+				PartitionValues: map[string]*string{"day": &day, "hour": &hour},
+				Size:            130_000, DataChange: true,
+				Stats: fmt.Sprintf(`{"numRecords":20000,"minValues":{"id":%d,"amount":0.00,"user_id":"user-0","ts":"%sT%02d:00:00.000000Z"},`+
+					`"maxValues":{"id":%d,"amount":999.99,"user_id":"user-999","ts":"%sT%02d:33:19.990000Z"},"nullCount":{"id":0,"amount":0,"user_id":0,"ts":0,"payload":20000}}`,
+					id, day, h, id+19_999, day, h),
+			})
+		}
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	snap, err := table.Latest(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	adds := snap.Files()
+	for _, c := range []struct {
+		name, sql string
+		kept      int
+	}{
+		{"partition", "SELECT count(*) FROM silver.events WHERE day = '2026-11-17'", benchFilesPerDay},
+		// Ids of hours 10 and 20 of the days before overlap the range.
+		{"stats", "SELECT count(*) FROM silver.events WHERE id BETWEEN 16000000 AND 16250000", 9},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			q, err := s.ParseUserSQL(ctx, c.sql)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				kept, _, err := s.Prune(ctx, q, TableName{Schema: "silver", Name: "events"}, snap, adds)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(kept) != c.kept {
+					b.Fatalf("kept %d files", len(kept))
+				}
+			}
+		})
 	}
 }
