@@ -24,7 +24,7 @@ const (
 	benchFileRows    = 20_000  // a small day's hourly file: about 130 kB
 	benchBigFileRows = 150_000 // the big day's: several MB, 3.6 M rows a day
 	benchBigDay      = 18      // 2026-11-19
-	benchReps        = 3       // runs of each measurement, of which the median counts
+	benchReps        = 5       // runs of each measurement, of which the median counts
 )
 
 // benchHourRows are the rows of one hourly file: day $1, hour $2, $3 rows, and a
