@@ -129,7 +129,11 @@ func (s *Session) Prune(ctx context.Context, q *UserSQL, n TableName, snap *lake
 	}
 	f := fileBounds{cols: b.cols, bounds: make([]bound, len(b.cols)), done: make([]bool, len(b.cols)),
 		last: make([]*string, len(b.cols)), lastBound: make([]bound, len(b.cols))}
-	for i := range b.used {
+	used := map[int]bool{}
+	for _, ch := range checks {
+		ch.columns(used)
+	}
+	for i := range used {
 		if !b.cols[i].partition {
 			f.want = append(f.want, b.cols[i].name)
 		}
@@ -141,7 +145,7 @@ func (s *Session) Prune(ctx context.Context, q *UserSQL, n TableName, snap *lake
 			kept = append(kept, adds[i])
 		}
 	}
-	for i := range b.used {
+	for i := range used {
 		rep.Columns = append(rep.Columns, b.cols[i].name)
 	}
 	slices.Sort(rep.Columns)
@@ -162,7 +166,6 @@ type check struct {
 type binder struct {
 	cols   []pruneColumn
 	byName map[string]int
-	used   map[int]bool
 }
 
 // bind is c as a check; nil when it passes every file.
@@ -187,10 +190,6 @@ func (b *binder) bind(c *cond) *check {
 			}
 			ch.values = append(ch.values, v)
 		}
-		if b.used == nil {
-			b.used = map[int]bool{}
-		}
-		b.used[i] = true
 		return ch
 	}
 	out := &check{op: c.op}
@@ -214,6 +213,16 @@ func (b *binder) bind(c *cond) *check {
 		return cmpBool(b.partitionOnly(y), b.partitionOnly(x))
 	})
 	return out
+}
+
+// columns adds the columns that ch compares to used.
+func (ch *check) columns(used map[int]bool) {
+	if ch.op == "" {
+		used[ch.col] = true
+	}
+	for _, k := range ch.kids {
+		k.columns(used)
+	}
 }
 
 // partitionOnly reports whether ch reads only partition columns.

@@ -314,3 +314,32 @@ func TestPruneKeepsEveryFileWithAMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneReportNamesTheColumnsThatPrune: the report (what --explain prints) names
+// the columns of the comparisons that pruning used, not those of a part it dropped.
+func TestPruneReportNamesTheColumnsThatPrune(t *testing.T) {
+	ctx := t.Context()
+	s := openSession(t)
+	_, snap := newPruneTable(t, s)
+	for _, tt := range []struct {
+		where   string
+		columns []string
+	}{
+		{"day = '2026-11-03' AND (id = 5 OR score > 1)", []string{"day"}},
+		{"day = '2026-11-03' OR id = 5", []string{"day", "id"}},
+		{"NOT (name < 'n01' AND amount > 3)", []string{"amount", "name"}},
+		{"score > 1", nil},
+	} {
+		q, err := s.ParseUserSQL(ctx, "SELECT * FROM t.events WHERE "+tt.where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rep, err := s.Prune(ctx, q, TableName{Schema: "t", Name: "events"}, snap, snap.Files())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rep.Columns, tt.columns) {
+			t.Errorf("%s: report names %q, want %q", tt.where, rep.Columns, tt.columns)
+		}
+	}
+}
