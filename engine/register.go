@@ -133,12 +133,6 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 		linker = s.newHiveLinker(cols, adds, present)
 	}
 	paths, release, err := resolveAll(ctx, adds, files, linker.linkFunc())
-	if err == nil {
-		_, err = s.conn.ExecContext(ctx, sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(schema)).String())
-		if err != nil {
-			release()
-		}
-	}
 	if err != nil {
 		linker.unlink()
 		if missing := (*MissingFileError)(nil); errors.As(err, &missing) {
@@ -191,9 +185,11 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 	return nil
 }
 
-// createView creates or replaces the view schema.name as body.
+// createView creates or replaces the view schema.name as body, and the schema if
+// need be, in one call.
 func (s *Session) createView(ctx context.Context, schema, name string, body sqlfrag.SQL) error {
-	_, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("CREATE OR REPLACE VIEW %s AS %s", sqlfrag.Qualified(schema, name), body).String())
+	_, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s; CREATE OR REPLACE VIEW %s AS %s",
+		sqlfrag.Ident(schema), sqlfrag.Qualified(schema, name), body).String())
 	return err
 }
 
