@@ -56,14 +56,9 @@ func BenchmarkOneDayOnMinIO(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer setup.Close()
-	schema, err := setup.QuerySchema(ctx, benchHourRows, 0, 0, 1, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ss, _ := schema.JSON()
 	table := lake.NewTable(store, "silver/events", lake.WithCheckpointInterval(0))
 	tx := table.Begin(nil)
-	tx.SetMetadata(lake.Metadata{SchemaString: ss, PartitionColumns: []string{"day", "hour"}})
+	tx.SetMetadata(benchMetadata(b, setup))
 	if _, err := tx.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -105,6 +100,19 @@ func BenchmarkOneDayOnMinIO(b *testing.B) {
 	} {
 		benchOneDay(b, table, snap, day.name, time.Date(2026, 11, 1+day.day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), day.rows)
 	}
+}
+
+// benchMetadata is the metadata of the month's table: benchHourRows by day and hour.
+func benchMetadata(b *testing.B, s *Session) lake.Metadata {
+	schema, err := s.QuerySchema(b.Context(), benchHourRows, 0, 0, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ss, err := schema.JSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lake.Metadata{SchemaString: ss, PartitionColumns: []string{"day", "hour"}}
 }
 
 // queryPhases are where the time of one query goes.
@@ -295,14 +303,9 @@ func BenchmarkPrune720(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	schema, err := s.QuerySchema(ctx, benchHourRows, 0, 0, 1, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ss, _ := schema.JSON()
 	table := lake.NewTable(mem.New(), "silver/events")
 	tx := table.Begin(nil)
-	tx.SetMetadata(lake.Metadata{SchemaString: ss, PartitionColumns: []string{"day", "hour"}})
+	tx.SetMetadata(benchMetadata(b, s))
 	for d := range benchDays {
 		for h := range benchFilesPerDay {
 			day, hour := time.Date(2026, 11, 1+d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), fmt.Sprint(h)
