@@ -184,24 +184,9 @@ func replaceTable(sql string) string {
 // itself finds a row that passes it (each file read alone, as a view of its own) is
 // among the files Prune keeps; the conditions that can prune do.
 func TestPruneKeepsEveryFileWithAMatch(t *testing.T) {
-	ctx := t.Context()
 	s := openSession(t)
 	table, snap := newPruneTable(t, s)
-	c := cache.New(table.Store(), t.TempDir(), 0)
-	files := snap.Files()
-	var each []string
-	for i, a := range files {
-		if err := s.RegisterFiles(ctx, "files", fmt.Sprint("f", i), snap, []lake.Add{a}, TableFiles(table, c)); err != nil {
-			t.Fatal(err)
-		}
-		each = append(each, fmt.Sprintf("SELECT %d AS file, * FROM files.f%d", i, i))
-	}
-	byFile := "(" + strings.Join(each, " UNION ALL ") + ")"
-	name := TableName{Schema: "t", Name: "events"}
-	for _, tt := range []struct {
-		where string
-		prune bool // whether some file must be pruned
-	}{
+	checkKeptFiles(t, s, table, snap, []pruneCase{
 		// =, <>, <, <=, >, >=, IN, NOT IN, BETWEEN, NOT BETWEEN on a DATE partition.
 		{"day = '2026-11-03'", true},
 		{"day <> '2026-11-03'", true},
@@ -283,7 +268,33 @@ func TestPruneKeepsEveryFileWithAMatch(t *testing.T) {
 		// Doubles: NaN is outside their statistics.
 		{"score > 900", false},
 		{"score = 'NaN'", false},
-	} {
+	})
+}
+
+// pruneCase is a condition on t.events and whether it must prune some file.
+type pruneCase struct {
+	where string
+	prune bool
+}
+
+// checkKeptFiles checks, for each case, that Prune keeps every file of snap (of
+// table, as t.events) in which DuckDB finds a row that passes the condition, reading
+// each file alone as a view of its own, and that it prunes some file if it must.
+func checkKeptFiles(t *testing.T, s *Session, table *lake.Table, snap *lake.Snapshot, cases []pruneCase) {
+	t.Helper()
+	ctx := t.Context()
+	c := cache.New(table.Store(), t.TempDir(), 0)
+	files := snap.Files()
+	var each []string
+	for i, a := range files {
+		if err := s.RegisterFiles(ctx, "files", fmt.Sprint("f", i), snap, []lake.Add{a}, TableFiles(table, c)); err != nil {
+			t.Fatal(err)
+		}
+		each = append(each, fmt.Sprintf("SELECT %d AS file, * FROM files.f%d", i, i))
+	}
+	byFile := "(" + strings.Join(each, " UNION ALL ") + ")"
+	name := TableName{Schema: "t", Name: "events"}
+	for _, tt := range cases {
 		t.Run(tt.where, func(t *testing.T) {
 			q, err := s.ParseUserSQL(ctx, "SELECT * FROM t.events WHERE "+tt.where)
 			if err != nil {
@@ -313,6 +324,53 @@ func TestPruneKeepsEveryFileWithAMatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPrunePartitionsOfEveryType: partition values of strings, integers, decimals
+// and timestamps, null ones among them, prune as DuckDB reads them in the view.
+func TestPrunePartitionsOfEveryType(t *testing.T) {
+	s := openSession(t)
+	store := mem.New()
+	parts := []string{"region", "hour", "price", "ts"}
+	rows := `SELECT CASE WHEN $1 = 5 THEN NULL ELSE 'r' || ($1 % 3) END AS region,
+	               CAST($1 % 4 AS INTEGER) AS hour,
+	               CAST($1 * 1.25 AS DECIMAL(9,2)) AS price,
+	               CASE WHEN $1 = 6 THEN NULL ELSE TIMESTAMPTZ '2026-11-01 00:00:00+00' + $1 * INTERVAL 90 MINUTE + INTERVAL 250 MICROSECOND END AS ts,
+	               i AS id
+	        FROM range(3) AS r(i)`
+	table := createTable(t, s, store, "events", parts, rows, 0)
+	for i := range 8 {
+		appendQuery(t, s, table, parts, rows, i)
+	}
+	snap, err := table.Latest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkKeptFiles(t, s, table, snap, []pruneCase{
+		{"region = 'r1'", true},
+		{"region <> 'r1'", true},
+		{"region > 'r1'", true},
+		{"region IN ('r0', 'r2')", true},
+		{"region NOT IN ('r0', 'r2')", true},
+		{"region IS NULL", false},
+		{"hour = 2", true},
+		{"hour = '2'", true},
+		{"hour = '02'", true},
+		{"hour BETWEEN 1 AND 2", true},
+		{"hour NOT BETWEEN 1 AND 2", true},
+		{"hour >= 2.5", true},
+		{"price = 2.5", true},
+		{"price = '2.50'", true},
+		{"price > 5", true},
+		{"price < '3.751'", false}, // DuckDB rounds it to the scale: 3.75
+		{"ts = '2026-11-01 01:30:00.00025'", true},
+		{"ts = TIMESTAMPTZ '2026-11-01 03:30:00.00025+02'", true},
+		{"ts >= '2026-11-01 06:00:00 Europe/Paris'", false}, // a zone by name: not read
+		{"ts > DATE '2026-11-01'", true},
+		{"ts < '2026-11-01 03:00:00.00025'", true},
+		{"NOT (region = 'r1' OR hour = 0)", true},
+		{"region = 'r1' OR price > 8", true},
+	})
 }
 
 // TestPruneReportNamesTheColumnsThatPrune: the report (what --explain prints) names
