@@ -125,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		// Extensions cannot be downloaded here and users may be offline: fail at once
 		// rather than hang on a network fetch. Bundled ones (parquet, json, icu) load.
 		{"autoinstall_known_extensions", "false"},
+		// A query reads each file's footer when the view is created and again when a
+		// query binds it; data files never change (Delta writes new ones).
+		{"parquet_metadata_cache", "true"},
 	}
 	memoryLimit := cfg.MemoryLimit
 	if memoryLimit == "" {

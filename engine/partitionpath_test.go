@@ -102,7 +102,7 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 			paths[i] = store.LocalPath(table.Key(a.DecodedPath()))
 		}
 		present := map[string]string{"id": "BIGINT"}
-		return queryStrings(t, s, "SELECT id, day, hour, region FROM ("+filesSelect(cols, paths, adds, present, nil).String()+")")
+		return queryStrings(t, s, "SELECT id, day, hour, region FROM ("+filesSelect(cols, paths, adds, present, nil, false).String()+")")
 	}
 	agreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] != "path" })
 	disagreeing := slices.DeleteFunc(slices.Clone(adds), func(a lake.Add) bool { return byPath[a.DecodedPath()] == "path" })
@@ -136,7 +136,7 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 	}
 	remote := copyToMem(t, store.LocalPath(""))
 	remoteTable := lake.NewTable(remote, "silver/parts")
-	remotePaths, release, err := resolveAll(ctx, adds, TableFiles(remoteTable, cache.New(remote, t.TempDir(), 0)))
+	remotePaths, release, err := resolveAll(ctx, adds, TableFiles(remoteTable, cache.New(remote, t.TempDir(), 0)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

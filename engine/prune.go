@@ -3,61 +3,80 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"math/big"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
-	"github.com/lakectl/lakectl/engine/sqlfrag"
 	"github.com/lakectl/lakectl/lake"
 )
 
 // Pruning: before a table's files are fetched, its Delta log says which ones the query
 // can need. ParseUserSQL keeps, for every scan of a table in the SQL (each FROM or
-// JOIN that names it), the comparisons of the WHERE clause around it that compare one
-// of its columns with a constant: =, <, <=, >, >=, IN and BETWEEN, in a conjunction
-// (AND) at the top of the clause. Prune then asks DuckDB, over a small VALUES table of
-// each file's partition values and min/max statistics, which files could hold a row
-// that passes them; the others are not fetched.
+// JOIN that names it), the condition that the WHERE clause around it puts on its
+// columns: comparisons of a column with constants (=, <>, <, <=, >, >=, IN, NOT IN,
+// BETWEEN), joined by AND and OR, under NOT. Prune then evaluates that condition in Go
+// against each file's partition values and min/max statistics, read in the column's
+// type as DuckDB reads them (prunevalue.go); a file is not fetched only when no row of
+// it can pass.
 //
-// Pruning must never change a result, so in doubt a file is kept: a scan with no such
-// comparison (or under a kind of join where fewer rows on one side give more rows, an
-// ASOF or POSITIONAL join, or sampled) keeps every file; a file without statistics for
-// a column, or with statistics DuckDB cannot read as the column's type, is kept; FLOAT
-// and DOUBLE statistics are not used (NaN is outside them), a string maximum as long as
-// the truncation writers apply (32 characters) is not used, and timestamp statistics,
-// which writers store in milliseconds, are widened by a millisecond on each side.
-// Comparisons in WHERE are false or NULL for a NULL column, so they drop the rows a
-// pruned file would have given even on the outer side of a join.
+// Pruning must never change a result, so in doubt a file is kept: a part of the
+// condition that is not understood (another table's column, an expression, a constant
+// that is not read exactly as DuckDB would read it) passes every file, so it drops
+// out of an AND and makes an OR keep everything; a scan under a kind of join where
+// fewer rows on one side give more rows (an ASOF or POSITIONAL join), or sampled,
+// keeps every file; a file without statistics for a column keeps it; FLOAT and DOUBLE
+// statistics are not used (NaN is outside them), a string maximum as long as the
+// truncation writers apply (32 characters) is not used, and timestamp statistics,
+// which writers may store in milliseconds, are widened by a millisecond on each side.
+// Every comparison is NULL for a NULL column, and AND, OR and NOT of NULLs are NULL,
+// so the condition drops the rows a pruned file would have given even on the outer
+// side of a join.
 //
 //	q, err := sess.ParseUserSQL(ctx, sql)
 //	adds, report, err := sess.Prune(ctx, q, name, snap, snap.Files())
 //	err = sess.RegisterFiles(ctx, name.Schema, name.Name, snap, adds, files)
 
-// scan is one scan of a table in user SQL: the comparisons that its rows must pass, nil
+// scan is one scan of a table in user SQL: the condition that its rows must pass, nil
 // when none can be used (every file is kept).
 type scan struct {
-	preds []predicate
+	where *cond
 }
 
-// predicate is `column op values`: op is one of = < <= > >= in between; values are SQL
-// constants built from the parse tree (Literal, numbers, CAST to a known type).
+// cond is a condition on the rows of a scan: a comparison pred, or the AND or OR of
+// kids. NOT is pushed down into the comparisons (De Morgan's laws hold in SQL's
+// three-valued logic).
+type cond struct {
+	op   string // "and", "or"; "" for pred
+	kids []*cond
+	pred predicate
+}
+
+// predicate is `column op values`: op is one of = <> < <= > >= in notin between
+// notbetween; values are constants of the parse tree (literals, numbers, casts to a
+// known type).
 type predicate struct {
 	column string // lower case
 	op     string
 	values []constant
 }
 
-// constant is a constant of a comparison, as SQL, and its kind: a string literal
-// takes the column's type; a number, a time or a cast to VARCHAR compares in its own
-// kind, so it prunes only a column of that kind, where the order of the column's
-// values is the order of the comparison ('10' < '9' as strings, not as numbers).
+// negated is the operator of NOT (column op values).
+var negated = map[string]string{"=": "<>", "<>": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<",
+	"in": "notin", "notin": "in", "between": "notbetween", "notbetween": "between"}
+
+// constant is a constant of a comparison and its kind: a string literal ("literal",
+// s) takes the column's type; a number (n), a time (t, a UTC instant) or a cast to
+// VARCHAR ("text", s) compares in its own kind, so it prunes only a column of that
+// kind, where the order of the column's values is the order of the comparison ('10' <
+// '9' as strings, not as numbers).
 type constant struct {
-	sql  string
 	kind string // "literal", "number", "time" or "text"
+	s    string
+	n    number
+	t    time.Time
 }
 
 // PruneReport says what Prune kept of a table.
@@ -94,250 +113,241 @@ func (s *Session) Prune(ctx context.Context, q *UserSQL, n TableName, snap *lake
 	if err != nil {
 		return nil, rep, err
 	}
-	byName := map[string]viewColumn{}
+	b := binder{byName: map[string]int{}}
 	for _, c := range cols {
-		byName[strings.ToLower(c.name)] = c
+		b.byName[strings.ToLower(c.name)] = len(b.cols)
+		b.cols = append(b.cols, newPruneColumn(c))
 	}
-	// A file is kept when some scan may read it: OR over the scans, AND within one.
-	var (
-		ors  []string
-		used = map[string]bool{}
-	)
+	// A file is kept when some scan may read it: OR over the scans.
+	var checks []*check
 	for _, sc := range scans {
-		var ands []string
-		for _, p := range sc.preds {
-			c, ok := byName[p.column]
-			if !ok {
-				continue // not a column of this table (an outer query's, or an alias)
-			}
-			if cond := predicateSQL(c, p); cond != "" {
-				ands = append(ands, cond)
-				used[c.name] = true
-			}
-		}
-		if len(ands) == 0 {
+		ch := b.bind(sc.where)
+		if ch == nil {
 			return keep(adds)
 		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		checks = append(checks, ch)
 	}
-	stats, err := fileBounds(adds, cols, used)
-	if err != nil {
-		return nil, rep, err
+	f := fileBounds{cols: b.cols, bounds: make([]bound, len(b.cols)), done: make([]bool, len(b.cols)),
+		last: make([]*string, len(b.cols)), lastBound: make([]bound, len(b.cols))}
+	used := map[int]bool{}
+	for _, ch := range checks {
+		ch.columns(used)
 	}
-	query := "SELECT " + ident(fileIndexCol) + " FROM (" + boundsValues(cols, used, adds, stats) + ") WHERE " + strings.Join(ors, " OR ")
-	rows, err := s.conn.QueryContext(ctx, query)
-	if err != nil {
-		// A constant DuckDB cannot compare with the column: the query itself will say
-		// so. Keep every file, and let it.
-		s.log.Debug("prune: keep every file", "table", n.String(), "err", err)
-		return keep(adds)
-	}
-	defer rows.Close()
-	var idx []int
-	for rows.Next() {
-		var i int
-		if err := rows.Scan(&i); err != nil {
-			return nil, rep, fmt.Errorf("prune %s: %w", n, err)
+	for i := range used {
+		if !b.cols[i].partition {
+			f.want = append(f.want, b.cols[i].name)
 		}
-		idx = append(idx, i)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, rep, fmt.Errorf("prune %s: %w", n, err)
+	kept := make([]lake.Add, 0, len(adds))
+	for i := range adds {
+		f.reset(&adds[i])
+		if slices.ContainsFunc(checks, f.may) {
+			kept = append(kept, adds[i])
+		}
 	}
-	slices.Sort(idx) // the log's order, whatever order DuckDB returns the rows in
-	kept := make([]lake.Add, 0, len(idx))
-	for _, i := range idx {
-		kept = append(kept, adds[i])
-	}
-	for c := range used {
-		rep.Columns = append(rep.Columns, c)
+	for i := range used {
+		rep.Columns = append(rep.Columns, b.cols[i].name)
 	}
 	slices.Sort(rep.Columns)
 	return keep(kept)
 }
 
-// Names of the columns of the bounds table, per table column: its lower and upper
-// bound in a file, as text.
-func loCol(c viewColumn) string { return "lo_" + c.name }
-func hiCol(c viewColumn) string { return "hi_" + c.name }
-
-// predicateSQL is the condition on a file's bounds under which it may hold a row
-// that passes p; "" when p cannot prune this column.
-func predicateSQL(c viewColumn, p predicate) string {
-	if !c.partition && !statsUsable(c.duckType.String()) {
-		return ""
-	}
-	kind := typeKind(c.duckType.String())
-	v := make([]string, len(p.values))
-	for i, x := range p.values {
-		if x.kind != "literal" && x.kind != kind {
-			return ""
-		}
-		v[i] = x.sql
-	}
-	lo, hi := cast(ident(loCol(c)), c.duckType.String()), cast(ident(hiCol(c)), c.duckType.String())
-	lo, hi = "TRY_"+lo, "TRY_"+hi
-	if !c.partition && isTimestamp(c.duckType.String()) {
-		lo, hi = "("+lo+" - INTERVAL 1 MILLISECOND)", "("+hi+" + INTERVAL 1 MILLISECOND)"
-	}
-	var cond string
-	switch p.op {
-	case "=":
-		cond = lo + " <= " + v[0] + " AND " + hi + " >= " + v[0]
-	case "<", "<=":
-		cond = lo + " " + p.op + " " + v[0]
-	case ">", ">=":
-		cond = hi + " " + p.op + " " + v[0]
-	case "between":
-		cond = hi + " >= " + v[0] + " AND " + lo + " <= " + v[1]
-	case "in":
-		var ors []string
-		for _, x := range v {
-			ors = append(ors, "("+lo+" <= "+x+" AND "+hi+" >= "+x+")")
-		}
-		cond = strings.Join(ors, " OR ")
-	default:
-		return ""
-	}
-	if c.partition {
-		// A null partition holds only NULLs, which no comparison passes; a value that
-		// does not read as the type is kept (the view will say what is wrong).
-		return "CASE WHEN " + ident(loCol(c)) + " IS NULL THEN false ELSE COALESCE(" + cond + ", true) END"
-	}
-	return "COALESCE(" + cond + ", true)"
+// check is a cond bound to a table's columns: comparisons of columns that prune, with
+// their constants as values of the column's type.
+type check struct {
+	op     string // "and", "or"; "" for a comparison
+	kids   []*check
+	col    int
+	cmp    string
+	values []value
 }
 
-// statsUsable reports whether min/max statistics of a column of this type bound its
-// values: not floats (NaN), not nested types, booleans or binary.
-func statsUsable(duckType string) bool {
-	t := strings.ToUpper(duckType)
-	switch {
-	case strings.HasPrefix(t, "DECIMAL"):
-		return true
-	case isTimestamp(t):
-		return true
-	}
-	switch t {
-	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DATE", "VARCHAR":
-		return true
-	}
-	return false
+// binder binds conds to one table's columns.
+type binder struct {
+	cols   []pruneColumn
+	byName map[string]int
 }
 
-// typeKind is the kind of constant a column of this type compares with in its own
-// order: see constant.
-func typeKind(duckType string) string {
-	t := strings.ToUpper(duckType)
-	switch {
-	case strings.HasPrefix(t, "DECIMAL"), slices.Contains([]string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-		"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}, t):
-		return "number"
-	case t == "DATE" || isTimestamp(t):
-		return "time"
-	case t == "VARCHAR":
-		return "text"
-	}
-	return "other"
-}
-
-func isTimestamp(duckType string) bool {
-	return strings.HasPrefix(strings.ToUpper(duckType), "TIMESTAMP")
-}
-
-// bounds are one file's lower and upper bound of a column, as text; nil for unknown.
-type bounds struct{ lo, hi *string }
-
-// stringStatsLimit is the length at which writers (Spark, delta-rs) truncate string
-// statistics; a maximum that long may be below the real one.
-const stringStatsLimit = 32
-
-// fileBounds reads, for each file, the bounds of the used columns: the partition
-// value, or the min and max of its statistics.
-func fileBounds(adds []lake.Add, cols []viewColumn, used map[string]bool) ([]map[string]bounds, error) {
-	out := make([]map[string]bounds, len(adds))
-	for i, a := range adds {
-		out[i] = map[string]bounds{}
-		var st struct {
-			Min map[string]json.RawMessage `json:"minValues"`
-			Max map[string]json.RawMessage `json:"maxValues"`
-		}
-		if a.Stats != "" {
-			// Stats a writer got wrong only cost pruning for that file.
-			_ = json.Unmarshal([]byte(a.Stats), &st)
-		}
-		for _, c := range cols {
-			if !used[c.name] {
-				continue
-			}
-			if c.partition {
-				v := a.PartitionValues[c.name]
-				if v != nil && *v == "" {
-					v = nil // the protocol: an empty string is a null partition
-				}
-				out[i][c.name] = bounds{lo: v, hi: v}
-				continue
-			}
-			b := bounds{lo: statText(st.Min[c.name]), hi: statText(st.Max[c.name])}
-			if b.hi != nil && strings.EqualFold(c.duckType.String(), "VARCHAR") && utf8.RuneCountInString(*b.hi) >= stringStatsLimit {
-				b.hi = nil
-			}
-			out[i][c.name] = b
-		}
-	}
-	return out, nil
-}
-
-// statText is a statistic as text: a string's value, a number's digits; nil for
-// anything else (nested columns' objects, null).
-func statText(raw json.RawMessage) *string {
-	if len(raw) == 0 {
+// bind is c as a check; nil when it passes every file.
+func (b *binder) bind(c *cond) *check {
+	if c == nil {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return &s
+	if c.op == "" {
+		i, ok := b.byName[c.pred.column]
+		if !ok {
+			return nil // not a column of this table (an outer query's, or an alias)
+		}
+		col := b.cols[i]
+		if col.class == classNone {
+			return nil
+		}
+		ch := &check{col: i, cmp: c.pred.op}
+		for _, k := range c.pred.values {
+			v, ok := bindConstant(col, k)
+			if !ok {
+				return nil
+			}
+			ch.values = append(ch.values, v)
+		}
+		return ch
 	}
-	t := strings.TrimSpace(string(raw))
-	if numberRe.MatchString(t) {
-		return &t
+	out := &check{op: c.op}
+	for _, k := range c.kids {
+		kc := b.bind(k)
+		switch {
+		case kc != nil:
+			out.kids = append(out.kids, kc)
+		case c.op == "or":
+			return nil // a part that passes every file makes the OR pass them all
+		}
 	}
-	return nil
+	switch len(out.kids) {
+	case 0:
+		return nil
+	case 1:
+		return out.kids[0]
+	}
+	// Partition values first: they need no statistics read.
+	slices.SortStableFunc(out.kids, func(x, y *check) int {
+		return cmpBool(b.partitionOnly(y), b.partitionOnly(x))
+	})
+	return out
 }
 
-var numberRe = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
-
-// boundsValues is the VALUES table (file index, lo and hi of each used column, as
-// VARCHAR) that the pruning condition reads.
-func boundsValues(cols []viewColumn, used map[string]bool, adds []lake.Add, stats []map[string]bounds) string {
-	text := func(p *string) string {
-		if p == nil {
-			return "CAST(NULL AS VARCHAR)"
-		}
-		return literal(*p)
+// columns adds the columns that ch compares to used.
+func (ch *check) columns(used map[int]bool) {
+	if ch.op == "" {
+		used[ch.col] = true
 	}
-	var b strings.Builder
-	b.WriteString("SELECT * FROM (VALUES ")
-	for i := range adds {
-		if i > 0 {
-			b.WriteString(", ")
+	for _, k := range ch.kids {
+		k.columns(used)
+	}
+}
+
+// partitionOnly reports whether ch reads only partition columns.
+func (b *binder) partitionOnly(ch *check) bool {
+	if ch.op == "" {
+		return b.cols[ch.col].partition
+	}
+	for _, k := range ch.kids {
+		if !b.partitionOnly(k) {
+			return false
 		}
-		fmt.Fprintf(&b, "(%d", i)
-		for _, c := range cols {
-			if used[c.name] {
-				bd := stats[i][c.name]
-				b.WriteString(", " + text(bd.lo) + ", " + text(bd.hi))
+	}
+	return true
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// fileBounds reads one file's bounds of the columns as checks ask for them.
+type fileBounds struct {
+	cols     []pruneColumn
+	want     []string // the columns with statistics that checks ask for
+	add      *lake.Add
+	read     bool // whether min and max are read
+	min, max map[string]json.RawMessage
+	bounds   []bound
+	done     []bool
+	// last is the partition value of the file before, by column, and lastBound its
+	// bound.
+	last      []*string
+	lastBound []bound
+}
+
+func (f *fileBounds) reset(a *lake.Add) {
+	f.add, f.read = a, false
+	clear(f.done)
+}
+
+func (f *fileBounds) bound(i int) bound {
+	if f.done[i] {
+		return f.bounds[i]
+	}
+	c := f.cols[i]
+	if c.partition {
+		// Files come sorted by path, so a partition's files follow each other: its
+		// value is read once.
+		v := f.add.PartitionValues[c.name]
+		if f.last[i] == nil || v == nil || *f.last[i] != *v {
+			f.lastBound[i] = partitionBound(c, v)
+		}
+		f.last[i] = v
+		f.bounds[i] = f.lastBound[i]
+	} else {
+		if !f.read {
+			f.min, f.max = statsBounds(f.add.Stats, f.want)
+			f.read = true
+		}
+		f.bounds[i] = statsBound(c, f.min[c.name], f.max[c.name])
+	}
+	f.done[i] = true
+	return f.bounds[i]
+}
+
+// may reports whether a row of the file may pass ch.
+func (f *fileBounds) may(ch *check) bool {
+	switch ch.op {
+	case "and":
+		for _, k := range ch.kids {
+			if !f.may(k) {
+				return false
 			}
 		}
-		b.WriteByte(')')
+		return true
+	case "or":
+		return slices.ContainsFunc(ch.kids, f.may)
 	}
-	b.WriteString(") AS v(" + ident(fileIndexCol))
-	for _, c := range cols {
-		if used[c.name] {
-			b.WriteString(", " + ident(loCol(c)) + ", " + ident(hiCol(c)))
-		}
+	b := f.bound(ch.col)
+	if b.null {
+		return false
 	}
-	b.WriteString(")")
-	return b.String()
+	class := f.cols[ch.col].class
+	// lo < v, lo <= v, ... for a bound that is known; an unknown one passes.
+	loBelow := func(v value, orEqual bool) bool {
+		c := compareValues(class, b.lo, v)
+		return !b.hasLo || c < 0 || (orEqual && c == 0)
+	}
+	hiAbove := func(v value, orEqual bool) bool {
+		c := compareValues(class, b.hi, v)
+		return !b.hasHi || c > 0 || (orEqual && c == 0)
+	}
+	// only reports whether every value of the file is v.
+	only := func(v value) bool {
+		return b.hasLo && b.hasHi && compareValues(class, b.lo, v) == 0 && compareValues(class, b.hi, v) == 0
+	}
+	v := ch.values
+	switch ch.cmp {
+	case "=":
+		return loBelow(v[0], true) && hiAbove(v[0], true)
+	case "<>":
+		return !only(v[0])
+	case "<":
+		return loBelow(v[0], false)
+	case "<=":
+		return loBelow(v[0], true)
+	case ">":
+		return hiAbove(v[0], false)
+	case ">=":
+		return hiAbove(v[0], true)
+	case "between":
+		return hiAbove(v[0], true) && loBelow(v[1], true)
+	case "notbetween":
+		return loBelow(v[0], false) || hiAbove(v[1], false)
+	case "in":
+		return slices.ContainsFunc(v, func(x value) bool { return loBelow(x, true) && hiAbove(x, true) })
+	case "notin":
+		return !slices.ContainsFunc(v, only)
+	}
+	return true
 }
 
 // scanCollector finds the scans of tables in a json_serialize_sql tree.
@@ -381,7 +391,7 @@ func (c *scanCollector) walk(node any) {
 	}
 }
 
-// selectNode records the WHERE comparisons of a SELECT for the tables its FROM scans.
+// selectNode records the WHERE condition of a SELECT for the tables its FROM scans.
 func (c *scanCollector) selectNode(n map[string]any) {
 	where, _ := n["where_clause"].(map[string]any)
 	if where == nil || n["sample"] != nil {
@@ -391,19 +401,12 @@ func (c *scanCollector) selectNode(n map[string]any) {
 	if !fromTables(n["from_table"], &tables) || len(tables) == 0 {
 		return
 	}
-	conjuncts := flattenAnd(where, nil)
 	// An unqualified column is the table's only when the FROM is that table alone.
 	from, _ := n["from_table"].(map[string]any)
 	alone := from["type"] == "BASE_TABLE"
 	for _, t := range tables {
-		var preds []predicate
-		for _, cj := range conjuncts {
-			if p, ok := comparison(cj, t, alone); ok {
-				preds = append(preds, p)
-			}
-		}
-		if len(preds) > 0 {
-			c.filtered[nodeID(t)] = scan{preds: preds}
+		if w := condition(where, t, alone, false); w != nil {
+			c.filtered[nodeID(t)] = scan{where: w}
 		}
 	}
 }
@@ -436,18 +439,50 @@ func fromTables(node any, out *[]map[string]any) bool {
 	return true
 }
 
-// flattenAnd lists the conjuncts of an expression.
-func flattenAnd(e map[string]any, out []map[string]any) []map[string]any {
-	if e["type"] == "CONJUNCTION_AND" {
+// condition reads e (negated if neg) as a condition on the columns of table t; nil
+// when no part of it is understood, or a part not understood is under an OR (that
+// part may pass any row). alone: see comparison.
+func condition(e, t map[string]any, alone, neg bool) *cond {
+	switch e["type"] {
+	case "CONJUNCTION_AND", "CONJUNCTION_OR":
+		op := "or"
+		if (e["type"] == "CONJUNCTION_AND") != neg {
+			op = "and"
+		}
+		out := &cond{op: op}
 		kids, _ := e["children"].([]any)
 		for _, k := range kids {
-			if m, ok := k.(map[string]any); ok {
-				out = flattenAnd(m, out)
+			m, _ := k.(map[string]any)
+			switch kc := condition(m, t, alone, neg); {
+			case kc != nil:
+				out.kids = append(out.kids, kc)
+			case op == "or":
+				return nil
 			}
 		}
+		switch len(out.kids) {
+		case 0:
+			return nil
+		case 1:
+			return out.kids[0]
+		}
 		return out
+	case "OPERATOR_NOT":
+		kids, _ := e["children"].([]any)
+		if len(kids) != 1 {
+			return nil
+		}
+		m, _ := kids[0].(map[string]any)
+		return condition(m, t, alone, !neg)
 	}
-	return append(out, e)
+	p, ok := comparison(e, t, alone)
+	if !ok {
+		return nil
+	}
+	if neg {
+		p.op = negated[p.op]
+	}
+	return &cond{pred: p}
 }
 
 // comparison reads e as a comparison of a column of table t with constants; alone
@@ -471,21 +506,21 @@ func comparison(e, t map[string]any, alone bool) (predicate, bool) {
 		return "", false
 	}
 	switch e["type"] {
-	case "COMPARE_EQUAL", "COMPARE_LESSTHAN", "COMPARE_LESSTHANOREQUALTO", "COMPARE_GREATERTHAN", "COMPARE_GREATERTHANOREQUALTO":
-		op := map[string]string{"COMPARE_EQUAL": "=", "COMPARE_LESSTHAN": "<", "COMPARE_LESSTHANOREQUALTO": "<=",
+	case "COMPARE_EQUAL", "COMPARE_NOTEQUAL", "COMPARE_LESSTHAN", "COMPARE_LESSTHANOREQUALTO", "COMPARE_GREATERTHAN", "COMPARE_GREATERTHANOREQUALTO":
+		op := map[string]string{"COMPARE_EQUAL": "=", "COMPARE_NOTEQUAL": "<>", "COMPARE_LESSTHAN": "<", "COMPARE_LESSTHANOREQUALTO": "<=",
 			"COMPARE_GREATERTHAN": ">", "COMPARE_GREATERTHANOREQUALTO": ">="}[e["type"].(string)]
 		if name, ok := col(e["left"]); ok {
-			if v, ok := constantSQL(e["right"]); ok {
+			if v, ok := constantOf(e["right"]); ok {
 				return predicate{column: name, op: op, values: []constant{v}}, true
 			}
 		}
 		if name, ok := col(e["right"]); ok {
-			if v, ok := constantSQL(e["left"]); ok {
-				flipped := map[string]string{"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+			if v, ok := constantOf(e["left"]); ok {
+				flipped := map[string]string{"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
 				return predicate{column: name, op: flipped, values: []constant{v}}, true
 			}
 		}
-	case "COMPARE_IN":
+	case "COMPARE_IN", "COMPARE_NOT_IN":
 		kids, _ := e["children"].([]any)
 		if len(kids) < 2 {
 			return predicate{}, false
@@ -495,8 +530,11 @@ func comparison(e, t map[string]any, alone bool) (predicate, bool) {
 			return predicate{}, false
 		}
 		p := predicate{column: name, op: "in"}
+		if e["type"] == "COMPARE_NOT_IN" {
+			p.op = "notin"
+		}
 		for _, k := range kids[1:] {
-			v, ok := constantSQL(k)
+			v, ok := constantOf(k)
 			if !ok {
 				return predicate{}, false
 			}
@@ -505,8 +543,8 @@ func comparison(e, t map[string]any, alone bool) (predicate, bool) {
 		return p, true
 	case "COMPARE_BETWEEN":
 		name, ok := col(e["input"])
-		lo, okLo := constantSQL(e["lower"])
-		hi, okHi := constantSQL(e["upper"])
+		lo, okLo := constantOf(e["lower"])
+		hi, okHi := constantOf(e["upper"])
 		if ok && okLo && okHi {
 			return predicate{column: name, op: "between", values: []constant{lo, hi}}, true
 		}
@@ -524,17 +562,24 @@ func bindingName(t map[string]any) string {
 }
 
 // castTypes are the types a constant may be cast to in a pruning comparison, by
-// the parse tree's type id.
-var castTypes = map[string]string{
-	"DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
-	"TIMESTAMP_NS": "TIMESTAMP_NS", "TIMESTAMP_MS": "TIMESTAMP_MS", "TIMESTAMP_S": "TIMESTAMP_S",
-	"VARCHAR": "VARCHAR", "TINYINT": "TINYINT", "SMALLINT": "SMALLINT", "INTEGER": "INTEGER",
-	"BIGINT": "BIGINT", "HUGEINT": "HUGEINT",
+// the parse tree's type id: for times, the fractional digits of seconds that the type
+// keeps (DuckDB truncates more; a constant with more is not read, and a
+// TIMESTAMP_NS is read to the microsecond of the columns it is compared with).
+var castTypes = map[string]struct {
+	kind    string
+	zone    bool
+	maxFrac int
+}{
+	"DATE": {kind: "date"}, "TIMESTAMP": {kind: "time", maxFrac: 6}, "TIMESTAMP WITH TIME ZONE": {kind: "time", zone: true, maxFrac: 6},
+	"TIMESTAMP_NS": {kind: "time", maxFrac: 6}, "TIMESTAMP_MS": {kind: "time", maxFrac: 3}, "TIMESTAMP_S": {kind: "time"},
+	"VARCHAR": {kind: "text"}, "TINYINT": {kind: "number"}, "SMALLINT": {kind: "number"}, "INTEGER": {kind: "number"},
+	"BIGINT": {kind: "number"}, "HUGEINT": {kind: "number"},
 }
 
-// constantSQL writes a constant of the parse tree as SQL: a string, an integer or a
-// decimal literal, or a CAST of one to a type of castTypes; false for anything else.
-func constantSQL(x any) (constant, bool) {
+// constantOf reads a constant of the parse tree: a string, an integer or a decimal,
+// or a CAST of a string to a type of castTypes (or of an integer to an integer type);
+// false for anything else.
+func constantOf(x any) (constant, bool) {
 	m, _ := x.(map[string]any)
 	if m == nil {
 		return constant{}, false
@@ -550,11 +595,11 @@ func constantSQL(x any) (constant, bool) {
 		if !ok || ct["type_info"] != nil {
 			return constant{}, false
 		}
-		inner, ok := constantSQL(m["child"])
+		inner, ok := constantOf(m["child"])
 		if !ok {
 			return constant{}, false
 		}
-		return constant{sql: cast(inner.sql, typ), kind: typeKind(typ)}, true
+		return castConstant(inner, typ.kind, typ.zone, typ.maxFrac)
 	case "CONSTANT":
 		v, _ := m["value"].(map[string]any)
 		if null, _ := v["is_null"].(bool); null || v == nil {
@@ -565,47 +610,45 @@ func constantSQL(x any) (constant, bool) {
 		switch id {
 		case "VARCHAR":
 			s, ok := v["value"].(string)
-			return constant{sql: literal(s), kind: "literal"}, ok
-		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
-			num, ok := v["value"].(json.Number)
-			if !ok || !integerRe.MatchString(num.String()) {
-				return constant{}, false
-			}
-			return constant{sql: num.String(), kind: "number"}, true
+			return constant{kind: "literal", s: s}, ok
+		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+			num, _ := v["value"].(json.Number)
+			n, ok := parseDecimal(num.String(), 0)
+			return constant{kind: "number", n: n}, ok
 		case "DECIMAL":
 			info, _ := t["type_info"].(map[string]any)
 			scale, _ := info["scale"].(json.Number)
-			num, ok := v["value"].(json.Number)
+			num, _ := v["value"].(json.Number)
 			sc, err := strconv.Atoi(scale.String())
-			if !ok || err != nil || !integerRe.MatchString(num.String()) {
+			n, ok := parseDecimal(num.String(), 0)
+			if err != nil || !ok || sc < 0 {
 				return constant{}, false
 			}
-			return constant{sql: decimalLiteral(num.String(), sc), kind: "number"}, true
+			// The tree holds the unscaled digits: 150 of scale 2 is 1.50.
+			r := new(big.Rat).SetFrac(n.rat().Num(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(sc)), nil))
+			return constant{kind: "number", n: number{r: r}}, true
 		}
 	}
 	return constant{}, false
 }
 
-var integerRe = regexp.MustCompile(`^-?[0-9]+$`)
-
-// decimalLiteral writes the unscaled digits of a decimal with its point: 25, 1 → 2.5.
-func decimalLiteral(digits string, scale int) string {
-	neg := strings.HasPrefix(digits, "-")
-	digits = strings.TrimPrefix(digits, "-")
-	if scale > 0 {
-		if len(digits) <= scale {
-			digits = strings.Repeat("0", scale-len(digits)+1) + digits
-		}
-		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+// castConstant is CAST(k AS a type of kind), as DuckDB casts it, where that is read.
+func castConstant(k constant, kind string, zone bool, maxFrac int) (constant, bool) {
+	switch {
+	case kind == "text" && (k.kind == "literal" || k.kind == "text"):
+		return constant{kind: "text", s: k.s}, true
+	case kind == "number" && k.kind == "literal":
+		n, ok := parseDecimal(k.s, 0)
+		return constant{kind: "number", n: n}, ok
+	case kind == "number" && k.kind == "number":
+		// DuckDB rounds a fraction away: only an integer stays what it is.
+		return k, k.n.r == nil || k.n.r.IsInt()
+	case kind == "date" && k.kind == "literal":
+		t, ok := parseDate(k.s)
+		return constant{kind: "time", t: t}, ok
+	case kind == "time" && k.kind == "literal":
+		t, ok := parseTimestamp(k.s, zone, maxFrac)
+		return constant{kind: "time", t: t}, ok
 	}
-	if neg {
-		return "-" + digits
-	}
-	return digits
+	return constant{}, false
 }
-
-// The prune query is assembled as text from these, over names lakectl chose and
-// constants that constantSQL checked (quoted strings, digits, casts to castTypes).
-func ident(name string) string     { return sqlfrag.Ident(name).String() }
-func literal(s string) string      { return sqlfrag.Str(s).String() }
-func cast(expr, typ string) string { return "CAST(" + expr + " AS " + typ + ")" }

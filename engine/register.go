@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -122,40 +123,54 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 	if err != nil {
 		return err
 	}
-	paths, release, err := resolveAll(ctx, adds, files)
-	if missing := (*MissingFileError)(nil); errors.As(err, &missing) {
-		missing.Version = snap.Version
-		return missing
+	// The columns the files hold: the log's, where it proves them, so each file can be
+	// linked for Hive partitioning as soon as it is local, while the others are
+	// fetched; else (or if DuckDB binds the view to other types than the log's) the
+	// files' own, once all are local.
+	present := logColumns(cols, adds)
+	var linker *hiveLinker
+	if present != nil {
+		linker = s.newHiveLinker(cols, adds, present)
 	}
+	paths, release, err := resolveAll(ctx, adds, files, linker.linkFunc())
 	if err != nil {
+		linker.unlink()
+		if missing := (*MissingFileError)(nil); errors.As(err, &missing) {
+			missing.Version = snap.Version
+			return missing
+		}
 		return err
 	}
-	var body sqlfrag.SQL
-	if len(paths) == 0 {
-		body = emptySelect(cols)
-	} else {
-		present, err := s.fileColumns(ctx, paths)
-		if err != nil {
-			release()
-			return err
+	hive, unlink := linker.paths(), linker.unlink
+	switch {
+	case len(paths) == 0:
+		err = s.createView(ctx, schema, name, emptySelect(cols))
+	case present != nil:
+		err = s.createView(ctx, schema, name, filesSelect(cols, paths, adds, present, hive, true))
+		if err == nil && !s.viewHasTypes(ctx, schema, name, cols) {
+			err = errors.New("the files' types differ from the log's")
 		}
-		hive, unlink := s.hivePaths(cols, paths, adds, present)
-		release = releaseBoth(release, unlink)
-		body = filesSelect(cols, paths, adds, present, hive)
-		for _, h := range hive {
-			if h != "" && !slices.Contains(paths, h) {
-				paths = append(paths, h) // a link, which the sandbox must allow too
-			}
+		if err == nil {
+			break
+		}
+		s.log.Debug("view from the log's schema refused, reading the files' schemas", "view", schema+"."+name, "err", err)
+		unlink()
+		fallthrough
+	default:
+		present, err = s.fileColumns(ctx, paths)
+		if err == nil {
+			hive, unlink = s.hivePaths(cols, paths, adds, present)
+			err = s.createView(ctx, schema, name, filesSelect(cols, paths, adds, present, hive, false))
 		}
 	}
-	stmts := []sqlfrag.SQL{
-		sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s", sqlfrag.Ident(schema)),
-		sqlfrag.Fmt("CREATE OR REPLACE VIEW %s AS %s", sqlfrag.Qualified(schema, name), body),
+	release = releaseBoth(release, unlink)
+	if err != nil {
+		release()
+		return err
 	}
-	for _, st := range stmts {
-		if _, err := s.conn.ExecContext(ctx, st.String()); err != nil {
-			release()
-			return err
+	for _, h := range hive {
+		if h != "" && !slices.Contains(paths, h) {
+			paths = append(paths, h) // a link, which the sandbox must allow too
 		}
 	}
 	s.mu.Lock()
@@ -168,6 +183,71 @@ func (s *Session) registerFiles(ctx context.Context, schema, name string, snap *
 		old()
 	}
 	return nil
+}
+
+// createView creates or replaces the view schema.name as body, and the schema if
+// need be, in one call.
+func (s *Session) createView(ctx context.Context, schema, name string, body sqlfrag.SQL) error {
+	_, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("CREATE SCHEMA IF NOT EXISTS %s; CREATE OR REPLACE VIEW %s AS %s",
+		sqlfrag.Ident(schema), sqlfrag.Qualified(schema, name), body).String())
+	return err
+}
+
+// logColumns are the columns that every one of adds holds, by lower-case name, typed
+// as the view types them, when the log proves them: each file's statistics count the
+// nulls of exactly the schema's columns that are not partition columns (a writer
+// counts those of the columns its file holds), so no file lacks a column or holds a
+// partition column. Nil when some file's statistics do not say so (none, nested lists
+// and maps, which get no count, a file from before a column was added).
+func logColumns(cols []viewColumn, adds []lake.Add) map[string]string {
+	present := map[string]string{}
+	for _, c := range cols {
+		if !c.partition {
+			present[strings.ToLower(c.name)] = c.duckType.String()
+		}
+	}
+	for _, a := range adds {
+		var st struct {
+			NullCount map[string]json.RawMessage `json:"nullCount"`
+		}
+		if a.Stats == "" || json.Unmarshal([]byte(a.Stats), &st) != nil || len(st.NullCount) != len(present) {
+			return nil
+		}
+		for k := range st.NullCount {
+			if _, ok := present[strings.ToLower(k)]; !ok {
+				return nil
+			}
+		}
+	}
+	return present
+}
+
+// viewHasTypes reports whether DuckDB bound the view schema.name to the types of cols:
+// a view over files whose types differ from the log's (a column written as INTEGER
+// for a long, say) is bound to the files' types, where the view must cast.
+func (s *Session) viewHasTypes(ctx context.Context, schema, name string, cols []viewColumn) bool {
+	rows, err := s.conn.QueryContext(ctx, sqlfrag.Fmt("DESCRIBE %s", sqlfrag.Qualified(schema, name)).String())
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		var name, typ string
+		var null, key, def, extra any
+		if rows.Scan(&name, &typ, &null, &key, &def, &extra) != nil || i >= len(cols) {
+			return false
+		}
+		// Nested columns are cast to the view's type whatever the files hold.
+		if want := cols[i].duckType.String(); !isNested(want) && !sameType(typ, want) {
+			return false
+		}
+	}
+	return rows.Err() == nil && i == len(cols)
+}
+
+func isNested(duckType string) bool {
+	return strings.ContainsAny(duckType, "([") && !strings.HasPrefix(duckType, "DECIMAL")
 }
 
 // viewColumn is one column of a registered view.
@@ -203,8 +283,9 @@ func viewColumns(schema *lake.Schema, partitionCols []string) ([]viewColumn, err
 }
 
 // resolveAll gets a local path for every file, a few at a time, and returns one
-// release for all of them.
-func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver) ([]string, func(), error) {
+// release for all of them. each, if not nil, is called with each file's index and
+// path as soon as it is local, from several goroutines at once.
+func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver, each func(i int, path string)) ([]string, func(), error) {
 	paths := make([]string, len(adds))
 	releases := make([]func(), len(adds))
 	g, gctx := errgroup.WithContext(ctx)
@@ -219,6 +300,9 @@ func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver) ([]str
 				return fmt.Errorf("data file %s: %w", a.Path, err)
 			}
 			paths[i], releases[i] = p, rel
+			if each != nil {
+				each(i, p)
+			}
 			return nil
 		})
 	}
@@ -240,15 +324,25 @@ func resolveAll(ctx context.Context, adds []lake.Add, files FileResolver) ([]str
 }
 
 // readParquet is the scan of all files, by column name, with no Hive partitioning:
-// partition values come from the log, not from directory names.
-func readParquet(paths []string) sqlfrag.SQL {
-	return sqlfrag.Fmt("read_parquet(%s, union_by_name = true, hive_partitioning = false)", sqlfrag.StrList(paths))
+// partition values come from the log, not from directory names. union_by_name makes
+// DuckDB read every file's footer when it binds, to unify columns that some files
+// lack; without it, it binds to the first file's and maps each other file's columns
+// to them by name as it reads it (sameColumns: every file holds the same columns).
+func readParquet(paths []string, sameColumns bool) sqlfrag.SQL {
+	return sqlfrag.Fmt("read_parquet(%s, union_by_name = %s, hive_partitioning = false)", sqlfrag.StrList(paths), unionByName(sameColumns))
+}
+
+func unionByName(sameColumns bool) sqlfrag.SQL {
+	if sameColumns {
+		return sqlfrag.Const("false")
+	}
+	return sqlfrag.Const("true")
 }
 
 // fileColumns returns the columns that the files hold (the union over all of them), by
 // lower-case name, with their DuckDB types.
 func (s *Session) fileColumns(ctx context.Context, paths []string) (map[string]string, error) {
-	rows, err := s.conn.QueryContext(ctx, sqlfrag.Fmt("DESCRIBE SELECT * FROM %s", readParquet(paths)).String())
+	rows, err := s.conn.QueryContext(ctx, sqlfrag.Fmt("DESCRIBE SELECT * FROM %s", readParquet(paths, false)).String())
 	if err != nil {
 		return nil, fmt.Errorf("read file schemas: %w", err)
 	}
@@ -281,7 +375,7 @@ func emptySelect(cols []viewColumn) sqlfrag.SQL {
 // joined to their values by the scan's file_index: a small hash join against one row
 // per file, instead of one scan per partition, which costs per row. A table with both
 // kinds is the UNION ALL of the two.
-func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string, hive []string) sqlfrag.SQL {
+func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string, hive []string, sameColumns bool) sqlfrag.SQL {
 	var parts []viewColumn
 	for _, c := range cols {
 		if c.partition {
@@ -289,7 +383,7 @@ func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map
 		}
 	}
 	if len(parts) == 0 {
-		return sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquet(paths))
+		return sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquet(paths, sameColumns))
 	}
 	var hivePaths, joinPaths []string
 	var joinAdds []lake.Add
@@ -303,32 +397,45 @@ func filesSelect(cols []viewColumn, paths []string, adds []lake.Add, present map
 	}
 	var selects []sqlfrag.SQL
 	if len(hivePaths) > 0 {
-		selects = append(selects, sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquetHive(hivePaths, parts)))
+		selects = append(selects, sqlfrag.Fmt("SELECT %s FROM %s AS d", dataColumns(cols, present, false), readParquetHive(hivePaths, parts, sameColumns)))
 	}
 	if len(joinPaths) > 0 {
 		selects = append(selects, sqlfrag.Fmt("SELECT %s FROM %s AS d JOIN (%s) AS p ON d.file_index = p.%s",
-			dataColumns(cols, present, true), readParquet(joinPaths), partitionValues(parts, joinAdds), sqlfrag.Ident(fileIndexCol)))
+			dataColumns(cols, present, true), readParquet(joinPaths, sameColumns), partitionValues(parts, joinAdds), sqlfrag.Ident(fileIndexCol)))
 	}
 	return sqlfrag.Join(selects, " UNION ALL ")
 }
 
 // readParquetHive is readParquet with the partition columns parts read from the
 // files' paths (col=value directories), each typed as the view types it.
-func readParquetHive(paths []string, parts []viewColumn) sqlfrag.SQL {
+func readParquetHive(paths []string, parts []viewColumn, sameColumns bool) sqlfrag.SQL {
 	types := make([]sqlfrag.SQL, len(parts))
 	for i, c := range parts {
 		// The type as a string: hive_types does not parse DECIMAL(p,s) as a type.
 		types[i] = sqlfrag.Fmt("%s: %s", sqlfrag.Str(c.name), sqlfrag.Str(c.duckType.String()))
 	}
-	return sqlfrag.Fmt("read_parquet(%s, union_by_name = true, hive_partitioning = true, hive_types = {%s})",
-		sqlfrag.StrList(paths), sqlfrag.List(types...))
+	return sqlfrag.Fmt("read_parquet(%s, union_by_name = %s, hive_partitioning = true, hive_types = {%s})",
+		sqlfrag.StrList(paths), unionByName(sameColumns), sqlfrag.List(types...))
 }
 
 // hivePaths returns for each file a local path from which DuckDB's Hive partitioning
-// reads exactly the log's partition values, or "" where there is none, and a function
-// that removes the links it made. A file's own path serves when it sits below
-// directories lake.PartitionDir named from its values (a local store's files), and
-// below no other col=value directory that DuckDB would also read. Any other file
+// reads exactly the log's partition values, or "" where there is none (nil: no file
+// has one), and a function that removes the links it made (see hiveLinker).
+func (s *Session) hivePaths(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) ([]string, func()) {
+	h := s.newHiveLinker(cols, adds, present)
+	if h == nil {
+		return nil, func() {}
+	}
+	for i, p := range paths {
+		h.link(i, p)
+	}
+	return h.out, h.unlink
+}
+
+// hiveLinker finds, file by file, a local path from which DuckDB's Hive partitioning
+// reads exactly the log's partition values. A file's own path serves when it sits
+// below directories lake.PartitionDir named from its values (a local store's files),
+// and below no other col=value directory that DuckDB would also read. Any other file
 // (one in the flat cache, one whose directories say otherwise, as Bronze's
 // ingest_hour=09 for the log's "9" did) is given a symbolic link in such directories,
 // made in the session's own link directory: one link per file costs far less than
@@ -337,53 +444,80 @@ func readParquetHive(paths []string, parts []viewColumn) sqlfrag.SQL {
 // spelling of "null", a string to Delta and NULL to DuckDB), for partition columns
 // that the files also hold (a path value would shadow them), or where no link can be
 // made; those files keep the join.
-func (s *Session) hivePaths(cols []viewColumn, paths []string, adds []lake.Add, present map[string]string) ([]string, func()) {
+type hiveLinker struct {
+	s     *Session
+	parts []string
+	adds  []lake.Add
+	out   []string // by file: its path for Hive partitioning, "" for none
+
+	once   sync.Once
+	dir    string // this registration's directory of links, made on first use
+	dirErr error
+}
+
+// newHiveLinker returns nil when no file of adds can be read with Hive partitioning.
+func (s *Session) newHiveLinker(cols []viewColumn, adds []lake.Add, present map[string]string) *hiveLinker {
 	var parts []string
 	for _, c := range cols {
 		if c.partition {
 			if _, inFile := present[strings.ToLower(c.name)]; inFile || lake.HiveEscape(c.name) != c.name {
-				return nil, func() {}
+				return nil
 			}
 			parts = append(parts, c.name)
 		}
 	}
 	if len(parts) == 0 {
-		return nil, func() {}
+		return nil
 	}
-	out := make([]string, len(paths))
-	var links string // this registration's directory of links
-	for i, a := range adds {
-		switch {
-		case !valuesReadBack(parts, a):
-		case a.PartitionPathAgrees(parts) && rootWithoutValues(paths[i], a.DecodedPath()):
-			out[i] = paths[i]
-		default:
-			if links == "" {
-				dir, err := s.newLinkDir()
-				if err != nil {
-					s.log.Debug("no links for hive partitioning, partition values by join", "err", err)
-					return out, func() {}
-				}
-				links = dir
-			}
-			rel := path.Join(lake.PartitionDir(parts, a.PartitionValues), fmt.Sprintf("%d.parquet", i))
-			link := filepath.Join(links, filepath.FromSlash(rel))
-			if !rootWithoutValues(link, rel) {
-				continue
-			}
-			if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
-				continue
-			}
-			if err := os.Symlink(paths[i], link); err != nil {
-				continue
-			}
-			out[i] = link
+	return &hiveLinker{s: s, parts: parts, adds: adds, out: make([]string, len(adds))}
+}
+
+// link finds the path of file i, which is at local. Calls for different files may run
+// at once.
+func (h *hiveLinker) link(i int, local string) {
+	a := h.adds[i]
+	switch {
+	case !valuesReadBack(h.parts, a):
+	case a.PartitionPathAgrees(h.parts) && rootWithoutValues(local, a.DecodedPath()):
+		h.out[i] = local
+	default:
+		h.once.Do(func() { h.dir, h.dirErr = h.s.newLinkDir() })
+		if h.dirErr != nil {
+			h.s.log.Debug("no links for hive partitioning, partition values by join", "err", h.dirErr)
+			return
 		}
+		rel := path.Join(lake.PartitionDir(h.parts, a.PartitionValues), fmt.Sprintf("%d.parquet", i))
+		link := filepath.Join(h.dir, filepath.FromSlash(rel))
+		if !rootWithoutValues(link, rel) {
+			return
+		}
+		if os.MkdirAll(filepath.Dir(link), 0o700) != nil || os.Symlink(local, link) != nil {
+			return
+		}
+		h.out[i] = link
 	}
-	return out, func() {
-		if links != "" {
-			os.RemoveAll(links)
-		}
+}
+
+// linkFunc is link, or nil for a nil h.
+func (h *hiveLinker) linkFunc() func(int, string) {
+	if h == nil {
+		return nil
+	}
+	return h.link
+}
+
+// paths are the files' paths for Hive partitioning; nil for a nil h.
+func (h *hiveLinker) paths() []string {
+	if h == nil {
+		return nil
+	}
+	return h.out
+}
+
+// unlink removes the links; nil h has none.
+func (h *hiveLinker) unlink() {
+	if h != nil && h.dir != "" {
+		os.RemoveAll(h.dir)
 	}
 }
 
@@ -484,7 +618,7 @@ func sameType(fileType, viewType string) bool {
 		}
 		return t
 	}
-	if strings.ContainsAny(viewType, "([") && !strings.HasPrefix(viewType, "DECIMAL") {
+	if isNested(viewType) {
 		return false
 	}
 	return norm(fileType) == norm(viewType)
@@ -516,5 +650,5 @@ func ViewSQL(snap *lake.Snapshot, urls []string) (string, error) {
 	for _, c := range cols {
 		present[strings.ToLower(c.name)] = c.duckType.String()
 	}
-	return filesSelect(cols, urls, adds, present, nil).String(), nil
+	return filesSelect(cols, urls, adds, present, nil, false).String(), nil
 }

@@ -380,3 +380,88 @@ func commitAdds(t *testing.T, table *lake.Table, adds ...lake.Add) {
 		t.Fatal(err)
 	}
 }
+
+// Where every file's statistics name exactly the table's columns, the view takes the
+// columns from the log and DuckDB binds it to the first file's footer alone, mapping
+// each other file's columns by name; where DuckDB then binds other types than the
+// log's, the view reads every file's schema and casts.
+func TestRegisterColumnsFromTheLog(t *testing.T) {
+	ctx := t.Context()
+	s := openSession(t)
+	store := mem.New()
+	parts := []string{"part"}
+	q := `SELECT i AS id, 'p' || (i % 2) AS part, 'n' || i AS name FROM range(4) AS t(i)`
+	table := createTable(t, s, store, "t", parts, q)
+	appendQuery(t, s, table, parts, q)
+	// The same columns in another order.
+	appendQuery(t, s, table, parts, `SELECT 'm' || i AS name, 'p' || (i % 2) AS part, 10 + i AS id FROM range(2) AS t(i)`)
+	register := func() {
+		t.Helper()
+		snap, err := table.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RegisterTable(ctx, "main", "t", snap, TableFiles(table, cache.New(store, t.TempDir(), 0))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	viewSQL := func() string {
+		t.Helper()
+		var sql string
+		if err := s.QueryRowContext(ctx, "SELECT sql FROM duckdb_views() WHERE schema_name = 'main' AND view_name = 't'").Scan(&sql); err != nil {
+			t.Fatal(err)
+		}
+		return sql
+	}
+	register()
+	// DuckDB keeps the view's SQL with its constants as casts.
+	const byName, byFirst = "union_by_name = CAST('t' AS BOOLEAN)", "union_by_name = CAST('f' AS BOOLEAN)"
+	if v := viewSQL(); !strings.Contains(v, byFirst) || strings.Contains(v, byName) {
+		t.Errorf("view over files of the log's columns reads every footer: %s", v)
+	}
+	got := queryStrings(t, s, "SELECT id, part, name FROM main.t ORDER BY id")
+	want := queryStrings(t, s, "SELECT * FROM ("+q+") UNION ALL SELECT 10 + i, 'p' || (i % 2), 'm' || i FROM range(2) AS t(i) ORDER BY id")
+	if !slices.Equal(got, want) {
+		t.Errorf("rows = %q, want %q", got, want)
+	}
+
+	// A file that holds id as INTEGER, for the log's long, and one with a long that
+	// INTEGER cannot hold: whichever DuckDB binds to, the view is the log's.
+	snap, _ := table.Latest(ctx)
+	narrow, err := s.WriteFiles(ctx, table, parts, `SELECT CAST(20 AS INTEGER) AS id, 'p0' AS part, 'x' AS name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, err := s.WriteFiles(ctx, table, parts, `SELECT CAST(5000000000 AS BIGINT) AS id, 'p1' AS part, 'y' AS name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := table.Begin(snap)
+	tx.Add(append(narrow, wide...)...)
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	register()
+	got = queryStrings(t, s, "SELECT typeof(id), id, name FROM main.t WHERE id >= 20 ORDER BY id")
+	if want := []string{"BIGINT|20|x", "BIGINT|5000000000|y"}; !slices.Equal(got, want) {
+		t.Errorf("rows = %q, want %q", got, want)
+	}
+	// Only the INTEGER file: DuckDB binds to it, and the view must not.
+	snap, _ = table.Latest(ctx)
+	tx = table.Begin(snap)
+	for _, a := range snap.Files() {
+		if a.Path != narrow[0].Path {
+			tx.Remove(a.RemoveAt(time.Now()))
+		}
+	}
+	if _, err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	register()
+	if got := columnTypes(t, s, "main.t"); !slices.Equal(got, []string{"id BIGINT", "part VARCHAR", "name VARCHAR"}) {
+		t.Errorf("view columns = %q", got)
+	}
+	if v := viewSQL(); !strings.Contains(v, byName) {
+		t.Errorf("view over a file of other types than the log's does not read the files' schemas: %s", v)
+	}
+}

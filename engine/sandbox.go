@@ -86,10 +86,15 @@ func (s *Session) Seal(ctx context.Context, opts SealOptions) error {
 		// DuckDB matches allowed directories by prefix: "/" is every local file.
 		settings[1].value = sqlfrag.StrList([]string{"/"})
 	}
-	for _, st := range settings {
-		if _, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("SET %s = %s", sqlfrag.Ident(st.name), st.value).String()); err != nil {
-			return fmt.Errorf("seal session: set %s: %w", st.name, err)
-		}
+	// One statement list, run in order, in one call: each call costs a query's fixed
+	// cost, and every lakectl query seals a session. DuckDB stops at the first that
+	// fails, and its error names the setting.
+	stmts := make([]sqlfrag.SQL, len(settings))
+	for i, st := range settings {
+		stmts[i] = sqlfrag.Fmt("SET %s = %s", sqlfrag.Ident(st.name), st.value)
+	}
+	if _, err := s.conn.ExecContext(ctx, sqlfrag.Join(stmts, "; ").String()); err != nil {
+		return fmt.Errorf("seal session: %w", err)
 	}
 	s.sealed = true
 	s.log.Debug("sealed", "files", len(paths), "allow_local_files", opts.AllowLocalFiles)
