@@ -22,9 +22,10 @@
 // PostgreSQL would; rewrite.go turns the PostgreSQL-only syntax of catalog queries
 // into DuckDB's.
 //
-// Passwords come in clear text (psql-wire has no SCRAM): with Config.TLS every
+// Clients authenticate with SCRAM-SHA-256 (scram.go; psql-wire offers clear-text
+// passwords alone): passwords never cross the network. With Config.TLS every
 // connection must be TLS, and without it Serve refuses an address beyond loopback
-// unless Config.AllowCleartextPasswords (tls.go).
+// unless Config.AllowUnencrypted (tls.go).
 //
 // The BI tools' client libraries are tested against the port, each doing what its
 // tool does when a database is added (clients_test.go, grafana_test.go): the

@@ -2,8 +2,7 @@ package pgwire
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -39,12 +38,12 @@ type Config struct {
 	MaxConcurrent int
 	// TLS, when set, is required of every connection: one that does not ask for it
 	// is refused before it is asked for a password. It must hold a certificate
-	// (LoadTLS). Default: nil, and passwords go in clear text (tls.go).
+	// (LoadTLS). Default: nil, and connections are unencrypted (tls.go).
 	TLS *tls.Config
-	// AllowCleartextPasswords lets Serve, without TLS, listen on an address beyond
-	// loopback, where passwords cross the network in clear text. Default: false,
+	// AllowUnencrypted lets Serve, without TLS, listen on an address beyond
+	// loopback, where queries and results cross the network unencrypted. Default: false,
 	// and Serve refuses such an address.
-	AllowCleartextPasswords bool
+	AllowUnencrypted bool
 	// Logger receives connections and query failures. Default: discard.
 	Logger *slog.Logger
 }
@@ -71,6 +70,10 @@ type Server struct {
 	log   *slog.Logger
 	wire  *wire.Server
 	slots chan struct{} // a token per running query
+	// secrets are the SCRAM keys of the users' passwords (scram.go); decoyKey
+	// derives the exchange of a user that does not exist.
+	secrets  map[string]scramSecret
+	decoyKey []byte
 }
 
 // New checks cfg and makes a Server.
@@ -103,8 +106,17 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent)}
-	auth := wire.ClearTextPassword(s.authenticate)
+	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent),
+		secrets: map[string]scramSecret{}, decoyKey: make([]byte, 32)}
+	rand.Read(s.decoyKey)
+	for name, u := range cfg.Users {
+		secret, err := newScramSecret(u.Password)
+		if err != nil {
+			return nil, fmt.Errorf("pgwire: user %s: %w", name, err)
+		}
+		s.secrets[name] = secret
+	}
+	var auth wire.AuthStrategy = s.scramAuth
 	if cfg.TLS != nil {
 		auth = requireTLS(auth)
 	}
@@ -135,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 
 // Serve answers the connections of l until ctx is done, then closes l and the
 // connections. It returns nil after ctx is done. Without TLS it refuses an address
-// beyond loopback unless Config.AllowCleartextPasswords is set.
+// beyond loopback unless Config.AllowUnencrypted is set.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	if err := s.CheckListener(l); err != nil {
 		l.Close()
@@ -151,18 +163,4 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		<-done
 		return closeErr
 	}
-}
-
-// authenticate compares the password in constant time: of equal-length digests, so
-// that neither a password's length nor whether the user exists shows in the time.
-func (s *Server) authenticate(ctx context.Context, _, user, password string) (context.Context, bool, error) {
-	u, ok := s.cfg.Users[user]
-	want := sha256.Sum256([]byte(u.Password))
-	got := sha256.Sum256([]byte(password))
-	match := subtle.ConstantTimeCompare(want[:], got[:]) == 1
-	if !ok || !match {
-		s.log.Info("authentication refused", "user", user, "remote", wire.RemoteAddress(ctx))
-		return ctx, false, nil
-	}
-	return ctx, true, nil
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
 )
 
-// psql-wire v0.20.0 authenticates with clear-text passwords only (no SCRAM-SHA-256,
-// no MD5), so a password is as safe as the connection that carries it. With a
-// certificate every connection must be TLS, refused before the password is asked
-// for; without one, Serve refuses an address beyond loopback unless
-// Config.AllowCleartextPasswords says the operator accepts passwords in clear text.
+// Passwords never cross the network (SCRAM-SHA-256, scram.go), but queries and
+// results are only as private as the connection. With a certificate every connection
+// must be TLS, refused before it authenticates; without one, Serve refuses an address
+// beyond loopback unless Config.AllowUnencrypted says the operator accepts
+// unencrypted traffic there.
 
 // LoadTLS is a TLS configuration of the certificate and key in the PEM files
 // certFile and keyFile, for Config.TLS: TLS 1.2 or later, no client certificates.
@@ -30,7 +30,7 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 }
 
 // errTLSRequired is what a client that did not ask for TLS is told, as PostgreSQL's
-// hostssl lines answer: before the password, so that none is sent in clear text.
+// hostssl lines answer: before authentication, so that nothing more is sent unencrypted.
 var errTLSRequired = pgerror.WithSeverity(pgerror.WithCode(
 	errors.New("this server requires TLS: connect with sslmode=require (or verify-ca, verify-full)"),
 	codes.InvalidAuthorizationSpecification), pgerror.LevelFatal)
@@ -50,16 +50,16 @@ func requireTLS(auth wire.AuthStrategy) wire.AuthStrategy {
 	}
 }
 
-// CheckListener refuses to serve passwords in clear text beyond this host: without
+// CheckListener refuses to serve unencrypted beyond this host: without
 // TLS, l must listen on a loopback address (or a Unix socket) unless
-// Config.AllowCleartextPasswords is set. Serve calls it; a caller calls it first to
+// Config.AllowUnencrypted is set. Serve calls it; a caller calls it first to
 // refuse before anything else starts.
 func (s *Server) CheckListener(l net.Listener) error {
-	if s.cfg.TLS != nil || s.cfg.AllowCleartextPasswords || local(l.Addr()) {
+	if s.cfg.TLS != nil || s.cfg.AllowUnencrypted || local(l.Addr()) {
 		return nil
 	}
-	return fmt.Errorf("pgwire: refusing to serve %s without TLS: passwords would cross the network in clear text "+
-		"(give a TLS certificate and key, listen on a loopback address, or allow clear-text passwords explicitly)", l.Addr())
+	return fmt.Errorf("pgwire: refusing to serve %s without TLS: queries and results would cross the network unencrypted "+
+		"(give a TLS certificate and key, listen on a loopback address, or allow unencrypted connections explicitly)", l.Addr())
 }
 
 // local reports whether a is reachable from this host alone.

@@ -97,8 +97,8 @@ func TestPsqlTLS(t *testing.T) {
 }
 
 // Without TLS, Serve refuses an address beyond loopback, saying why, unless
-// clear-text passwords are allowed explicitly; with TLS it serves there.
-func TestServeRefusesCleartextBeyondLoopback(t *testing.T) {
+// unencrypted connections are allowed explicitly; with TLS it serves there.
+func TestServeRefusesUnencryptedBeyondLoopback(t *testing.T) {
 	certFile, keyFile := testcert.Write(t, t.TempDir())
 	tlsCfg, err := pgwire.LoadTLS(certFile, keyFile)
 	if err != nil {
@@ -110,8 +110,8 @@ func TestServeRefusesCleartextBeyondLoopback(t *testing.T) {
 		cfg     pgwire.Config
 		refused bool
 	}{
-		{"cleartext", pgwire.Config{}, true},
-		{"cleartext allowed", pgwire.Config{AllowCleartextPasswords: true}, false},
+		{"unencrypted", pgwire.Config{}, true},
+		{"unencrypted allowed", pgwire.Config{AllowUnencrypted: true}, false},
 		{"tls", pgwire.Config{TLS: tlsCfg}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,8 +131,8 @@ func TestServeRefusesCleartextBeyondLoopback(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ctx, l) }()
 			if tc.refused {
-				if err := <-done; err == nil || !strings.Contains(err.Error(), "passwords would cross the network in clear text") {
-					t.Errorf("serve: %v, want a refusal saying passwords would go in clear text", err)
+				if err := <-done; err == nil || !strings.Contains(err.Error(), "queries and results would cross the network unencrypted") {
+					t.Errorf("serve: %v, want a refusal saying traffic would go unencrypted", err)
 				}
 				return
 			}

@@ -214,10 +214,10 @@ type ServePG struct {
 	// them. Default: none.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// AllowCleartextPasswords lets the port listen beyond loopback without TLS,
-	// where passwords cross the network in clear text. Default: false, and serve
-	// refuses to start so.
-	AllowCleartextPasswords bool `yaml:"allow_cleartext_passwords"`
+	// AllowUnencrypted lets the port listen beyond loopback without TLS, where
+	// queries and their results cross the network unencrypted (passwords never do:
+	// SCRAM-SHA-256). Default: false, and serve refuses to start so.
+	AllowUnencrypted bool `yaml:"allow_unencrypted"`
 }
 
 // Load reads and validates the pipeline at path, a directory holding lakectl.yaml or

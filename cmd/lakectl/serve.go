@@ -55,10 +55,11 @@ Over HTTP (--http):
 
 Over the Postgres wire protocol (--pg ADDR), read-only: each consumer with a token
 connects as user NAME with its token as password (psql, Grafana, Metabase, Superset),
-and reads only the tables it declares. Passwords go in clear text unless the port has
+and reads only the tables it declares. Passwords are checked with SCRAM-SHA-256, so they
+never cross the network; queries and results are encrypted when the port has
 a TLS certificate (--pg-tls-cert, --pg-tls-key, or serve.pg.tls_cert and tls_key in
 lakectl.yaml); with one, every connection must use TLS. Without one, serve refuses
-an address beyond loopback unless serve.pg.allow_cleartext_passwords is true.
+an address beyond loopback unless serve.pg.allow_unencrypted is true.
 
 Tokens come from lakectl.yaml (consumers.NAME.token, serve.metrics_token) or the
 environment (LAKECTL_TOKEN_<CONSUMER>, LAKECTL_METRICS_TOKEN), never from the

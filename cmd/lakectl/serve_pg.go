@@ -45,7 +45,7 @@ func (e *pipelineEnv) pgServer(q queryLimits, files pgTLS) (*pgwire.Server, erro
 	return pgwire.New(pgwire.Config{
 		Tables: pgwire.CatalogTables(newCatalog), Users: users, QueryTimeout: q.timeout, Logger: e.log,
 		Engine: engine.Config{MemoryLimit: q.memory, Threads: 1, TempDir: e.p.DuckDB.TempDir, Logger: e.log},
-		TLS:    tlsCfg, AllowCleartextPasswords: e.p.Serve.PG.AllowCleartextPasswords,
+		TLS:    tlsCfg, AllowUnencrypted: e.p.Serve.PG.AllowUnencrypted,
 	})
 }
 
@@ -73,7 +73,7 @@ func pgTLSConfig(p *pipeline.Pipeline, files pgTLS) (*tls.Config, error) {
 }
 
 // listenPG listens on the Postgres port's address, refusing before anything starts
-// to send passwords in clear text beyond this host.
+// to send queries and results unencrypted beyond this host.
 func listenPG(srv *pgwire.Server, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -82,7 +82,7 @@ func listenPG(srv *pgwire.Server, addr string) (net.Listener, error) {
 	if err := srv.CheckListener(ln); err != nil {
 		ln.Close()
 		return nil, hinted(err, "give serve.pg.tls_cert and tls_key in lakectl.yaml (or --pg-tls-cert and --pg-tls-key), "+
-			"listen on 127.0.0.1, or set serve.pg.allow_cleartext_passwords: true if the network is yours")
+			"listen on 127.0.0.1, or set serve.pg.allow_unencrypted: true if the network is yours")
 	}
 	return ln, nil
 }

@@ -62,8 +62,8 @@ func TestServePostgresTLS(t *testing.T) {
 	env := []string{"LAKECTL_TOKEN_PRODUCT=p-secret"}
 
 	res := runLakectlEnv(t, env, "serve", "-p", dir, "--http", freeAddr(t), "--poll", "1h", "--pg", "0.0.0.0:"+port)
-	if res.exitCode != 1 || !strings.Contains(res.stderr, "passwords would cross the network in clear text") ||
-		!strings.Contains(res.stderr, "serve.pg.allow_cleartext_passwords") {
+	if res.exitCode != 1 || !strings.Contains(res.stderr, "queries and results would cross the network unencrypted") ||
+		!strings.Contains(res.stderr, "serve.pg.allow_unencrypted") {
 		t.Errorf("serve --pg 0.0.0.0 without TLS: exit %d, want 1 with the reason and the setting\n%s", res.exitCode, res.stderr)
 	}
 
