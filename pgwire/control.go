@@ -36,7 +36,7 @@ var (
 // them; the startup parameters that the server sends say the same. The version is
 // 15, which psql-wire announces at startup.
 var serverSettings = map[string]string{
-	"server_version":                "15.0 (lakectl)",
+	"server_version":                serverVersion,
 	"server_version_num":            "150000",
 	"server_encoding":               "UTF8",
 	"client_encoding":               "UTF8",

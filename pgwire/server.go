@@ -122,9 +122,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
-		wire.SessionAuthStrategy(auth),
+		wire.SessionAuthStrategy(withWriter(auth)),
+		wire.SessionMiddleware(announceVersion),
 		wire.ExtendTypes(extendTypes),
-		// psql-wire sends server_encoding, client_encoding and server_version itself.
+		// psql-wire sends server_encoding, client_encoding and server_version itself
+		// (the last corrected by announceVersion).
 		wire.GlobalParameters(wire.Parameters{
 			"DateStyle":                     "ISO, MDY",
 			"TimeZone":                      "UTC",

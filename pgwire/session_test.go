@@ -59,7 +59,7 @@ func TestSessionStatements(t *testing.T) {
 		}
 	}
 	for param, want := range map[string]string{"TimeZone": "UTC", "DateStyle": "ISO, MDY", "integer_datetimes": "on",
-		"standard_conforming_strings": "on", "client_encoding": "UTF8"} {
+		"standard_conforming_strings": "on", "client_encoding": "UTF8", "server_version": "15.0 (lakectl)"} {
 		if got := conn.PgConn().ParameterStatus(param); got != want {
 			t.Errorf("startup parameter %s: got %q, want %q", param, got, want)
 		}

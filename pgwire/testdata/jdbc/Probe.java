@@ -24,7 +24,7 @@ public class Probe {
         // execution of a statement uses a named server-side statement.
         try (Connection conn = DriverManager.getConnection("jdbc:postgresql://" + args[0] + "/lakectl", props)) {
             DatabaseMetaData md = conn.getMetaData();
-            System.out.println("# product " + md.getDatabaseProductName());
+            System.out.println("# product " + md.getDatabaseProductName() + " " + md.getDatabaseMajorVersion() + "." + md.getDatabaseMinorVersion());
             System.out.println("# getSchemas()");
             print(md.getSchemas());
             System.out.println("# getTables(null, null, %, TABLE VIEW ...)");
