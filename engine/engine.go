@@ -31,6 +31,10 @@
 //
 //	adds, report, err := sess.Prune(ctx, q, name, snap, snap.Files())
 //	err = sess.RegisterFiles(ctx, name.Schema, name.Name, snap, adds, files)
+//
+// Every Session has the strict JSON check that DuckDB's lenient reader lacks, as Go
+// functions inside DuckDB (jsoncheck.go). A query calls it per row as JSONProblemSQL
+// writes it: a BOOLEAN pass first, the problem's text only for the rows that fail.
 package engine
 
 import (

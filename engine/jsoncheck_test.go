@@ -2,8 +2,11 @@ package engine
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // jsonCases are texts DuckDB's JSON reader treats leniently or that sit at the edge of
@@ -71,27 +74,77 @@ func TestJSONProblem(t *testing.T) {
 	}
 }
 
-// TestJSONProblemAgreesWithDuckDB: the SQL function says what JSONProblem says, and
+// TestJSONProblemAgreesWithDuckDB: the SQL functions say what JSONProblem says, and
 // everything it accepts DuckDB's reader accepts too, so json_transform never fails on
 // a payload that passed; the lenient forms DuckDB takes (trailing commas, NaN) are
-// the ones it refuses.
+// the ones it refuses. JSONStrictFunc is true exactly where JSONProblemFunc is NULL,
+// so JSONProblemSQL, which a query uses, says the same as JSONProblemFunc.
 func TestJSONProblemAgreesWithDuckDB(t *testing.T) {
 	s := openSession(t)
+	query := fmt.Sprintf("SELECT %s(t), %s(t), %s, json_valid(t) FROM (SELECT ?::VARCHAR AS t)",
+		JSONProblemFunc, JSONStrictFunc, JSONProblemSQL(sqlfrag.Ident("t")))
 	for _, tc := range jsonCases {
-		var problem sql.NullString
-		var duckValid sql.NullBool
-		if err := s.QueryRowContext(t.Context(), "SELECT "+JSONProblemFunc+"(?), json_valid(?)", tc.text, tc.text).Scan(&problem, &duckValid); err != nil {
+		var problem, problemSQL sql.NullString
+		var strict, duckValid sql.NullBool
+		if err := s.QueryRowContext(t.Context(), query, tc.text).Scan(&problem, &strict, &problemSQL, &duckValid); err != nil {
 			t.Fatalf("%q: %v", tc.text, err)
 		}
-		if problem.String != tc.problem {
-			t.Errorf("%s(%q) = %q, want %q", JSONProblemFunc, tc.text, problem.String, tc.problem)
+		if problem.String != tc.problem || problem.Valid != (tc.problem != "") {
+			t.Errorf("%s(%q) = %v, want %q", JSONProblemFunc, tc.text, problem, tc.problem)
+		}
+		if !strict.Valid || strict.Bool != (tc.problem == "") {
+			t.Errorf("%s(%q) = %v, want %v", JSONStrictFunc, tc.text, strict, tc.problem == "")
+		}
+		if problemSQL != problem {
+			t.Errorf("JSONProblemSQL(%q) = %v, %s says %v", tc.text, problemSQL, JSONProblemFunc, problem)
 		}
 		if tc.problem != problemNotJSON && !duckValid.Bool {
 			t.Errorf("%q: the strict check reads it as JSON, DuckDB's json_valid does not", tc.text)
 		}
 	}
-	var problem sql.NullString
-	if err := s.QueryRowContext(t.Context(), "SELECT "+JSONProblemFunc+"(NULL)").Scan(&problem); err != nil || problem.Valid {
-		t.Errorf("%s(NULL) = %v, %v; want NULL", JSONProblemFunc, problem, err)
+	var problem, problemSQL sql.NullString
+	var strict sql.NullBool
+	if err := s.QueryRowContext(t.Context(), strings.ReplaceAll(query, "?::VARCHAR", "NULL::VARCHAR")).Scan(&problem, &strict, &problemSQL, new(sql.NullBool)); err != nil ||
+		problem.Valid || strict.Valid || problemSQL.Valid {
+		t.Errorf("on NULL: %s %v, %s %v, JSONProblemSQL %v, %v; want all NULL", JSONProblemFunc, problem, JSONStrictFunc, strict, problemSQL, err)
+	}
+}
+
+// TestPlainRun: the eight-bytes-at-a-time scan stops where a byte-by-byte one does,
+// for every byte value at every position of a word and past its end.
+func TestPlainRun(t *testing.T) {
+	byteByByte := func(s string, i int) int {
+		for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
+			i++
+		}
+		return i
+	}
+	for c := 0; c < 256; c++ {
+		for n := 1; n <= 19; n++ {
+			for at := 0; at < n; at++ {
+				b := []byte(strings.Repeat("a\u00e9~ ", 4)[:n])
+				for i := range b {
+					if b[i] < 0x20 || b[i] == '"' || b[i] == '\\' {
+						b[i] = 'x'
+					}
+				}
+				b[at] = byte(c)
+				for from := 0; from <= n; from++ {
+					if got, want := plainRun(string(b), from), byteByByte(string(b), from); got != want {
+						t.Fatalf("plainRun(%q, %d) = %d, want %d", b, from, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkJSONProblem checks one payload of the Silver benchmark's shape.
+func BenchmarkJSONProblem(b *testing.B) {
+	payload := `{"event_id":"evt-00000000000f4240","user_id":"u0","event_type":"page_view","amount":0.00,"timestamp":"2026-11-21T08:00:00.000Z"}`
+	for b.Loop() {
+		if p := JSONProblem(payload); p != "" {
+			b.Fatal(p)
+		}
 	}
 }

@@ -222,7 +222,7 @@ func (c *Contract) Query(src sqlfrag.SQL, refs Refs) sqlfrag.SQL {
 	// DuckDB's JSON reader takes trailing commas and NaN, and reads a repeated key as
 	// its first value; the strict check refuses them and says why (see
 	// engine.JSONProblemFunc).
-	b.Line(1, k("SELECT *, "), k(engine.JSONProblemFunc), k("("), colText, k(") AS "), colProblem)
+	b.Line(1, k("SELECT *, "), engine.JSONProblemSQL(colText), k(" AS "), colProblem)
 	b.Line(1, k("FROM "), id("decoded"))
 	b.Line(0, k("), "), id("parsed"), k(" AS ("))
 	// The strict check guards json_transform, which fails the whole query on malformed

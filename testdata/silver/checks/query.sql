@@ -2,7 +2,7 @@ WITH "decoded" AS (
   SELECT TRY(decode("payload")) AS "_text", "payload" AS "_raw", "topic" AS "_topic", "partition" AS "_partition", "offset" AS "_offset", "ingested_at" AS "_ingested_at"
   FROM "src"
 ), "strict" AS (
-  SELECT *, lakectl_json_problem("_text") AS "_problem"
+  SELECT *, CASE WHEN lakectl_json_strict("_text") THEN NULL ELSE lakectl_json_problem("_text") END AS "_problem"
   FROM "decoded"
 ), "parsed" AS (
   SELECT *, CASE WHEN "_problem" IS NULL THEN json_transform("_text", '{"event_id":"JSON","user_id":"JSON","event_type":"JSON","amount":"JSON","timestamp":"JSON"}') END AS "_j"
