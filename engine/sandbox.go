@@ -114,6 +114,9 @@ type UserSQL struct {
 	// Tables are the tables the statements name, in any clause, sorted, each once.
 	// Names of common table expressions are among them when used without a schema.
 	Tables []TableName
+	// Functions are the functions the statements call, in lower case, sorted, each
+	// once, as written (without a schema).
+	Functions []string
 	// scans are each table's scans, with the comparisons that can prune its files.
 	scans map[TableName][]scan
 }
@@ -184,7 +187,8 @@ func (s *Session) ParseUserSQL(ctx context.Context, sql string) (*UserSQL, error
 		}
 	}
 	slices.SortFunc(w.tables, func(a, b TableName) int { return strings.Compare(a.String(), b.String()) })
-	return &UserSQL{text: sql, Tables: slices.Compact(w.tables), scans: collectScans(nodes)}, nil
+	slices.Sort(w.functions)
+	return &UserSQL{text: sql, Tables: slices.Compact(w.tables), Functions: slices.Compact(w.functions), scans: collectScans(nodes)}, nil
 }
 
 // treeWalk collects the table references and function names of a json_serialize_sql

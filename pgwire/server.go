@@ -37,6 +37,11 @@ type Config struct {
 	// MaxConcurrent bounds the queries that run at once, across connections; the
 	// others wait. Default: runtime.NumCPU().
 	MaxConcurrent int
+	// IdleSessions bounds the sessions kept between queries for the next query of
+	// the same user over the same snapshots (pool.go). Each is a DuckDB database
+	// bounded by Engine.MemoryLimit, and is closed after 5 minutes unused. Default:
+	// 2 × MaxConcurrent; negative: none, every query makes its session.
+	IdleSessions int
 	// TLS, when set, is required of every connection: one that does not ask for it
 	// is refused before it is asked for a password. It must hold a certificate
 	// (LoadTLS). Default: nil, and passwords go in clear text (tls.go).
@@ -71,6 +76,9 @@ type Server struct {
 	log   *slog.Logger
 	wire  *wire.Server
 	slots chan struct{} // a token per running query
+
+	planners *sessionPool // sessions that parse and plan queries (query.go)
+	sessions *sessionPool // sessions ready for a user's query over pinned tables
 }
 
 // New checks cfg and makes a Server.
@@ -99,11 +107,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()
 	}
+	if cfg.IdleSessions == 0 {
+		cfg.IdleSessions = 2 * cfg.MaxConcurrent
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent)}
+	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent),
+		planners: &sessionPool{max: cfg.MaxConcurrent}, sessions: &sessionPool{max: cfg.IdleSessions}}
 	auth := wire.ClearTextPassword(s.authenticate)
 	if cfg.TLS != nil {
 		auth = requireTLS(auth)
@@ -134,9 +146,12 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve answers the connections of l until ctx is done, then closes l and the
-// connections. It returns nil after ctx is done. Without TLS it refuses an address
-// beyond loopback unless Config.AllowCleartextPasswords is set.
+// connections and the sessions kept for queries. It returns nil after ctx is done.
+// Without TLS it refuses an address beyond loopback unless
+// Config.AllowCleartextPasswords is set.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	defer s.sessions.close()
+	defer s.planners.close()
 	if err := s.CheckListener(l); err != nil {
 		l.Close()
 		return err
