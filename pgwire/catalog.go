@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // Each session gets a PostgreSQL catalog of its own, made from the tables registered
@@ -289,26 +290,42 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 			return fmt.Errorf("build catalog: %w", err)
 		}
 	}
+	// One INSERT a table: a statement costs DuckDB a plan, and a catalog has a row a
+	// column of every table.
+	var lakeCols, types, settings [][]sqlfrag.SQL
 	for _, c := range cols {
 		t := typeOf(c.duckType)
 		typmod := int64(-1)
 		if t.oid == pgtype.NumericOID && c.precision > 0 {
 			typmod = c.precision<<16 | c.scale + 4
 		}
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.lake_columns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index, // duckdb_columns counts from 1, as attnum does
-			int64(t.oid), typmod, !c.nullable, c.precision, c.scale); err != nil {
-			return fmt.Errorf("build catalog: %w", err)
-		}
+		lakeCols = append(lakeCols, []sqlfrag.SQL{sqlfrag.Str(c.schema), sqlfrag.Int(relOID("n", c.schema, "")), sqlfrag.Str(c.table),
+			sqlfrag.Int(relOID("r", c.schema, c.table)), sqlfrag.Str(c.name), sqlfrag.Int(c.index), // duckdb_columns counts from 1, as attnum does
+			sqlfrag.Int(int64(t.oid)), sqlfrag.Int(typmod), boolSQL(!c.nullable), sqlfrag.Int(c.precision), sqlfrag.Int(c.scale)})
 	}
 	for _, t := range pgTypes {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory) VALUES ($1, $2, $3, $4, $4 > 0, $5)`,
-			int64(t.oid), t.name, t.sqlName, t.length, t.category); err != nil {
-			return fmt.Errorf("build catalog: %w", err)
-		}
+		types = append(types, []sqlfrag.SQL{sqlfrag.Int(int64(t.oid)), sqlfrag.Str(t.name), sqlfrag.Str(t.sqlName),
+			sqlfrag.Int(int64(t.length)), boolSQL(t.length > 0), sqlfrag.Str(t.category)})
 	}
 	for name, value := range serverSettings {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.settings VALUES ($1, $2)`, name, value); err != nil {
+		settings = append(settings, []sqlfrag.SQL{sqlfrag.Str(name), sqlfrag.Str(value)})
+	}
+	for _, ins := range []struct {
+		into sqlfrag.SQL
+		rows [][]sqlfrag.SQL
+	}{
+		{sqlfrag.Const("lakectl_pg.lake_columns"), lakeCols},
+		{sqlfrag.Const("lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory)"), types},
+		{sqlfrag.Const("lakectl_pg.settings"), settings},
+	} {
+		if len(ins.rows) == 0 {
+			continue
+		}
+		values := make([]sqlfrag.SQL, len(ins.rows))
+		for i, r := range ins.rows {
+			values[i] = sqlfrag.Fmt("(%s)", sqlfrag.List(r...))
+		}
+		if _, err := sess.ExecContext(ctx, sqlfrag.Fmt("INSERT INTO %s VALUES %s", ins.into, sqlfrag.List(values...)).String()); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}
 	}
@@ -318,4 +335,11 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 		}
 	}
 	return nil
+}
+
+func boolSQL(b bool) sqlfrag.SQL {
+	if b {
+		return sqlfrag.Const("true")
+	}
+	return sqlfrag.Const("false")
 }
