@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -236,9 +238,11 @@ var catalogSQL = []string{
 	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
 	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
 	`SET search_path = 'lakectl_pg,main'`,
-	// PostgreSQL divides integers to an integer.
-	`SET integer_division = true`,
 }
+
+// sessionSQL makes a session divide as PostgreSQL does, with or without a catalog:
+// integers to an integer.
+const sessionSQL = `SET integer_division = true`
 
 // buildCatalog makes the session's catalog from the tables registered in it. It
 // runs after the registration and before Seal.
@@ -342,4 +346,78 @@ func boolSQL(b bool) sqlfrag.SQL {
 		return sqlfrag.Const("true")
 	}
 	return sqlfrag.Const("false")
+}
+
+// catalogNames are the names of the catalog's functions and types, read once from a
+// catalog that DuckDB made: a statement that calls or names one of them needs the
+// catalog, as does one that names a table of its schemas.
+type catalogNames struct {
+	mu               sync.Mutex
+	functions, types []string
+}
+
+// needsCatalog reports whether uq reads the catalog: a session for it is then made
+// with the catalog, and one for a statement that does not, without (building it is
+// most of the cost of making a session). DuckDB's parse of the statement tells.
+func (c *catalogNames) needsCatalog(ctx context.Context, cfg engine.Config, uq *engine.UserSQL) (bool, error) {
+	if namesCatalogTable(uq) {
+		return true, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.functions == nil {
+		if err := c.load(ctx, cfg); err != nil {
+			return false, err
+		}
+	}
+	for _, f := range uq.Functions {
+		if _, ok := slices.BinarySearch(c.functions, f); ok {
+			return true, nil
+		}
+	}
+	for _, t := range uq.Types {
+		if _, ok := slices.BinarySearch(c.types, t); ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// load reads the names of a catalog built in a session of its own. c.mu is held.
+func (c *catalogNames) load(ctx context.Context, cfg engine.Config) error {
+	sess, err := engine.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if err := buildCatalog(ctx, sess); err != nil {
+		return err
+	}
+	read := func(query string) ([]string, error) {
+		rows, err := sess.QueryContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("read the catalog's names: %w", err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return nil, fmt.Errorf("read the catalog's names: %w", err)
+			}
+			names = append(names, n)
+		}
+		return names, rows.Err()
+	}
+	functions, err := read(`SELECT DISTINCT lower(function_name) FROM duckdb_functions()
+		WHERE schema_name IN ('lakectl_pg', 'lakectl_is') ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	types, err := read(`SELECT DISTINCT lower(type_name) FROM duckdb_types() WHERE schema_name IN ('lakectl_pg', 'lakectl_is') ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	c.functions, c.types = functions, types
+	return nil
 }

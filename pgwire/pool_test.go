@@ -185,8 +185,8 @@ func TestReusedSessionKeepsNoState(t *testing.T) {
 	probe := `SELECT (SELECT count(*) FROM views.kpis),
 		(SELECT count(*) FROM duckdb_tables() WHERE temporary) || ' ' || (SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal)
 			|| ' ' || (SELECT count(*) FROM duckdb_functions() WHERE database_name = 'temp') || ' ' || (SELECT count(*) FROM duckdb_prepared_statements()),
-		(SELECT value FROM duckdb_settings() WHERE name = 'search_path'), 7 / 2`
-	want := []string{"3 0 0 0 0 lakectl_pg,main 3"}
+		(SELECT '[' || value || ']' FROM duckdb_settings() WHERE name = 'search_path'), 7 / 2`
+	want := []string{"3 0 0 0 0 [] 3"}
 	if got := queryLines(t, conn, probe); !slices.Equal(got, want) {
 		t.Fatalf("first probe: got %q, want %q", got, want)
 	}
@@ -209,5 +209,26 @@ func TestReusedSessionKeepsNoState(t *testing.T) {
 	}
 	if got := prep.count(dashboardUser); got != 3 {
 		t.Errorf("%d sessions prepared, want 3: the probe's, and one for each setseed, whose session is not kept", got)
+	}
+}
+
+// A session for a statement that reads no catalog is made without one, and divides
+// as PostgreSQL does; a statement that calls a catalog function or names a catalog
+// type gets a session with the catalog, as DuckDB's parse of it tells.
+func TestSessionWithoutCatalog(t *testing.T) {
+	addr, prep := startPooled(t, testLake(t), dashboardReads)
+	conn := connectAs(t, addr, dashboardUser, dashboardPassword)
+	for sql, want := range map[string]string{
+		`SELECT (SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'lakectl_pg'), CAST(sum(events) AS BIGINT) / 7 FROM views.kpis`: "0 4",
+		`SELECT version() LIKE 'PostgreSQL%', current_database() FROM views.kpis LIMIT 1`:                                                  "true lakectl",
+		`SELECT CAST(count(*) AS regtype) FROM views.kpis`:                                                                                 "3",
+	} {
+		if got := queryLines(t, conn, sql); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s: got %q, want %q", sql, got, want)
+		}
+	}
+	// All pin every file of views.kpis: a session without the catalog, and one with.
+	if got := prep.count(dashboardUser); got != 2 {
+		t.Errorf("%d sessions prepared, want 2", got)
 	}
 }

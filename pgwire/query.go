@@ -164,13 +164,17 @@ func (s *Server) query(ctx context.Context, user string, u User, sql string) (*r
 	if err != nil {
 		return nil, err
 	}
-	key := user + "\x00" + pinned.Key()
+	withCatalog, err := s.catalogNames.needsCatalog(ctx, s.cfg.Engine, uq)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s\x00%t\x00%s", user, withCatalog, pinned.Key())
 	sess := s.sessions.take(key)
 	if sess == nil {
-		if sess, err = s.prepare(ctx, pinned); err != nil {
+		if sess, err = s.prepare(ctx, pinned, withCatalog); err != nil {
 			return nil, err
 		}
-		s.log.Debug("session prepared", "user", user)
+		s.log.Debug("session prepared", "user", user, "catalog", withCatalog)
 	}
 	res, err := s.read(ctx, sess, uq)
 	if err != nil || !reusable(uq) {
@@ -211,8 +215,9 @@ func (s *Server) pin(ctx context.Context, planner *engine.Session, u User, sql s
 	return uq, pinned, nil
 }
 
-// prepare opens a session with the pinned tables and their catalog, sealed.
-func (s *Server) prepare(ctx context.Context, pinned Pinned) (*engine.Session, error) {
+// prepare opens a session with the pinned tables and, withCatalog, their catalog,
+// sealed.
+func (s *Server) prepare(ctx context.Context, pinned Pinned, withCatalog bool) (*engine.Session, error) {
 	sess, err := engine.Open(ctx, s.cfg.Engine)
 	if err != nil {
 		return nil, err
@@ -221,7 +226,13 @@ func (s *Server) prepare(ctx context.Context, pinned Pinned) (*engine.Session, e
 		sess.Close()
 		return nil, err
 	}
-	if err := buildCatalog(ctx, sess); err != nil {
+	if withCatalog {
+		err = buildCatalog(ctx, sess)
+	}
+	if err == nil {
+		_, err = sess.ExecContext(ctx, sessionSQL)
+	}
+	if err != nil {
 		sess.Close()
 		return nil, err
 	}
@@ -317,10 +328,8 @@ func checkReads(uq *engine.UserSQL, reads []engine.TableName) error {
 // tables alone then loads no other table's log, and a table whose log is broken fails
 // only the queries that read it.
 func tablesToRegister(uq *engine.UserSQL, reads []engine.TableName) []engine.TableName {
-	for _, n := range uq.Tables {
-		if slices.Contains(catalogSchemas, n.Schema) {
-			return reads
-		}
+	if namesCatalogTable(uq) {
+		return reads
 	}
 	var named []engine.TableName
 	for _, n := range reads {
@@ -329,6 +338,12 @@ func tablesToRegister(uq *engine.UserSQL, reads []engine.TableName) []engine.Tab
 		}
 	}
 	return named
+}
+
+// namesCatalogTable reports whether uq names a table of the catalog's schemas, or one
+// without a schema, which may be the catalog's.
+func namesCatalogTable(uq *engine.UserSQL) bool {
+	return slices.ContainsFunc(uq.Tables, func(n engine.TableName) bool { return slices.Contains(catalogSchemas, n.Schema) })
 }
 
 // queryError gives err the SQLSTATE that clients branch on.

@@ -79,6 +79,8 @@ type Server struct {
 
 	planners *sessionPool // sessions that parse and plan queries (query.go)
 	sessions *sessionPool // sessions ready for a user's query over pinned tables
+
+	catalogNames catalogNames // which statements read the catalog (catalog.go)
 }
 
 // New checks cfg and makes a Server.
