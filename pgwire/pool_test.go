@@ -148,17 +148,7 @@ func TestReusedSessionSeesNewCommit(t *testing.T) {
 	if got := prep.count(dashboardUser); got != 2 {
 		t.Fatalf("%d sessions prepared before the commit, want 2", got)
 	}
-	sess, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "256MiB", Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := writeTable(t.Context(), sess, lake.NewTable(store, "gold/daily"), dailySQL); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeTable(t.Context(), sess, lake.NewTable(store, "gold/later"), eventsSQL); err != nil {
-		t.Fatal(err)
-	}
+	commitTables(t, store, "gold/daily", dailySQL, "gold/later", eventsSQL)
 	if got, want := queryLines(t, conn, "SELECT count(*) FROM gold.daily"), []string{"2"}; !slices.Equal(got, want) {
 		t.Errorf("after the commit: got %q, want %q", got, want)
 	}

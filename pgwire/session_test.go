@@ -8,8 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pgwire"
 )
 
@@ -29,14 +27,7 @@ func TestPreparedStatementReadsNewSnapshot(t *testing.T) {
 	if got := count(); got != 1 {
 		t.Fatalf("before the commit: got %d rows, want 1", got)
 	}
-	sess, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "256MiB", Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := writeTable(t.Context(), sess, lake.NewTable(store, "gold/daily"), dailySQL); err != nil {
-		t.Fatal(err)
-	}
+	commitTables(t, store, "gold/daily", dailySQL)
 	if got := count(); got != 2 {
 		t.Errorf("after the commit: got %d rows, want 2", got)
 	}
