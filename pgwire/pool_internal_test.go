@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/lakectl/lakectl/engine"
@@ -46,5 +47,36 @@ func TestSessionPoolBound(t *testing.T) {
 	p.put("a", a2)
 	if !closed(a2) {
 		t.Error("a put after close kept its session")
+	}
+}
+
+// A statement run again takes its parse from the cache, until parseCacheSize others
+// have been parsed since.
+func TestParseCacheBound(t *testing.T) {
+	planner, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "64MiB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer planner.Close()
+	c := newParseCache()
+	parse := func(sql string) *engine.UserSQL {
+		uq, err := c.parse(t.Context(), planner, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return uq
+	}
+	first := parse("SELECT * FROM views.kpis")
+	if again := parse("SELECT * FROM views.kpis"); again != first {
+		t.Error("a statement run again was parsed again")
+	}
+	for i := range parseCacheSize {
+		parse(fmt.Sprintf("SELECT %d FROM views.kpis", i))
+	}
+	if len(c.byText) != parseCacheSize {
+		t.Errorf("%d parses kept, want %d", len(c.byText), parseCacheSize)
+	}
+	if again := parse("SELECT * FROM views.kpis"); again == first {
+		t.Error("the least recently used parse was kept past the bound")
 	}
 }

@@ -201,7 +201,7 @@ func (s *Server) openPlanner(ctx context.Context) (*engine.Session, error) {
 
 // pin checks sql for the sandbox and u's reads, and pins the tables it needs.
 func (s *Server) pin(ctx context.Context, planner *engine.Session, u User, sql string) (*engine.UserSQL, Pinned, error) {
-	uq, err := planner.ParseUserSQL(ctx, rewrite(sql))
+	uq, err := s.parses.parse(ctx, planner, sql)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -80,6 +80,7 @@ type Server struct {
 	planners *sessionPool // sessions that parse and plan queries (query.go)
 	sessions *sessionPool // sessions ready for a user's query over pinned tables
 
+	parses       *parseCache  // DuckDB's parse of recent statements
 	catalogNames catalogNames // which statements read the catalog (catalog.go)
 }
 
@@ -117,7 +118,8 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent),
-		planners: &sessionPool{max: cfg.MaxConcurrent}, sessions: &sessionPool{max: cfg.IdleSessions}}
+		planners: &sessionPool{max: cfg.MaxConcurrent}, sessions: &sessionPool{max: cfg.IdleSessions},
+		parses: newParseCache()}
 	auth := wire.ClearTextPassword(s.authenticate)
 	if cfg.TLS != nil {
 		auth = requireTLS(auth)
