@@ -15,7 +15,9 @@
 // files it can need, the others without files. A session that answered a query is
 // kept for the next query of the same user over the same tables, snapshots and files
 // (pool.go), which would make the same session: dashboards repeat their queries, and
-// making a session with its catalog costs more than most of them. A query that names a table outside the user's reads is
+// making a session with its catalog costs more than most of them. A session gets the
+// catalog only when its statement reads it, as DuckDB's parse of the statement says;
+// the parses of recent statements are kept too (parsecache.go). A query that names a table outside the user's reads is
 // refused (SQLSTATE 42501) before anything is read; anything but a query is refused
 // (25006), except the session statements drivers send on their own (BEGIN, COMMIT,
 // ROLLBACK, SET, SHOW, DISCARD), which are answered without touching the lake.
