@@ -121,6 +121,14 @@ func closeAll(idle []idleSession) {
 	}
 }
 
+// expire closes the sessions idle for too long.
+func (p *sessionPool) expire() {
+	p.mu.Lock()
+	old := p.evict(time.Now())
+	p.mu.Unlock()
+	closeAll(old)
+}
+
 // close closes the idle sessions, and any put after it.
 func (p *sessionPool) close() {
 	p.mu.Lock()

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lakectl/lakectl/engine"
 )
@@ -78,5 +79,30 @@ func TestParseCacheBound(t *testing.T) {
 	}
 	if again := parse("SELECT * FROM views.kpis"); again == first {
 		t.Error("the least recently used parse was kept past the bound")
+	}
+}
+
+// A session idle for longer than idleSessionAge is closed by expire; a younger one is
+// kept.
+func TestSessionPoolExpires(t *testing.T) {
+	p := &sessionPool{max: 2}
+	var sessions []*engine.Session
+	for range 2 {
+		sess, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "64MiB", Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		sessions = append(sessions, sess)
+	}
+	p.put("old", sessions[0])
+	p.put("young", sessions[1])
+	p.idle[0].since = p.idle[0].since.Add(-idleSessionAge - time.Second)
+	p.expire()
+	if _, err := sessions[0].ExecContext(t.Context(), "SELECT 1"); err == nil {
+		t.Error("the old session is still open")
+	}
+	if got := p.take("young"); got != sessions[1] {
+		t.Errorf("take young: got %p, want %p", got, sessions[1])
 	}
 }

@@ -162,13 +162,21 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.wire.Serve(l) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("pgwire: serve: %w", err)
-	case <-ctx.Done():
-		closeErr := s.wire.Close()
-		<-done
-		return closeErr
+	// Idle sessions age out when no query comes to find them old.
+	tick := time.NewTicker(idleSessionAge / 5)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("pgwire: serve: %w", err)
+		case <-tick.C:
+			s.sessions.expire()
+			s.planners.expire()
+		case <-ctx.Done():
+			closeErr := s.wire.Close()
+			<-done
+			return closeErr
+		}
 	}
 }
 
