@@ -40,7 +40,8 @@ type Config struct {
 	// IdleSessions bounds the sessions kept between queries for the next query of
 	// the same user over the same snapshots (pool.go). Each is a DuckDB database
 	// bounded by Engine.MemoryLimit, and is closed after 5 minutes unused. Default:
-	// 2 × MaxConcurrent; negative: none, every query makes its session.
+	// 8 × MaxConcurrent, room for a dashboard's panels each run by as many queries
+	// at once; negative: none, every query makes its session.
 	IdleSessions int
 	// TLS, when set, is required of every connection: one that does not ask for it
 	// is refused before it is asked for a password. It must hold a certificate
@@ -62,6 +63,12 @@ type User struct {
 	// sessions, and a query that names one is refused.
 	Reads []engine.TableName
 }
+
+// maxMessageSize bounds a message from a client, a statement's text with its
+// parameters: psql-wire gives each connection a read buffer of this size (16 MiB by
+// default, which 50 busy dashboard connections fill to 800 MiB), and answers a
+// larger message with an error.
+const maxMessageSize = 1 << 20
 
 const (
 	// DefaultQueryTimeout is Config.QueryTimeout's default.
@@ -111,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConcurrent = runtime.NumCPU()
 	}
 	if cfg.IdleSessions == 0 {
-		cfg.IdleSessions = 2 * cfg.MaxConcurrent
+		cfg.IdleSessions = 8 * cfg.MaxConcurrent
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -126,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
+		wire.MessageBufferSize(maxMessageSize),
 		wire.SessionAuthStrategy(auth),
 		wire.ExtendTypes(extendTypes),
 		// psql-wire sends server_encoding, client_encoding and server_version itself.
