@@ -119,6 +119,12 @@ type UserSQL struct {
 	// Tables are the tables the statements name, in any clause, sorted, each once.
 	// Names of common table expressions are among them when used without a schema.
 	Tables []TableName
+	// Functions are the functions the statements call, in lower case, sorted, each
+	// once, as written (without a schema).
+	Functions []string
+	// Types are the names of the types that the statements name and DuckDB's parser
+	// does not know (a user's, or a schema's), as Functions.
+	Types []string
 	// scans are each table's scans, with the comparisons that can prune its files.
 	scans map[TableName][]scan
 }
@@ -189,15 +195,19 @@ func (s *Session) ParseUserSQL(ctx context.Context, sql string) (*UserSQL, error
 		}
 	}
 	slices.SortFunc(w.tables, func(a, b TableName) int { return strings.Compare(a.String(), b.String()) })
-	return &UserSQL{text: sql, Tables: slices.Compact(w.tables), scans: collectScans(nodes)}, nil
+	slices.Sort(w.functions)
+	slices.Sort(w.types)
+	return &UserSQL{text: sql, Tables: slices.Compact(w.tables), Functions: slices.Compact(w.functions),
+		Types: slices.Compact(w.types), scans: collectScans(nodes)}, nil
 }
 
-// treeWalk collects the table references and function names of a json_serialize_sql
-// tree. It visits every node, so a table in a subquery, a CTE, a join or an IN list
+// treeWalk collects the table references, function names and unbound type names of
+// a json_serialize_sql tree. It visits every node, so a table in a subquery, a CTE, a join or an IN list
 // counts as much as one in the FROM clause.
 type treeWalk struct {
 	tables    []TableName
 	functions []string
+	types     []string
 }
 
 func (w *treeWalk) walk(node any) {
@@ -212,6 +222,9 @@ func (w *treeWalk) walk(node any) {
 		}
 		if f, ok := n["function_name"].(string); ok {
 			w.functions = append(w.functions, strings.ToLower(f))
+		}
+		if t, ok := n["name"].(string); ok && n["type"] == "UNBOUND_TYPE_INFO" {
+			w.types = append(w.types, strings.ToLower(t))
 		}
 		for _, c := range n {
 			w.walk(c)

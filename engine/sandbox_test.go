@@ -261,6 +261,22 @@ func TestParseUserSQLNamesEveryTable(t *testing.T) {
 	}
 }
 
+// The functions a statement calls and the types DuckDB's parser does not know are
+// listed, wherever they are: a caller decides from them what the session needs.
+func TestParseUserSQLNamesFunctionsAndTypes(t *testing.T) {
+	s := openSession(t)
+	q, err := s.ParseUserSQL(t.Context(), "SELECT Version(), x::regclass, CAST(y AS BIGINT) FROM t WHERE z IN (SELECT upper(v) FROM u) AND w = CAST(1 AS my_schema.Mood)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"upper", "version"}; !slices.Equal(q.Functions, want) {
+		t.Errorf("Functions = %q, want %q", q.Functions, want)
+	}
+	if want := []string{"mood", "regclass"}; !slices.Equal(q.Types, want) {
+		t.Errorf("Types = %q, want %q", q.Types, want)
+	}
+}
+
 func TestSealedSessionTakesNoRegistration(t *testing.T) {
 	l := newSandboxLake(t, SealOptions{})
 	snap, err := l.other.Latest(t.Context())

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // Each session gets a PostgreSQL catalog of its own, made from the tables registered
@@ -235,9 +238,11 @@ var catalogSQL = []string{
 	`CREATE TYPE lakectl_pg.oid AS BIGINT`,
 	`CREATE TYPE lakectl_pg.name AS VARCHAR`,
 	`SET search_path = 'lakectl_pg,main'`,
-	// PostgreSQL divides integers to an integer.
-	`SET integer_division = true`,
 }
+
+// sessionSQL makes a session divide as PostgreSQL does, with or without a catalog:
+// integers to an integer.
+const sessionSQL = `SET integer_division = true`
 
 // buildCatalog makes the session's catalog from the tables registered in it. It
 // runs after the registration and before Seal.
@@ -289,26 +294,42 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 			return fmt.Errorf("build catalog: %w", err)
 		}
 	}
+	// One INSERT a table: a statement costs DuckDB a plan, and a catalog has a row a
+	// column of every table.
+	var lakeCols, types, settings [][]sqlfrag.SQL
 	for _, c := range cols {
 		t := typeOf(c.duckType)
 		typmod := int64(-1)
 		if t.oid == pgtype.NumericOID && c.precision > 0 {
 			typmod = c.precision<<16 | c.scale + 4
 		}
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.lake_columns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.schema, relOID("n", c.schema, ""), c.table, relOID("r", c.schema, c.table), c.name, c.index, // duckdb_columns counts from 1, as attnum does
-			int64(t.oid), typmod, !c.nullable, c.precision, c.scale); err != nil {
-			return fmt.Errorf("build catalog: %w", err)
-		}
+		lakeCols = append(lakeCols, []sqlfrag.SQL{sqlfrag.Str(c.schema), sqlfrag.Int(relOID("n", c.schema, "")), sqlfrag.Str(c.table),
+			sqlfrag.Int(relOID("r", c.schema, c.table)), sqlfrag.Str(c.name), sqlfrag.Int(c.index), // duckdb_columns counts from 1, as attnum does
+			sqlfrag.Int(int64(t.oid)), sqlfrag.Int(typmod), boolSQL(!c.nullable), sqlfrag.Int(c.precision), sqlfrag.Int(c.scale)})
 	}
 	for _, t := range pgTypes {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory) VALUES ($1, $2, $3, $4, $4 > 0, $5)`,
-			int64(t.oid), t.name, t.sqlName, t.length, t.category); err != nil {
-			return fmt.Errorf("build catalog: %w", err)
-		}
+		types = append(types, []sqlfrag.SQL{sqlfrag.Int(int64(t.oid)), sqlfrag.Str(t.name), sqlfrag.Str(t.sqlName),
+			sqlfrag.Int(int64(t.length)), boolSQL(t.length > 0), sqlfrag.Str(t.category)})
 	}
 	for name, value := range serverSettings {
-		if _, err := sess.ExecContext(ctx, `INSERT INTO lakectl_pg.settings VALUES ($1, $2)`, name, value); err != nil {
+		settings = append(settings, []sqlfrag.SQL{sqlfrag.Str(name), sqlfrag.Str(value)})
+	}
+	for _, ins := range []struct {
+		into sqlfrag.SQL
+		rows [][]sqlfrag.SQL
+	}{
+		{sqlfrag.Const("lakectl_pg.lake_columns"), lakeCols},
+		{sqlfrag.Const("lakectl_pg.pg_type (oid, typname, sqlname, typlen, typbyval, typcategory)"), types},
+		{sqlfrag.Const("lakectl_pg.settings"), settings},
+	} {
+		if len(ins.rows) == 0 {
+			continue
+		}
+		values := make([]sqlfrag.SQL, len(ins.rows))
+		for i, r := range ins.rows {
+			values[i] = sqlfrag.Fmt("(%s)", sqlfrag.List(r...))
+		}
+		if _, err := sess.ExecContext(ctx, sqlfrag.Fmt("INSERT INTO %s VALUES %s", ins.into, sqlfrag.List(values...)).String()); err != nil {
 			return fmt.Errorf("build catalog: %w", err)
 		}
 	}
@@ -317,5 +338,86 @@ func buildCatalog(ctx context.Context, sess *engine.Session) error {
 			return fmt.Errorf("build catalog: %s: %w", st, err)
 		}
 	}
+	return nil
+}
+
+func boolSQL(b bool) sqlfrag.SQL {
+	if b {
+		return sqlfrag.Const("true")
+	}
+	return sqlfrag.Const("false")
+}
+
+// catalogNames are the names of the catalog's functions and types, read once from a
+// catalog that DuckDB made: a statement that calls or names one of them needs the
+// catalog, as does one that names a table of its schemas.
+type catalogNames struct {
+	mu               sync.Mutex
+	functions, types []string
+}
+
+// needsCatalog reports whether uq reads the catalog: a session for it is then made
+// with the catalog, and one for a statement that does not, without (building it is
+// most of the cost of making a session). DuckDB's parse of the statement tells.
+func (c *catalogNames) needsCatalog(ctx context.Context, cfg engine.Config, uq *engine.UserSQL) (bool, error) {
+	if namesCatalogTable(uq) {
+		return true, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.functions == nil {
+		if err := c.load(ctx, cfg); err != nil {
+			return false, err
+		}
+	}
+	for _, f := range uq.Functions {
+		if _, ok := slices.BinarySearch(c.functions, f); ok {
+			return true, nil
+		}
+	}
+	for _, t := range uq.Types {
+		if _, ok := slices.BinarySearch(c.types, t); ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// load reads the names of a catalog built in a session of its own. c.mu is held.
+func (c *catalogNames) load(ctx context.Context, cfg engine.Config) error {
+	sess, err := engine.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if err := buildCatalog(ctx, sess); err != nil {
+		return err
+	}
+	read := func(query string) ([]string, error) {
+		rows, err := sess.QueryContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("read the catalog's names: %w", err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return nil, fmt.Errorf("read the catalog's names: %w", err)
+			}
+			names = append(names, n)
+		}
+		return names, rows.Err()
+	}
+	functions, err := read(`SELECT DISTINCT lower(function_name) FROM duckdb_functions()
+		WHERE schema_name IN ('lakectl_pg', 'lakectl_is') ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	types, err := read(`SELECT DISTINCT lower(type_name) FROM duckdb_types() WHERE schema_name IN ('lakectl_pg', 'lakectl_is') ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	c.functions, c.types = functions, types
 	return nil
 }

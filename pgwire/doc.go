@@ -1,7 +1,7 @@
 // Package pgwire serves the tables of a lake, read-only, over the PostgreSQL wire
 // protocol, so that psql, Grafana, Metabase and Superset connect with their built-in
 // PostgreSQL data source. The protocol is github.com/jeroenrinzema/psql-wire's; the
-// SQL is DuckDB's, run in a sealed engine session (engine.Session.Seal) per query.
+// SQL is DuckDB's, run in a sealed engine session (engine.Session.Seal).
 //
 //	reads, err := pgwire.ConsumerReads(p) // each consumer's declared reads
 //	srv, err := pgwire.New(pgwire.Config{
@@ -10,9 +10,14 @@
 //	})
 //	err = srv.Serve(ctx, listener) // until ctx is done
 //
-// Each query gets a session of its own holding the tables its user may read, each
-// pinned to one snapshot: those the query names with the files it can need, the
-// others without files. A query that names a table outside the user's reads is
+// Each query runs in a session holding the tables its user may read, each pinned to
+// one snapshot, the latest when the query starts: those the query names with the
+// files it can need, the others without files. A session that answered a query is
+// kept for the next query of the same user over the same tables, snapshots and files
+// (pool.go), which would make the same session: dashboards repeat their queries, and
+// making a session with its catalog costs more than most of them. A session gets the
+// catalog only when its statement reads it, as DuckDB's parse of the statement says;
+// the parses of recent statements are kept too (parsecache.go). A query that names a table outside the user's reads is
 // refused (SQLSTATE 42501) before anything is read; anything but a query is refused
 // (25006), except the session statements drivers send on their own (BEGIN, COMMIT,
 // ROLLBACK, SET, SHOW, DISCARD), which are answered without touching the lake.

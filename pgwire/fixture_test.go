@@ -51,6 +51,22 @@ func testLake(t *testing.T) lake.Store {
 	return store
 }
 
+// commitTables commits each query's rows to the table at its root, as one more
+// version of it, in the order given.
+func commitTables(t *testing.T, store lake.Store, rootsAndQueries ...string) {
+	t.Helper()
+	sess, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "256MiB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	for i := 0; i+1 < len(rootsAndQueries); i += 2 {
+		if err := writeTable(t.Context(), sess, lake.NewTable(store, rootsAndQueries[i]), rootsAndQueries[i+1]); err != nil {
+			t.Fatalf("write %s: %v", rootsAndQueries[i], err)
+		}
+	}
+}
+
 // writeTable commits query's rows to table, as one more version.
 func writeTable(ctx context.Context, sess *engine.Session, table *lake.Table, query string) error {
 	schema, err := sess.QuerySchema(ctx, query)

@@ -121,8 +121,8 @@ func controlStatement(c control) *wire.PreparedStatement {
 	}, opts...)
 }
 
-// run runs sql for user in a sealed session of its own that holds the tables the
-// user may read, and reads its result.
+// run runs sql for user in a sealed session that holds the tables the user may
+// read, each pinned to its latest snapshot, and reads its result.
 func (s *Server) run(ctx context.Context, user, sql string) (*result, error) {
 	u, ok := s.cfg.Users[user]
 	if !ok { // authenticated users are in Users; this guards a misuse of the library
@@ -136,7 +136,7 @@ func (s *Server) run(ctx context.Context, user, sql string) (*result, error) {
 	case <-ctx.Done():
 		return nil, queryError(ctx, ctx.Err(), s.cfg)
 	}
-	res, err := s.query(ctx, u, sql)
+	res, err := s.query(ctx, user, u, sql)
 	if err != nil {
 		s.log.Info("query failed", "user", user, "err", err)
 		return nil, queryError(ctx, err, s.cfg)
@@ -144,28 +144,107 @@ func (s *Server) run(ctx context.Context, user, sql string) (*result, error) {
 	return res, nil
 }
 
-func (s *Server) query(ctx context.Context, u User, sql string) (*result, error) {
+// query parses sql and pins its tables in a planner session, then runs it in a
+// session of its user and pinned tables: an idle one of the pool (pool.go), or a new
+// one.
+func (s *Server) query(ctx context.Context, user string, u User, sql string) (*result, error) {
+	planner := s.planners.take("")
+	if planner == nil {
+		var err error
+		if planner, err = s.openPlanner(ctx); err != nil {
+			return nil, err
+		}
+	}
+	uq, pinned, err := s.pin(ctx, planner, u, sql)
+	if ctx.Err() != nil {
+		planner.Close() // a canceled statement may have left its connection mid-way
+	} else {
+		s.planners.put("", planner)
+	}
+	if err != nil {
+		return nil, err
+	}
+	withCatalog, err := s.catalogNames.needsCatalog(ctx, s.cfg.Engine, uq)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s\x00%t\x00%s", user, withCatalog, pinned.Key())
+	sess := s.sessions.take(key)
+	if sess == nil {
+		if sess, err = s.prepare(ctx, pinned, withCatalog); err != nil {
+			return nil, err
+		}
+		s.log.Debug("session prepared", "user", user, "catalog", withCatalog)
+	}
+	res, err := s.read(ctx, sess, uq)
+	if err != nil || !reusable(uq) {
+		sess.Close() // a failed or canceled query's session may be mid-way
+		return res, err
+	}
+	s.sessions.put(key, sess)
+	return res, nil
+}
+
+// openPlanner opens a session that parses queries and prunes their tables' files. It
+// holds no table, is sealed, and runs no SQL of users'.
+func (s *Server) openPlanner(ctx context.Context) (*engine.Session, error) {
 	sess, err := engine.Open(ctx, s.cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	defer sess.Close()
-	uq, err := sess.ParseUserSQL(ctx, rewrite(sql))
+	if err := sess.Seal(ctx, engine.SealOptions{}); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
+}
+
+// pin checks sql for the sandbox and u's reads, and pins the tables it needs.
+func (s *Server) pin(ctx context.Context, planner *engine.Session, u User, sql string) (*engine.UserSQL, Pinned, error) {
+	uq, err := s.parses.parse(ctx, planner, sql)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkReads(uq, u.Reads); err != nil {
+		return nil, nil, err
+	}
+	pinned, err := s.cfg.Tables.Pin(ctx, planner, uq, tablesToRegister(uq, u.Reads))
+	if err != nil {
+		return nil, nil, err
+	}
+	return uq, pinned, nil
+}
+
+// prepare opens a session with the pinned tables and, withCatalog, their catalog,
+// sealed.
+func (s *Server) prepare(ctx context.Context, pinned Pinned, withCatalog bool) (*engine.Session, error) {
+	sess, err := engine.Open(ctx, s.cfg.Engine)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReads(uq, u.Reads); err != nil {
+	if err := pinned.Register(ctx, sess); err != nil {
+		sess.Close()
 		return nil, err
 	}
-	if err := s.cfg.Tables.Register(ctx, sess, uq, tablesToRegister(uq, u.Reads)); err != nil {
-		return nil, err
+	if withCatalog {
+		err = buildCatalog(ctx, sess)
 	}
-	if err := buildCatalog(ctx, sess); err != nil {
+	if err == nil {
+		_, err = sess.ExecContext(ctx, sessionSQL)
+	}
+	if err != nil {
+		sess.Close()
 		return nil, err
 	}
 	if err := sess.Seal(ctx, engine.SealOptions{}); err != nil {
+		sess.Close()
 		return nil, err
 	}
+	return sess, nil
+}
+
+// read runs uq in sess, sealed, and reads its result whole.
+func (s *Server) read(ctx context.Context, sess *engine.Session, uq *engine.UserSQL) (*result, error) {
 	rows, err := sess.QueryUser(ctx, uq)
 	if err != nil {
 		return nil, err
@@ -249,10 +328,8 @@ func checkReads(uq *engine.UserSQL, reads []engine.TableName) error {
 // tables alone then loads no other table's log, and a table whose log is broken fails
 // only the queries that read it.
 func tablesToRegister(uq *engine.UserSQL, reads []engine.TableName) []engine.TableName {
-	for _, n := range uq.Tables {
-		if slices.Contains(catalogSchemas, n.Schema) {
-			return reads
-		}
+	if namesCatalogTable(uq) {
+		return reads
 	}
 	var named []engine.TableName
 	for _, n := range reads {
@@ -261,6 +338,12 @@ func tablesToRegister(uq *engine.UserSQL, reads []engine.TableName) []engine.Tab
 		}
 	}
 	return named
+}
+
+// namesCatalogTable reports whether uq names a table of the catalog's schemas, or one
+// without a schema, which may be the catalog's.
+func namesCatalogTable(uq *engine.UserSQL) bool {
+	return slices.ContainsFunc(uq.Tables, func(n engine.TableName) bool { return slices.Contains(catalogSchemas, n.Schema) })
 }
 
 // queryError gives err the SQLSTATE that clients branch on.

@@ -36,6 +36,12 @@ type Config struct {
 	// MaxConcurrent bounds the queries that run at once, across connections; the
 	// others wait. Default: runtime.NumCPU().
 	MaxConcurrent int
+	// IdleSessions bounds the sessions kept between queries for the next query of
+	// the same user over the same snapshots (pool.go). Each is a DuckDB database
+	// bounded by Engine.MemoryLimit, and is closed after 5 minutes unused. Default:
+	// 8 × MaxConcurrent, room for a dashboard's panels each run by as many queries
+	// at once; negative: none, every query makes its session.
+	IdleSessions int
 	// TLS, when set, is required of every connection: one that does not ask for it
 	// is refused before it is asked for a password. It must hold a certificate
 	// (LoadTLS). Default: nil, and connections are unencrypted (tls.go).
@@ -57,6 +63,12 @@ type User struct {
 	Reads []engine.TableName
 }
 
+// maxMessageSize bounds a message from a client, a statement's text with its
+// parameters: psql-wire gives each connection a read buffer of this size (16 MiB by
+// default, which 50 busy dashboard connections fill to 800 MiB), and answers a
+// larger message with an error.
+const maxMessageSize = 1 << 20
+
 const (
 	// DefaultQueryTimeout is Config.QueryTimeout's default.
 	DefaultQueryTimeout = time.Minute
@@ -74,6 +86,12 @@ type Server struct {
 	// derives the exchange of a user that does not exist.
 	secrets  map[string]scramSecret
 	decoyKey []byte
+
+	planners *sessionPool // sessions that parse and plan queries (query.go)
+	sessions *sessionPool // sessions ready for a user's query over pinned tables
+
+	parses       *parseCache  // DuckDB's parse of recent statements
+	catalogNames catalogNames // which statements read the catalog (catalog.go)
 }
 
 // New checks cfg and makes a Server.
@@ -102,12 +120,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()
 	}
+	if cfg.IdleSessions == 0 {
+		cfg.IdleSessions = 8 * cfg.MaxConcurrent
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "pgwire"), slots: make(chan struct{}, cfg.MaxConcurrent),
-		secrets: map[string]scramSecret{}, decoyKey: make([]byte, 32)}
+		secrets: map[string]scramSecret{}, decoyKey: make([]byte, 32),
+		planners: &sessionPool{max: cfg.MaxConcurrent}, sessions: &sessionPool{max: cfg.IdleSessions},
+		parses: newParseCache()}
 	rand.Read(s.decoyKey)
 	for name, u := range cfg.Users {
 		secret, err := newScramSecret(u.Password)
@@ -122,6 +145,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	opts := []wire.OptionFn{
 		wire.Logger(s.log),
+		wire.MessageBufferSize(maxMessageSize),
 		wire.SessionAuthStrategy(withWriter(auth)),
 		wire.SessionMiddleware(announceVersion),
 		wire.ExtendTypes(extendTypes),
@@ -148,21 +172,32 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve answers the connections of l until ctx is done, then closes l and the
-// connections. It returns nil after ctx is done. Without TLS it refuses an address
-// beyond loopback unless Config.AllowUnencrypted is set.
+// connections and the sessions kept for queries. It returns nil after ctx is done.
+// Without TLS it refuses an address beyond loopback unless Config.AllowUnencrypted
+// is set.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	defer s.sessions.close()
+	defer s.planners.close()
 	if err := s.CheckListener(l); err != nil {
 		l.Close()
 		return err
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.wire.Serve(l) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("pgwire: serve: %w", err)
-	case <-ctx.Done():
-		closeErr := s.wire.Close()
-		<-done
-		return closeErr
+	// Idle sessions age out when no query comes to find them old.
+	tick := time.NewTicker(idleSessionAge / 5)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("pgwire: serve: %w", err)
+		case <-tick.C:
+			s.sessions.expire()
+			s.planners.expire()
+		case <-ctx.Done():
+			closeErr := s.wire.Close()
+			<-done
+			return closeErr
+		}
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lakectl/lakectl/engine"
-	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/pgwire"
 )
 
@@ -29,14 +27,7 @@ func TestPreparedStatementReadsNewSnapshot(t *testing.T) {
 	if got := count(); got != 1 {
 		t.Fatalf("before the commit: got %d rows, want 1", got)
 	}
-	sess, err := engine.Open(t.Context(), engine.Config{MemoryLimit: "256MiB", Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := writeTable(t.Context(), sess, lake.NewTable(store, "gold/daily"), dailySQL); err != nil {
-		t.Fatal(err)
-	}
+	commitTables(t, store, "gold/daily", dailySQL)
 	if got := count(); got != 2 {
 		t.Errorf("after the commit: got %d rows, want 2", got)
 	}
@@ -110,5 +101,23 @@ func TestMaxRows(t *testing.T) {
 	var n int64
 	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM views.kpis").Scan(&n); err != nil || n != 3 {
 		t.Errorf("an aggregate: got %d, %v; want 3", n, err)
+	}
+}
+
+// A message larger than the port's bound (1 MiB) is answered with an error, and the
+// connection goes on; a statement of nearly that size runs.
+func TestLargeMessage(t *testing.T) {
+	addr := startServer(t, testLake(t), pgwire.Config{})
+	conn := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	literal := func(n int) string { return "SELECT length('" + strings.Repeat("x", n) + "') AS n" }
+	var n int64
+	if err := conn.QueryRow(t.Context(), literal(900_000)).Scan(&n); err != nil || n != 900_000 {
+		t.Errorf("a statement of 900 kB: got %d, %v; want 900000", n, err)
+	}
+	if err := conn.QueryRow(t.Context(), literal(2_000_000)).Scan(&n); err == nil || !strings.Contains(err.Error(), "size") {
+		t.Errorf("a statement of 2 MB: got %d, %v; want an error about its size", n, err)
+	}
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM views.kpis").Scan(&n); err != nil || n != 3 {
+		t.Errorf("after the large statement: got %d, %v; want 3", n, err)
 	}
 }

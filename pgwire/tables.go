@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,15 +13,25 @@ import (
 	"github.com/lakectl/lakectl/pipeline"
 )
 
-// Tables registers the tables a query may read into its session.
+// Tables pins the tables a query may read, to be registered into its session.
 type Tables interface {
-	// Register registers into sess, which is not yet sealed, every table of reads
-	// that exists: the tables uq names with at least the files uq can need, the
-	// others without files (so the catalog views list them, with their columns).
-	// Every table is pinned to one snapshot for the query. The server has checked
-	// that uq names no table of the lake outside reads; a table of reads that
-	// nothing has written yet is left out.
-	Register(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, reads []engine.TableName) error
+	// Pin pins every table of reads that exists to one snapshot, the latest, and
+	// chooses its files: the tables uq names get at least the files uq can need, the
+	// others none (so the catalog views list them, with their columns). sess serves
+	// only to prune files; nothing is registered in it. The server has checked that
+	// uq names no table of the lake outside reads; a table of reads that nothing has
+	// written yet is left out.
+	Pin(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, reads []engine.TableName) (Pinned, error)
+}
+
+// Pinned are a query's tables, each at one snapshot with its files.
+type Pinned interface {
+	// Key is the same for two Pinned exactly when they register the same tables at
+	// the same snapshots with the same files, so that a session they made answers
+	// every query alike, catalog included.
+	Key() string
+	// Register registers the tables into sess, which is not yet sealed.
+	Register(ctx context.Context, sess *engine.Session) error
 }
 
 // CatalogTables is Tables over the tables of a catalog. newCatalog is called once a
@@ -32,11 +43,12 @@ func CatalogTables(newCatalog func() *catalog.Catalog) Tables {
 
 type catalogTables func() *catalog.Catalog
 
-func (f catalogTables) Register(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, reads []engine.TableName) error {
+func (f catalogTables) Pin(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, reads []engine.TableName) (Pinned, error) {
 	cat := f()
+	var pinned planned
 	for _, n := range reads {
 		if _, ok := cat.Source(n); !ok {
-			return fmt.Errorf("%s: not a table of the lake", n)
+			return nil, fmt.Errorf("%s: not a table of the lake", n)
 		}
 		var plan *catalog.Plan
 		var err error
@@ -46,12 +58,43 @@ func (f catalogTables) Register(ctx context.Context, sess *engine.Session, uq *e
 			plan, err = emptyPlan(ctx, cat, n)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if plan == nil {
 			continue // nothing has written it yet
 		}
-		if err := catalog.Register(ctx, sess, n, plan); err != nil {
+		pinned = append(pinned, namedPlan{n, plan})
+	}
+	return pinned, nil
+}
+
+type namedPlan struct {
+	name engine.TableName
+	plan *catalog.Plan
+}
+
+// planned is Pinned by the catalog's plans.
+type planned []namedPlan
+
+// Key names each table by its name, its root, its version and the commit time of
+// that version (a table dropped and written again starts at version 0 again) and its
+// files by a digest of their paths, in order: a Delta file is never rewritten in
+// place.
+func (p planned) Key() string {
+	h := sha256.New()
+	for _, np := range p {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%d\x00", np.name, np.plan.Source.Root, np.plan.Snap.Version,
+			np.plan.Snap.Timestamp.UnixNano(), len(np.plan.Adds))
+		for _, a := range np.plan.Adds {
+			fmt.Fprintf(h, "%s\x00", a.Path)
+		}
+	}
+	return string(h.Sum(nil))
+}
+
+func (p planned) Register(ctx context.Context, sess *engine.Session) error {
+	for _, np := range p {
+		if err := catalog.Register(ctx, sess, np.name, np.plan); err != nil {
 			return err
 		}
 	}
