@@ -39,7 +39,8 @@ func TestKillNineLocalDisk(t *testing.T) { testKillNine(t, localLake(t)) }
 
 func TestKillNineMinIO(t *testing.T) { testKillNine(t, minioLake(t)) }
 
-// versitygw checks a conditional PUT differently from MinIO (see DESIGN.md), and
+// versitygw checks a conditional PUT differently from MinIO (lake/s3 probes that the
+// store refuses a second If-None-Match PUT of one key, probe.go), and
 // the ledger's exactly-once rests on that condition.
 func TestKillNineVersityGW(t *testing.T) { testKillNine(t, versityLake(t)) }
 
