@@ -1,11 +1,10 @@
 package pgwire
 
 import (
-	"container/list"
 	"context"
-	"sync"
 
 	"github.com/lakectl/lakectl/engine"
+	"github.com/lakectl/lakectl/internal/lru"
 )
 
 // parseCacheSize bounds the statements whose parse is kept: a dashboard sends a
@@ -17,40 +16,22 @@ const parseCacheSize = 256
 // engine.Session.ParseUserSQL), and costs a statement to DuckDB. What a user may read
 // is checked on every query, whichever user's query the parse was made for.
 type parseCache struct {
-	mu     sync.Mutex
-	byText map[string]*list.Element // of order, whose values are parsed
-	order  *list.List               // most recently used first
-}
-
-type parsed struct {
-	text string
-	uq   *engine.UserSQL
+	kept *lru.Cache[string, *engine.UserSQL]
 }
 
 func newParseCache() *parseCache {
-	return &parseCache{byText: map[string]*list.Element{}, order: list.New()}
+	return &parseCache{kept: lru.New[string](parseCacheSize, func(*engine.UserSQL) int64 { return 1 })}
 }
 
 // parse returns sql's parse, from the cache or from planner.
 func (c *parseCache) parse(ctx context.Context, planner *engine.Session, sql string) (*engine.UserSQL, error) {
-	c.mu.Lock()
-	if e, ok := c.byText[sql]; ok {
-		c.order.MoveToFront(e)
-		c.mu.Unlock()
-		return e.Value.(parsed).uq, nil
+	if uq, ok := c.kept.Get(sql); ok {
+		return uq, nil
 	}
-	c.mu.Unlock()
 	uq, err := planner.ParseUserSQL(ctx, rewrite(sql))
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.byText[sql]; !ok {
-		c.byText[sql] = c.order.PushFront(parsed{text: sql, uq: uq})
-		if c.order.Len() > parseCacheSize {
-			delete(c.byText, c.order.Remove(c.order.Back()).(parsed).text)
-		}
-	}
+	c.kept.Add(sql, uq)
 	return uq, nil
 }

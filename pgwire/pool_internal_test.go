@@ -74,8 +74,8 @@ func TestParseCacheBound(t *testing.T) {
 	for i := range parseCacheSize {
 		parse(fmt.Sprintf("SELECT %d FROM views.kpis", i))
 	}
-	if len(c.byText) != parseCacheSize {
-		t.Errorf("%d parses kept, want %d", len(c.byText), parseCacheSize)
+	if n := c.kept.Len(); n != parseCacheSize {
+		t.Errorf("%d parses kept, want %d", n, parseCacheSize)
 	}
 	if again := parse("SELECT * FROM views.kpis"); again == first {
 		t.Error("the least recently used parse was kept past the bound")

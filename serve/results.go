@@ -1,14 +1,13 @@
 package serve
 
 import (
-	"container/list"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/lakectl/lakectl/internal/lru"
 	"github.com/lakectl/lakectl/lake"
 )
 
@@ -53,21 +52,12 @@ func (k resultKey) String() string {
 type resultCache struct {
 	max    int64
 	flight singleflight.Group // one query per key at a time
-
-	mu    sync.Mutex
-	size  int64
-	order *list.List // of *resultEntry, most recently used first
-	items map[resultKey]*list.Element
-}
-
-type resultEntry struct {
-	key  resultKey
-	body []byte
+	kept   *lru.Cache[resultKey, []byte]
 }
 
 // newResultCache keeps up to max bytes; max <= 0 keeps nothing.
 func newResultCache(max int64) *resultCache {
-	return &resultCache{max: max, order: list.New(), items: map[resultKey]*list.Element{}}
+	return &resultCache{max: max, kept: lru.New[resultKey](max, func(b []byte) int64 { return int64(len(b)) })}
 }
 
 // load is k's body: from the cache, or from build, which runs once for the concurrent
@@ -99,35 +89,11 @@ func (c *resultCache) load(ctx context.Context, k resultKey, build func(context.
 	}
 }
 
-func (c *resultCache) get(k resultKey) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[k]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*resultEntry).body, true
-}
+func (c *resultCache) get(k resultKey) ([]byte, bool) { return c.kept.Get(k) }
 
-// put keeps body under k, dropping the least recently used entries beyond the bound.
+// put keeps body under k, unless it is over a quarter of the bound.
 func (c *resultCache) put(k resultKey, body []byte) {
-	n := int64(len(body))
-	if n > c.max/4 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[k]; ok {
-		return
-	}
-	c.items[k] = c.order.PushFront(&resultEntry{key: k, body: body})
-	c.size += n
-	for c.size > c.max {
-		last := c.order.Back()
-		e := last.Value.(*resultEntry)
-		c.order.Remove(last)
-		delete(c.items, e.key)
-		c.size -= int64(len(e.body))
+	if int64(len(body)) <= c.max/4 {
+		c.kept.Add(k, body)
 	}
 }

@@ -144,8 +144,8 @@ func TestResultCacheBound(t *testing.T) {
 			t.Errorf("v%d kept: %v, want %v", v, ok, want)
 		}
 	}
-	if c.size > c.max {
-		t.Errorf("size %d over the bound %d", c.size, c.max)
+	if n := c.kept.Len(); n != 4 {
+		t.Errorf("%d bodies of 25 bytes kept under a bound of 100, want 4", n)
 	}
 	c.put(key(9), body(26))
 	if _, ok := c.get(key(9)); ok {
