@@ -2,7 +2,6 @@ package main
 
 import (
 	"database/sql"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,13 +112,7 @@ func TestCatalogExportS3(t *testing.T) {
 	}
 	// With its file at hand (lakectl query's cached copy), it reads exactly that file.
 	mustLakectlEnv(t, s3env, "query", "SELECT count(*) FROM ref.users")
-	var cached []string // the only table of the S3 lake, which alone has a cache
-	filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") {
-			cached = append(cached, p)
-		}
-		return err
-	})
+	cached := cachedDataFiles(t, cacheDir) // the only table of the S3 lake, which alone has a cache
 	if len(cached) != 1 {
 		t.Fatalf("cached files of ref.users: %v, want one", cached)
 	}

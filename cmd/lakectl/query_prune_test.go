@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -145,14 +143,7 @@ func TestQueryPrunesOnMinIO(t *testing.T) {
 	cacheDir := t.TempDir()
 	env := []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey, "XDG_CACHE_HOME=" + cacheDir}
 	checkOneDay(t, env, srv.URL(prefix), filesPerDay)
-	var cached []string
-	filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") {
-			cached = append(cached, p)
-		}
-		return err
-	})
-	if len(cached) != filesPerDay {
+	if cached := cachedDataFiles(t, cacheDir); len(cached) != filesPerDay {
 		t.Errorf("%d data files in the cache after a one-day query, want that day's %d: %q", len(cached), filesPerDay, cached)
 	}
 }

@@ -157,14 +157,7 @@ func TestQueryOnS3DownloadsOnlyTheTablesItNames(t *testing.T) {
 	mustLakectlEnv(t, env, "ref", "load", "users")
 	mustLakectlEnv(t, env, "ref", "load", "plans")
 	cached := func() int {
-		n := 0
-		filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && strings.HasSuffix(p, ".parquet") {
-				n++
-			}
-			return err
-		})
-		return n
+		return len(cachedDataFiles(t, cacheDir))
 	}
 	for _, tt := range []struct {
 		sql    string
@@ -180,4 +173,21 @@ func TestQueryOnS3DownloadsOnlyTheTablesItNames(t *testing.T) {
 			t.Errorf("after %s: %d data files in the cache, want %d", tt.sql, got, tt.cached)
 		}
 	}
+}
+
+// cachedDataFiles are the data files that lakectl's caches under dir hold: the regular
+// files, not the links the cache names after the files' keys.
+func cachedDataFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.HasSuffix(p, ".parquet") {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -196,6 +196,10 @@ func (c *Cache) Path(ctx context.Context, key string) (string, error) {
 
 // Acquire is Path with a pin: the file is not evicted, by this process or another
 // sharing the directory, until release is called. release is idempotent.
+//
+// The path ends with the key where the key is a plain relative path (see keyPath), so
+// a reader that takes meaning from directory names, as DuckDB's Hive partitioning
+// does, reads the key's.
 func (c *Cache) Acquire(ctx context.Context, key string) (path string, release func(), err error) {
 	if c.local != nil {
 		return c.local.LocalPath(key), func() {}, nil
@@ -207,7 +211,7 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 	if e, err := c.pinIfPresent(name, true); err != nil {
 		return "", nil, fmt.Errorf("cache %s: %w", key, err)
 	} else if e != nil {
-		return filepath.Join(c.dir, name), c.releaser(e), nil
+		return c.keyPath(key, name), c.releaser(e), nil
 	}
 	// Downloads run detached from any one caller's context: a caller that gives up must
 	// not fail the others waiting on the same key.
@@ -233,7 +237,7 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 			c.mu.Lock()
 			c.evictLocked()
 			c.mu.Unlock()
-			return filepath.Join(c.dir, name), c.releaser(e), nil
+			return c.keyPath(key, name), c.releaser(e), nil
 		}
 		// Evicted between the download and this pin, by this process (only when the
 		// cache is far too small for what its readers hold) or by another one before
@@ -409,7 +413,7 @@ func (c *Cache) evictLocked() {
 		prev := el.Prev()
 		e := el.Value.(*entry)
 		if e.pins == 0 {
-			switch res, err := removeUnheld(filepath.Join(c.dir, e.name)); {
+			switch res, err := removeUnheld(filepath.Join(c.dir, e.name), c.keyDir(e.name)); {
 			case err != nil:
 				c.log.Warn("evict", "file", e.name, "err", err)
 			case res == held:

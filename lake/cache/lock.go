@@ -71,8 +71,9 @@ const (
 	held                       // another process holds it; it was left alone
 )
 
-// removeUnheld deletes the cached file at path unless another process holds it.
-func removeUnheld(path string) (evictResult, error) {
+// removeUnheld deletes the cached file at path unless another process holds it, and
+// first the directory of its links (keypath.go), under the same lock.
+func removeUnheld(path, links string) (evictResult, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return gone, nil
@@ -90,6 +91,9 @@ func removeUnheld(path string) (evictResult, error) {
 	if err := stillNamed(f, path); errors.Is(err, fs.ErrNotExist) {
 		return gone, nil
 	} else if err != nil {
+		return held, err
+	}
+	if err := os.RemoveAll(links); err != nil {
 		return held, err
 	}
 	if err := os.Remove(path); err != nil {

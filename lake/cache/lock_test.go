@@ -10,9 +10,10 @@ import (
 	"github.com/lakectl/lakectl/internal/flock"
 )
 
-// TestRemoveUnheld: eviction deletes a file nobody holds, leaves one that is held
-// (flock locks conflict between open files even within one process, so a hold here
-// stands for another process's), and reports one already deleted as gone.
+// TestRemoveUnheld: eviction deletes a file nobody holds, with its links, leaves one
+// that is held (flock locks conflict between open files even within one process, so a
+// hold here stands for another process's) with its links, and reports one already
+// deleted as gone.
 func TestRemoveUnheld(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string) string {
@@ -41,7 +42,11 @@ func TestRemoveUnheld(t *testing.T) {
 		{taken, wantTaken},
 		{filepath.Join(dir, "missing"), gone},
 	} {
-		got, err := removeUnheld(tc.path)
+		links := filepath.Join(dir, "keys", filepath.Base(tc.path))
+		if err := os.MkdirAll(filepath.Join(links, "t", "day=1"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		got, err := removeUnheld(tc.path, links)
 		if err != nil {
 			t.Fatalf("%s: %v", filepath.Base(tc.path), err)
 		}
@@ -51,6 +56,10 @@ func TestRemoveUnheld(t *testing.T) {
 		_, statErr := os.Stat(tc.path)
 		if kept := statErr == nil; kept != (got == held) {
 			t.Errorf("%s: file kept = %v after result %d", filepath.Base(tc.path), kept, got)
+		}
+		_, statErr = os.Stat(links)
+		if kept := statErr == nil; kept != (got != evicted) {
+			t.Errorf("%s: links kept = %v after result %d", filepath.Base(tc.path), kept, got)
 		}
 	}
 }

@@ -137,8 +137,8 @@ func TestFileHeldByAnotherProcessIsNotEvicted(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	h := startHolder(t, dir)
-	if h.path != filepath.Join(dir, fileName(heldKey)) {
-		t.Fatalf("holder holds %s, want a file in %s", h.path, dir)
+	if want := filepath.Join(dir, keysDir, strings.TrimSuffix(fileName(heldKey), ".parquet"), heldKey); h.path != want {
+		t.Fatalf("holder holds %s, want %s", h.path, want)
 	}
 
 	store := mem.New()
