@@ -43,13 +43,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime"
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/lakectl/lakectl/engine/sqlfrag"
 )
 
 // Config sets up a Session. Zero values take the documented defaults.
@@ -102,7 +101,28 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.tempDir = dir
 
-	connector, err := duckdb.NewConnector("", nil)
+	memoryLimit := cfg.MemoryLimit
+	if memoryLimit == "" {
+		memoryLimit = DefaultMemoryLimit()
+	}
+	settings := url.Values{
+		"threads":        {fmt.Sprint(threads)},
+		"temp_directory": {s.tempDir},
+		// Extensions cannot be downloaded here and users may be offline: fail at once
+		// rather than hang on a network fetch. The ones lakectl uses (parquet, json,
+		// icu) are built in and loaded with the database, so none is ever loaded later,
+		// and none may be: a sealed session (Seal) relies on that.
+		"autoinstall_known_extensions": {"false"},
+		"autoload_known_extensions":    {"false"},
+		"allow_community_extensions":   {"false"},
+		"allow_unsigned_extensions":    {"false"},
+	}
+	if memoryLimit != "" {
+		settings.Set("memory_limit", memoryLimit)
+	}
+	// Set when the database is made, not by SET statements after: each statement costs
+	// as much as a small query, and every lakectl query opens a session.
+	connector, err := duckdb.NewConnector("?"+settings.Encode(), nil)
 	if err != nil {
 		s.cleanup()
 		return nil, fmt.Errorf("open engine: %w", err)
@@ -119,32 +139,14 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-
-	settings := []struct{ name, value string }{
-		{"threads", fmt.Sprint(threads)},
-		{"temp_directory", s.tempDir},
-		// Delta timestamps are UTC instants; casts between TIMESTAMP and TIMESTAMPTZ,
-		// and partition values, are read in UTC whatever the machine's zone.
-		{"TimeZone", "UTC"},
-		// Extensions cannot be downloaded here and users may be offline: fail at once
-		// rather than hang on a network fetch. Bundled ones (parquet, json, icu) load.
-		{"autoinstall_known_extensions", "false"},
-		// A query reads each file's footer when the view is created and again when a
-		// query binds it; data files never change (Delta writes new ones).
-		{"parquet_metadata_cache", "true"},
-	}
-	memoryLimit := cfg.MemoryLimit
-	if memoryLimit == "" {
-		memoryLimit = DefaultMemoryLimit()
-	}
-	if memoryLimit != "" {
-		settings = append(settings, struct{ name, value string }{"memory_limit", memoryLimit})
-	}
-	for _, st := range settings {
-		if _, err := s.conn.ExecContext(ctx, sqlfrag.Fmt("SET %s = %s", sqlfrag.Ident(st.name), sqlfrag.Str(st.value)).String()); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open engine: set %s=%s: %w", st.name, st.value, err)
-		}
+	// The extensions' settings, which the database takes only once they are loaded.
+	// Delta timestamps are UTC instants; casts between TIMESTAMP and TIMESTAMPTZ, and
+	// partition values, are read in UTC whatever the machine's zone. A query reads each
+	// file's footer when the view is created and again when a query binds it; data
+	// files never change (Delta writes new ones).
+	if _, err := s.conn.ExecContext(ctx, "SET TimeZone = 'UTC'; SET parquet_metadata_cache = true"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	if err := RegisterFunctions(s.conn); err != nil {
 		s.Close()

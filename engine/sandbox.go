@@ -74,10 +74,8 @@ func (s *Session) Seal(ctx context.Context, opts SealOptions) error {
 	}{
 		{"allowed_paths", sqlfrag.StrList(slices.Compact(paths))},
 		{"allowed_directories", sqlfrag.Const("[]")},
-		{"autoinstall_known_extensions", off},
-		{"autoload_known_extensions", off},
-		{"allow_community_extensions", off},
-		{"allow_unsigned_extensions", off},
+		// No extension can be installed or loaded: Open set that when it made the
+		// database, and the lock below keeps it.
 		{"enable_external_access", off},
 		// Last: after it no setting changes, this statement's own included.
 		{"lock_configuration", sqlfrag.Const("true")},
