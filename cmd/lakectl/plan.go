@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lakectl/lakectl/gold"
+	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/pipeline/jobenv"
 	"github.com/lakectl/lakectl/views"
 )
@@ -24,7 +27,10 @@ any), and the compute per day next to the next slower tier's.
 
 A consumer whose freshness SLO no path can meet is an error that names the SLO, the
 best freshness achievable and the path that would meet it; lakectl views refresh
-refuses it too. A view that neither a consumer nor a fixed -- refresh asks for is
+and serve refuse it too. One that only the measured history makes unmeetable (the
+defaults would meet it: a slow run, a catch-up after an outage) is an error here and
+a warning for views refresh and serve, which plan with the defaults instead, so that
+one late hour never stops the refreshes or the service that would catch up. A view that neither a consumer nor a fixed -- refresh asks for is
 reported as unused.`,
 		Example: `  lakectl plan
   lakectl plan -p ./my-pipeline`,
@@ -35,7 +41,7 @@ reported as unused.`,
 			if err != nil {
 				return err
 			}
-			pl, err := env.plan(ctx)
+			pl, err := env.plan(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -48,8 +54,10 @@ reported as unused.`,
 }
 
 // plan loads the views and models, measures the hops from the lake's history and
-// builds the plan: an SLO no path can meet is an error.
-func (e *pipelineEnv) plan(ctx context.Context) (*views.Plan, error) {
+// builds the plan. An SLO that no path can meet is an error; unless strict, one that
+// only the measurements make unmeetable is logged, and the plan built from the
+// defaults (planOrDefaults).
+func (e *pipelineEnv) plan(ctx context.Context, strict bool) (*views.Plan, error) {
 	cfg := jobenv.EngineConfig(e.p.DuckDB, e.log)
 	vs, err := views.Load(ctx, e.p, cfg)
 	if err != nil {
@@ -63,5 +71,27 @@ func (e *pipelineEnv) plan(ctx context.Context) (*views.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return views.Build(e.p, vs, models, m)
+	if strict {
+		return views.Build(e.p, vs, models, m)
+	}
+	return planOrDefaults(e.p, vs, models, m, e.log)
+}
+
+// planOrDefaults is the plan from the measurements m, or, where they make an SLO
+// unmeetable that the defaults would meet, the plan from the defaults, with a warning
+// that says so. Measured hops include runs that were late for reasons that pass (a
+// catch-up after an outage, a restart), and a service must not refuse to start, nor a
+// scheduled refresh to run, over them; lakectl plan and status still show them.
+func planOrDefaults(p *pipeline.Pipeline, vs *views.Views, models *gold.Models, m *views.Measurements, log *slog.Logger) (*views.Plan, error) {
+	pl, err := views.Build(p, vs, models, m)
+	var inf *views.InfeasibleError
+	if !errors.As(err, &inf) {
+		return pl, err
+	}
+	pl, derr := views.Build(p, vs, models, &views.Measurements{})
+	if derr != nil {
+		return nil, err // unmeetable by configuration: the measured error says more
+	}
+	log.Warn("an SLO cannot be met at the measured durations; planning with the defaults", "err", err, "hint", inf.Hint())
+	return pl, nil
 }

@@ -167,7 +167,7 @@ func (e *pipelineEnv) serve(ctx context.Context, reg *prometheus.Registry, poll 
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := e.plan(ctx)
+	plan, err := e.plan(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}

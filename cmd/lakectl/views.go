@@ -59,9 +59,10 @@ A consumer whose freshness SLO no path can meet is refused before anything runs
 			if err != nil {
 				return err
 			}
-			// A consumer whose SLO no path can meet is refused before anything runs; the
-			// plan says which views read the live tail.
-			pl, err := env.plan(ctx)
+			// A consumer whose SLO no path can meet is refused before anything runs (one
+			// that only the measured history makes unmeetable is a warning); the plan
+			// says which views read the live tail.
+			pl, err := env.plan(ctx, false)
 			if err != nil {
 				return err
 			}
