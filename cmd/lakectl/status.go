@@ -170,7 +170,7 @@ func refusedFiles(models []modelStatus, vstats []views.ViewStatus) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d model or view files refused: %s", len(msgs), strings.Join(msgs, "; "))
+	return fmt.Errorf("refused model or view files: %s", strings.Join(msgs, "; "))
 }
 
 // writeStatusText prints two tables: one line per Bronze table, then one per source

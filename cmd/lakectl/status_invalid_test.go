@@ -34,7 +34,7 @@ func TestStatusReportsInvalidFiles(t *testing.T) {
 	badView := filepath.Join(dir, "views", "countries.sql") + `:2: refresh: "soon" is not an interval`
 
 	res := runLakectl(t, "status", "-p", dir)
-	if res.exitCode != 1 || !strings.Contains(res.stderr, "2 model or view files refused") ||
+	if res.exitCode != 1 || !strings.Contains(res.stderr, "refused model or view files: ") ||
 		!strings.Contains(res.stderr, badModel) || !strings.Contains(res.stderr, badView) {
 		t.Errorf("status: exit %d, stderr %q; want 1 and both files with their lines", res.exitCode, res.stderr)
 	}
