@@ -16,7 +16,9 @@ import (
 // bind runs each model, in order, over empty views with its inputs' columns, to check
 // that it binds and that its partition column is a DATE. Silver's columns come from
 // the contracts; a model's, from the model. Models reading a reference table are
-// bound at run time, when the table's columns are known.
+// bound at run time, when the table's columns are known. A model that does not bind,
+// or that reads a gold.* model not in ms.Order (refused before, or here), moves from
+// ms.Order to ms.Invalid.
 func bind(ctx context.Context, sess *engine.Session, p *pipeline.Pipeline, ms *Models) error {
 	for _, t := range p.Silver {
 		c, err := silver.Compile(t)
@@ -39,43 +41,68 @@ func bind(ctx context.Context, sess *engine.Session, p *pipeline.Pipeline, ms *M
 	if err := sess.Seal(ctx, engine.SealOptions{}); err != nil {
 		return err
 	}
-	skip := map[string]bool{}
+	bound := map[string]bool{}
 	for _, m := range ms.Order {
-		for _, in := range m.Inputs {
-			if in.Schema == "ref" || (in.Schema == "gold" && skip[in.Name]) {
-				skip[m.Name] = true
+		bound[m.Name] = true
+	}
+	skip := map[string]bool{}
+	var order []*Model
+	for _, m := range ms.Order {
+		if err := bindModel(ctx, sess, m, bound, skip); err != nil {
+			bound[m.Name] = false
+			if err := ms.refuse(err); err != nil {
+				return err
 			}
-		}
-		if skip[m.Name] {
 			continue
 		}
-		cols, err := resultColumns(ctx, sess, m.text)
-		if err != nil {
-			return &ModelError{File: m.File, Line: m.sqlLine(), Msg: err.Error()}
+		order = append(order, m)
+	}
+	ms.Order = order
+	return nil
+}
+
+// bindModel binds m, unless it reads a reference table or a model bound at run time
+// (then it records m in skip); bound says which models bound, or will.
+func bindModel(ctx context.Context, sess *engine.Session, m *Model, bound, skip map[string]bool) error {
+	for _, in := range m.Inputs {
+		if in.Schema == "gold" && !bound[in.Name] {
+			return &ModelError{File: m.File, Line: m.inputLine("gold", in.Name), Msg: fmt.Sprintf("reads gold.%s, which is invalid", in.Name)}
 		}
-		typ, ok := cols[strings.ToLower(m.Partition)]
-		switch {
-		case !ok:
-			return &ModelError{File: m.File, Line: m.lines["partition "], Msg: fmt.Sprintf("partition column %s is not in the result of the SELECT", m.Partition)}
-		case typ != "DATE":
-			return &ModelError{File: m.File, Line: m.lines["partition "], Msg: fmt.Sprintf("partition column %s is %s: it must be a DATE (cast it: CAST(... AS DATE) AS %[1]s)", m.Partition, typ)}
+	}
+	for _, in := range m.Inputs {
+		if in.Schema == "ref" || (in.Schema == "gold" && skip[in.Name]) {
+			skip[m.Name] = true
 		}
-		for _, name := range slices.Sorted(maps.Keys(cols)) {
-			if _, err := engine.DeltaType(cols[name]); err != nil {
-				return &ModelError{File: m.File, Line: m.sqlLine(), Msg: fmt.Sprintf("column %s: %v; cast it, e.g. CAST(... AS BIGINT)", name, err)}
-			}
+	}
+	if skip[m.Name] {
+		return nil
+	}
+	cols, err := resultColumns(ctx, sess, m.text)
+	if err != nil {
+		return &ModelError{File: m.File, Line: m.sqlLine(), Msg: err.Error()}
+	}
+	typ, ok := cols[strings.ToLower(m.Partition)]
+	switch {
+	case !ok:
+		return &ModelError{File: m.File, Line: m.lines["partition "], Msg: fmt.Sprintf("partition column %s is not in the result of the SELECT", m.Partition)}
+	case typ != "DATE":
+		return &ModelError{File: m.File, Line: m.lines["partition "], Msg: fmt.Sprintf("partition column %s is %s: it must be a DATE (cast it: CAST(... AS DATE) AS %[1]s)", m.Partition, typ)}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cols)) {
+		if _, err := engine.DeltaType(cols[name]); err != nil {
+			return &ModelError{File: m.File, Line: m.sqlLine(), Msg: fmt.Sprintf("column %s: %v; cast it, e.g. CAST(... AS BIGINT)", name, err)}
 		}
-		if err := emptyView(ctx, sess, "gold", m.Name, "SELECT * FROM (\n"+body(m.text)+"\n) WHERE false"); err != nil {
-			return &ModelError{File: m.File, Line: m.sqlLine(), Msg: err.Error()}
-		}
-		// The audits bind against the day's rows (`this`) as the model makes them.
-		if _, err := sess.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+sqlfrag.Ident(thisTable).String()+" AS SELECT * FROM "+sqlfrag.Qualified("gold", m.Name).String()); err != nil {
-			return fmt.Errorf("bind audits of %s: %w", m.Name, err)
-		}
-		for _, a := range m.Audits {
-			if _, err := resultColumns(ctx, sess, a.SQL); err != nil {
-				return &ModelError{File: m.File, Line: a.Line, Msg: fmt.Sprintf("audit %s: %v", a.Name, err)}
-			}
+	}
+	if err := emptyView(ctx, sess, "gold", m.Name, "SELECT * FROM (\n"+body(m.text)+"\n) WHERE false"); err != nil {
+		return &ModelError{File: m.File, Line: m.sqlLine(), Msg: err.Error()}
+	}
+	// The audits bind against the day's rows (`this`) as the model makes them.
+	if _, err := sess.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+sqlfrag.Ident(thisTable).String()+" AS SELECT * FROM "+sqlfrag.Qualified("gold", m.Name).String()); err != nil {
+		return fmt.Errorf("bind audits of %s: %w", m.Name, err)
+	}
+	for _, a := range m.Audits {
+		if _, err := resultColumns(ctx, sess, a.SQL); err != nil {
+			return &ModelError{File: m.File, Line: a.Line, Msg: fmt.Sprintf("audit %s: %v", a.Name, err)}
 		}
 	}
 	return nil

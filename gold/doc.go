@@ -47,7 +47,9 @@
 // the result lacks or that is not a DATE, a result column that Delta cannot store
 // (HUGEINT: cast it), and an audit that does not bind against `this` (each model is
 // bound, sealed, against its inputs' columns: Silver's from the contracts, a
-// model's from its upstream model).
+// model's from its upstream model). LoadAll, for a report of the whole pipeline
+// (lakectl status), keeps the valid models and lists each refused one in
+// Models.Invalid, with a model that reads a refused one.
 //
 // # A run of day D
 //

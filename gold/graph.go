@@ -6,7 +6,8 @@ import (
 )
 
 // order sorts models so that each comes after the gold.* models it reads (by name
-// where the graph leaves a choice), and refuses a cycle, naming it.
+// where the graph leaves a choice), and refuses a cycle, naming it. A gold.* input
+// that is not among models (a refused model, see LoadAll) is left to bind.
 func order(models []*Model) ([]*Model, error) {
 	byName := map[string]*Model{}
 	for _, m := range models {
@@ -41,7 +42,7 @@ func order(models []*Model) ([]*Model, error) {
 		path = append(path, name)
 		m := byName[name]
 		for _, in := range m.Inputs {
-			if in.Schema != "gold" {
+			if in.Schema != "gold" || byName[in.Name] == nil {
 				continue
 			}
 			if err := visit(in.Name); err != nil {

@@ -24,8 +24,11 @@ const thisTable = "this"
 // Models are the loaded models of a pipeline, in dependency order: every model after
 // the models it reads.
 type Models struct {
-	Order  []*Model
-	byName map[string]*Model
+	Order []*Model
+	// Invalid are the models that LoadAll refused, each with its file and line; Load
+	// refuses the pipeline for the first.
+	Invalid []*ModelError
+	byName  map[string]*Model
 }
 
 // Model returns the model called name, nil if there is none.
@@ -35,6 +38,22 @@ func (ms *Models) Model(name string) *Model { return ms.byName[name] }
 // with cfg for DuckDB's parser and to bind each model, sealed, against the columns of
 // its inputs. Every problem with a model is a *ModelError with file and line.
 func Load(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Models, error) {
+	ms, err := LoadAll(ctx, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms.Invalid) > 0 {
+		return nil, ms.Invalid[0]
+	}
+	return ms, nil
+}
+
+// LoadAll is Load that does not stop at a model it refuses: it returns the valid
+// models in Order and each refused one in Invalid, for a report of the whole
+// pipeline (lakectl status). A model that reads a refused one is refused too, as it
+// cannot be checked. The error is for what is no single model's fault: the
+// directory, the DuckDB session, the Silver contracts.
+func LoadAll(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Models, error) {
 	sess, err := engine.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -47,41 +66,82 @@ func Load(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Models
 	ms := &Models{byName: map[string]*Model{}}
 	var all []*Model
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".sql")
-		if !modelName.MatchString(name) {
-			return nil, &ModelError{File: f, Msg: "a model's file name is its table name: lower case letters, digits and _, starting with a letter"}
-		}
-		data, err := os.ReadFile(f)
+		m, err := loadModel(ctx, sess, f)
 		if err != nil {
-			return nil, fmt.Errorf("read model: %w", err)
+			if err := ms.refuse(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		m := &Model{Name: name, File: f, text: string(data)}
-		if err := parseHeader(m); err != nil {
-			return nil, err
-		}
-		if err := parseSQL(ctx, sess, m); err != nil {
-			return nil, err
-		}
-		ms.byName[name] = m
 		all = append(all, m)
 	}
-	known := knownTables(p, all)
+	known := knownTables(p, files)
+	var checked []*Model
 	for _, m := range all {
 		if err := checkTables(m, known); err != nil {
+			if err := ms.refuse(err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		checked = append(checked, m)
+	}
+	for {
+		if ms.Order, err = order(checked); err == nil {
+			break
+		}
+		// A cycle: refuse the model that closes it; bind refuses the others, which
+		// read it.
+		var cycle *ModelError
+		if !errors.As(err, &cycle) {
 			return nil, err
 		}
-	}
-	if ms.Order, err = order(all); err != nil {
-		return nil, err
+		ms.Invalid = append(ms.Invalid, cycle)
+		checked = slices.DeleteFunc(checked, func(m *Model) bool { return m.File == cycle.File })
 	}
 	if err := bind(ctx, sess, p, ms); err != nil {
 		return nil, err
 	}
+	for _, m := range ms.Order {
+		ms.byName[m.Name] = m
+	}
 	return ms, nil
 }
 
-// knownTables are the tables a model may read: silver.*, ref.*, and gold.* models.
-func knownTables(p *pipeline.Pipeline, models []*Model) map[engine.TableName]bool {
+// refuse records err in Invalid if it is a model's problem (a *ModelError), and
+// returns any other error.
+func (ms *Models) refuse(err error) error {
+	var me *ModelError
+	if errors.As(err, &me) {
+		ms.Invalid = append(ms.Invalid, me)
+		return nil
+	}
+	return err
+}
+
+// loadModel reads and parses one model file.
+func loadModel(ctx context.Context, sess *engine.Session, f string) (*Model, error) {
+	name := strings.TrimSuffix(filepath.Base(f), ".sql")
+	if !modelName.MatchString(name) {
+		return nil, &ModelError{File: f, Msg: "a model's file name is its table name: lower case letters, digits and _, starting with a letter"}
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	m := &Model{Name: name, File: f, text: string(data)}
+	if err := parseHeader(m); err != nil {
+		return nil, err
+	}
+	if err := parseSQL(ctx, sess, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// knownTables are the tables a model may read: silver.*, ref.*, and gold.* models, by
+// their files, refused or not (a model that reads a refused one is told so by bind).
+func knownTables(p *pipeline.Pipeline, files []string) map[engine.TableName]bool {
 	known := map[engine.TableName]bool{}
 	for _, t := range p.Silver {
 		known[engine.TableName{Schema: "silver", Name: t.Name}] = true
@@ -89,8 +149,10 @@ func knownTables(p *pipeline.Pipeline, models []*Model) map[engine.TableName]boo
 	for _, r := range p.Reference {
 		known[engine.TableName{Schema: "ref", Name: r.Name}] = true
 	}
-	for _, m := range models {
-		known[engine.TableName{Schema: "gold", Name: m.Name}] = true
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".sql"); modelName.MatchString(name) {
+			known[engine.TableName{Schema: "gold", Name: name}] = true
+		}
 	}
 	return known
 }

@@ -134,3 +134,47 @@ FROM gold.daily_metrics d JOIN silver.events USING (event_date) JOIN per_user p 
 		t.Errorf("order puts m (%d) before its input daily_metrics (%d)", j, i)
 	}
 }
+
+// TestLoadAllKeepsTheValidModels: LoadAll refuses each bad model with its file and
+// line, a model that reads one and the model that closes a cycle, and keeps the
+// valid models in order; Load still refuses the pipeline for the first problem.
+func TestLoadAllKeepsTheValidModels(t *testing.T) {
+	p := examplePipeline(t, map[string]*string{
+		"bad":    ptr("-- partition: event_date\nSELECT event_date\nFORM silver.events\n"),
+		"reader": ptr("-- partition: event_date\nSELECT event_date\nFROM gold.bad\n"),
+		"a":      ptr("-- partition: event_date\nSELECT event_date FROM gold.b\n"),
+		"b":      ptr("-- partition: event_date\nSELECT event_date\nFROM gold.a\n"),
+	})
+	ms, err := LoadAll(t.Context(), p, engine.Config{Threads: 1, MemoryLimit: "1GiB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range ms.Order {
+		names = append(names, m.Name)
+	}
+	if want := []string{"daily_metrics", "user_daily"}; !slices.Equal(names, want) {
+		t.Errorf("valid models %v, want %v", names, want)
+	}
+	var got []string
+	for _, e := range ms.Invalid {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"bad.sql:3: syntax error",
+		"b.sql:3: dependency cycle: gold.a → gold.b → gold.a",
+		"a.sql:2: reads gold.b, which is invalid",
+		"reader.sql:3: reads gold.bad, which is invalid",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("invalid %q, want %d: %q", got, len(want), want)
+	}
+	for i := range want {
+		if !strings.Contains(got[i], filepath.Join(ModelsDir, want[i])) {
+			t.Errorf("invalid[%d] = %q, want …%s…", i, got[i], want[i])
+		}
+	}
+	if _, err := loadModels(t, p); err == nil || err.Error() != got[0] {
+		t.Errorf("Load: %v, want the first problem: %s", err, got[0])
+	}
+}

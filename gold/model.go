@@ -70,9 +70,9 @@ func Root(name string) string { return "gold/" + name }
 
 // ModelError is a model refused, with its file and line.
 type ModelError struct {
-	File string
-	Line int // 0 when the problem has no single place
-	Msg  string
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"` // 0 when the problem has no single place
+	Msg  string `json:"message"`
 }
 
 func (e *ModelError) Error() string {

@@ -31,7 +31,8 @@
 // The SELECT is checked as a Gold model's is (gold.ParseSelect): one query, no
 // table function that reads files, inputs from DuckDB's parser, every table named
 // with its layer and known to the pipeline. Every problem is a *gold.ModelError with
-// file and line. A refresh runs the SELECT in a sealed session (engine.Session.Seal)
+// file and line; LoadAll keeps the valid views and lists the refused ones in
+// Views.Invalid, for lakectl status. A refresh runs the SELECT in a sealed session (engine.Session.Seal)
 // that holds only the input files it reads.
 //
 // # A refresh

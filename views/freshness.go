@@ -3,6 +3,8 @@ package views
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,6 +157,8 @@ type ViewStatus struct {
 	Name      string          `json:"name"`
 	Version   int64           `json:"version"` // -1 before its first refresh
 	Refreshes []RefreshRecord `json:"refreshes"`
+	// Error is why the view's file is refused (Views.Invalid); nil when it is valid.
+	Error *gold.ModelError `json:"error,omitempty"`
 }
 
 // RefreshRecord is one refresh commit.
@@ -175,40 +179,28 @@ type RefreshRecord struct {
 // statusRefreshes is how many recent refreshes of a view Status lists.
 const statusRefreshes = 5
 
-// Status reads each view's refresh history and each consumer's freshness at now.
+// Status reads each view's refresh history and each consumer's freshness at now. A
+// view that vs refused (Views.Invalid) is listed too, by its file name, with its
+// history and its Error.
 func Status(ctx context.Context, store lake.Store, p *pipeline.Pipeline, vs *Views, now time.Time) ([]ViewStatus, []ConsumerStatus, error) {
 	var views []ViewStatus
 	through := map[string]time.Time{}
 	for _, v := range vs.Order {
-		hist, err := recent(ctx, lake.NewTable(store, v.Root()))
+		st, err := viewStatus(ctx, store, v.Name, through)
 		if err != nil {
 			return nil, nil, err
 		}
-		st := ViewStatus{Name: v.Name, Version: -1}
-		for _, c := range hist {
-			st.Version = c.Version
-			if c.Info["job"] != jobName {
-				continue
-			}
-			rec := RefreshRecord{Version: c.Version, At: c.Timestamp}
-			rec.Mode, _ = c.Info["mode"].(string)
-			rec.Reason, _ = c.Info["reason"].(string)
-			rec.Inputs, _ = recordedInputs(c.Info) // readLast refuses a malformed record
-			if ms, ok := c.Info["durationMs"].(float64); ok {
-				rec.Duration = time.Duration(ms) * time.Millisecond
-			}
-			if t, ok := infoTime(c.Info, "reflectsThrough"); ok {
-				rec.Through = t
-				through["views."+v.Name] = t
-			}
-			rec.Ingested, _ = infoTime(c.Info, "ingestedThrough")
-			st.Refreshes = append(st.Refreshes, rec)
-		}
-		if n := len(st.Refreshes); n > statusRefreshes {
-			st.Refreshes = st.Refreshes[n-statusRefreshes:]
-		}
 		views = append(views, st)
 	}
+	for _, e := range vs.Invalid {
+		st, err := viewStatus(ctx, store, strings.TrimSuffix(filepath.Base(e.File), ".sql"), through)
+		if err != nil {
+			return nil, nil, err
+		}
+		st.Error = e
+		views = append(views, st)
+	}
+	slices.SortFunc(views, func(a, b ViewStatus) int { return strings.Compare(a.Name, b.Name) })
 	var consumers []ConsumerStatus
 	for _, c := range p.Consumers {
 		cs := ConsumerStatus{Name: c.Name, SLO: c.Freshness, Level: LevelOK}
@@ -234,6 +226,39 @@ func Status(ctx context.Context, store lake.Store, p *pipeline.Pipeline, vs *Vie
 		consumers = append(consumers, cs)
 	}
 	return views, consumers, nil
+}
+
+// viewStatus reads the version and recent refreshes of view name, and records in
+// through the event time through which its last refresh reflects the events.
+func viewStatus(ctx context.Context, store lake.Store, name string, through map[string]time.Time) (ViewStatus, error) {
+	hist, err := recent(ctx, lake.NewTable(store, Root(name)))
+	if err != nil {
+		return ViewStatus{}, err
+	}
+	st := ViewStatus{Name: name, Version: -1}
+	for _, c := range hist {
+		st.Version = c.Version
+		if c.Info["job"] != jobName {
+			continue
+		}
+		rec := RefreshRecord{Version: c.Version, At: c.Timestamp}
+		rec.Mode, _ = c.Info["mode"].(string)
+		rec.Reason, _ = c.Info["reason"].(string)
+		rec.Inputs, _ = recordedInputs(c.Info) // readLast refuses a malformed record
+		if ms, ok := c.Info["durationMs"].(float64); ok {
+			rec.Duration = time.Duration(ms) * time.Millisecond
+		}
+		if t, ok := infoTime(c.Info, "reflectsThrough"); ok {
+			rec.Through = t
+			through["views."+name] = t
+		}
+		rec.Ingested, _ = infoTime(c.Info, "ingestedThrough")
+		st.Refreshes = append(st.Refreshes, rec)
+	}
+	if n := len(st.Refreshes); n > statusRefreshes {
+		st.Refreshes = st.Refreshes[n-statusRefreshes:]
+	}
+	return st, nil
 }
 
 // level grades freshness f against c's warn and breach levels.

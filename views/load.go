@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,8 +16,11 @@ import (
 
 // Views are the loaded views of a pipeline, by name.
 type Views struct {
-	Order  []*View // by name
-	byName map[string]*View
+	Order []*View // by name
+	// Invalid are the views that LoadAll refused, by file name; Load refuses the
+	// pipeline for the first.
+	Invalid []*gold.ModelError
+	byName  map[string]*View
 }
 
 // View returns the view called name, nil if there is none.
@@ -27,6 +31,21 @@ func (vs *Views) View(name string) *View { return vs.byName[name] }
 // line: the header (see the package doc), the SELECT as Gold checks a model's
 // (gold.ParseSelect), and a table that is not silver.*, ref.* or a gold.* model.
 func Load(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Views, error) {
+	vs, err := LoadAll(ctx, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs.Invalid) > 0 {
+		return nil, vs.Invalid[0]
+	}
+	return vs, nil
+}
+
+// LoadAll is Load that does not stop at a view it refuses: it returns the valid views
+// in Order and each refused one in Invalid, for a report of the whole pipeline
+// (lakectl status). The error is for what is no single view's fault: the directory,
+// the DuckDB session, a file that cannot be read.
+func LoadAll(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Views, error) {
 	files, err := filepath.Glob(filepath.Join(p.Dir, Dir, "*.sql"))
 	if err != nil {
 		return nil, fmt.Errorf("list views: %w", err)
@@ -46,6 +65,11 @@ func Load(ctx context.Context, p *pipeline.Pipeline, cfg engine.Config) (*Views,
 	}
 	for _, f := range files {
 		v, err := loadView(ctx, sess, f, known)
+		var me *gold.ModelError
+		if errors.As(err, &me) {
+			vs.Invalid = append(vs.Invalid, me)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,7 +55,15 @@ field: "bronze", an array of the Bronze tables; "gold", an array of the models, 
 {model, complete_through, stale: [{day, reasons, completeness, why}]}; "views", each
 {name, version, refreshes: [{version, at, mode, reason, duration, through,
 ingested_through, inputs}]}; "consumers", each {name, slo, freshness, stalest,
-level} (durations in nanoseconds; empty without a pipeline).`,
+level} (durations in nanoseconds; empty without a pipeline).
+
+A model or view file that lakectl refuses (run gold and views refresh refuse it
+too) does not hide the rest: status prints everything else, lists the file as
+invalid with why (its file and line) in the GOLD or VIEW table, and exits 1 at
+the end. In --json, that model's or view's entry has "error": {file, line,
+message} (line absent when the problem has no single place); a model has nothing
+else then, a view still its refreshes. A model that reads a refused model is
+refused too: it cannot be checked.`,
 		Example: `  lakectl status --lake ./lake
   lakectl status --pipeline ./demo
   lakectl status --lake s3://lake/prod --stream events --json`,
@@ -94,8 +103,12 @@ level} (durations in nanoseconds; empty without a pipeline).`,
 					return err
 				}
 			}
+			refused := refusedFiles(models, vstats)
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), statusJSON{Bronze: out, Gold: models, Views: vstats, Consumers: cstats})
+				if err := writeJSON(cmd.OutOrStdout(), statusJSON{Bronze: out, Gold: models, Views: vstats, Consumers: cstats}); err != nil {
+					return err
+				}
+				return refused
 			}
 			if err := writeStatusText(cmd.OutOrStdout(), out); err != nil {
 				return err
@@ -114,7 +127,10 @@ level} (durations in nanoseconds; empty without a pipeline).`,
 			if err := writeGoldStatus(cmd.OutOrStdout(), models); err != nil {
 				return err
 			}
-			return writeViewsStatus(cmd.OutOrStdout(), vstats, cstats)
+			if err := writeViewsStatus(cmd.OutOrStdout(), vstats, cstats); err != nil {
+				return err
+			}
+			return refused
 		},
 	}
 	f := cmd.Flags()
@@ -134,6 +150,27 @@ type statusJSON struct {
 	Gold      []modelStatus          `json:"gold"`
 	Views     []views.ViewStatus     `json:"views"`
 	Consumers []views.ConsumerStatus `json:"consumers"`
+}
+
+// refusedFiles is the error of status when a model or view file is refused, once
+// everything else is printed: it lists them all, so that a script notices; nil when
+// none is.
+func refusedFiles(models []modelStatus, vstats []views.ViewStatus) error {
+	var msgs []string
+	for _, m := range models {
+		if m.Error != nil {
+			msgs = append(msgs, m.Error.Error())
+		}
+	}
+	for _, v := range vstats {
+		if v.Error != nil {
+			msgs = append(msgs, v.Error.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refused model or view files: %s", strings.Join(msgs, "; "))
 }
 
 // writeStatusText prints two tables: one line per Bronze table, then one per source

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lakectl/lakectl/gold"
@@ -21,6 +22,9 @@ type modelStatus struct {
 	// day is complete yet.
 	CompleteThrough *gold.Day  `json:"complete_through"`
 	Stale           []staleDay `json:"stale"`
+	// Error is why the model's file is refused, and then nothing else is known of it;
+	// absent when it is valid.
+	Error *gold.ModelError `json:"error,omitempty"`
 }
 
 // staleDay is a stale day with its reasons, each also as the sentence the text
@@ -31,14 +35,15 @@ type staleDay struct {
 }
 
 // goldStatus reads, for each Gold model of p, the last complete day and the stale
-// days with why, from the commits alone; none when p has no models.
+// days with why, from the commits alone; none when p has no models. The models that
+// gold.LoadAll refuses come last, each with its Error.
 func goldStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store) ([]modelStatus, error) {
 	out := []modelStatus{}
 	if files, _ := filepath.Glob(filepath.Join(p.Dir, gold.ModelsDir, "*.sql")); len(files) == 0 {
 		return out, nil
 	}
 	cfg := jobenv.EngineConfig(p.DuckDB, nil)
-	models, err := gold.Load(ctx, p, cfg)
+	models, err := gold.LoadAll(ctx, p, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +68,9 @@ func goldStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store) ([]
 		}
 		out = append(out, st)
 	}
+	for _, e := range models.Invalid {
+		out = append(out, modelStatus{Model: strings.TrimSuffix(filepath.Base(e.File), ".sql"), Stale: []staleDay{}, Error: e})
+	}
 	return out, nil
 }
 
@@ -79,7 +87,9 @@ func writeGoldStatus(out io.Writer, models []modelStatus) error {
 		if m.CompleteThrough != nil {
 			through = m.CompleteThrough.String()
 		}
-		if len(m.Stale) == 0 {
+		if m.Error != nil {
+			fmt.Fprintf(w, "%s\t-\t-\t-\tinvalid: %s\n", m.Model, m.Error)
+		} else if len(m.Stale) == 0 {
 			fmt.Fprintf(w, "%s\t%s\t-\t-\tup to date\n", m.Model, through)
 		}
 		for _, s := range m.Stale {

@@ -14,13 +14,14 @@ import (
 )
 
 // viewsStatus reads each view's version and recent refreshes and each consumer's
-// freshness at now, from the commits alone; none without views or consumers.
+// freshness at now, from the commits alone; none without views or consumers. A view
+// that views.LoadAll refuses is listed with its Error.
 func viewsStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store, now time.Time) ([]views.ViewStatus, []views.ConsumerStatus, error) {
 	files, _ := filepath.Glob(filepath.Join(p.Dir, views.Dir, "*.sql"))
 	if len(files) == 0 && len(p.Consumers) == 0 {
 		return []views.ViewStatus{}, []views.ConsumerStatus{}, nil
 	}
-	vs, err := views.Load(ctx, p, jobenv.EngineConfig(p.DuckDB, nil))
+	vs, err := views.LoadAll(ctx, p, jobenv.EngineConfig(p.DuckDB, nil))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -36,12 +37,15 @@ func writeViewsStatus(out io.Writer, vstats []views.ViewStatus, cstats []views.C
 	w := newTabWriter(out)
 	fmt.Fprintln(w, "\nVIEW\tVERSION\tREFRESHED\tMODE\tDURATION\tEVENTS THROUGH\tINGESTED THROUGH\tWHY")
 	for _, v := range vstats {
-		if len(v.Refreshes) == 0 {
+		if len(v.Refreshes) == 0 && v.Error == nil {
 			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\tnever refreshed\n", v.Name)
 		}
 		for _, r := range v.Refreshes {
 			fmt.Fprintf(w, "%s\tv%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, r.Version, r.At.UTC().Format(time.RFC3339), r.Mode,
 				r.Duration.Round(time.Millisecond), timeOrDash(r.Through), timeOrDash(r.Ingested), r.Reason)
+		}
+		if v.Error != nil {
+			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\tinvalid: %s\n", v.Name, v.Error)
 		}
 	}
 	if len(cstats) > 0 {
