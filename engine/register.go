@@ -222,30 +222,6 @@ func logColumns(cols []viewColumn, adds []lake.Add) map[string]string {
 	return present
 }
 
-// viewHasTypes reports whether DuckDB bound the view schema.name to the types of cols:
-// a view over files whose types differ from the log's (a column written as INTEGER
-// for a long, say) is bound to the files' types, where the view must cast.
-func (s *Session) viewHasTypes(ctx context.Context, schema, name string, cols []viewColumn) bool {
-	rows, err := s.conn.QueryContext(ctx, sqlfrag.Fmt("DESCRIBE %s", sqlfrag.Qualified(schema, name)).String())
-	if err != nil {
-		return false
-	}
-	defer rows.Close()
-	i := 0
-	for ; rows.Next(); i++ {
-		var name, typ string
-		var null, key, def, extra any
-		if rows.Scan(&name, &typ, &null, &key, &def, &extra) != nil || i >= len(cols) {
-			return false
-		}
-		// Nested columns are cast to the view's type whatever the files hold.
-		if want := cols[i].duckType.String(); !isNested(want) && !sameType(typ, want) {
-			return false
-		}
-	}
-	return rows.Err() == nil && i == len(cols)
-}
-
 func isNested(duckType string) bool {
 	return strings.ContainsAny(duckType, "([") && !strings.HasPrefix(duckType, "DECIMAL")
 }
