@@ -58,14 +58,15 @@ func (c *Cache) keyDir(name string) string {
 }
 
 // plainRelPath reports whether key, split at slashes, is a relative path of names that
-// every file system takes as they are: none empty, "." or "..", too long, or holding a
-// NUL or a backslash (a separator on Windows).
+// every file system and DuckDB take as they are: none empty, "." or "..", too long, or
+// holding a NUL, a backslash (a separator on Windows) or a character that DuckDB reads
+// as a glob in a path it is given (* ? [).
 func plainRelPath(key string) bool {
 	if key == "" || len(key) > 1024 {
 		return false
 	}
 	for part := range strings.SplitSeq(key, "/") {
-		if part == "" || part == "." || part == ".." || len(part) > 255 || strings.ContainsAny(part, "\x00\\") {
+		if part == "" || part == "." || part == ".." || len(part) > 255 || strings.ContainsAny(part, "\x00\\*?[") {
 			return false
 		}
 	}

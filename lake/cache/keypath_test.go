@@ -41,13 +41,14 @@ func TestAcquireGivesKeyPaths(t *testing.T) {
 }
 
 // TestKeyPathOnlyForPlainKeys: a key that is not a plain relative path (it could name
-// a place outside the cache, or one no file system takes) gets the flat file.
+// a place outside the cache, or one no file system takes, or read as a glob to DuckDB)
+// gets the flat file.
 func TestKeyPathOnlyForPlainKeys(t *testing.T) {
 	ctx := t.Context()
 	store := mem.New()
 	dir := t.TempDir()
 	c := New(store, dir, 1<<20)
-	for _, key := range []string{"../escape.parquet", "a//b.parquet", "/abs.parquet", "a/./b.parquet", `a\b.parquet`, strings.Repeat("x", 300) + ".parquet"} {
+	for _, key := range []string{"../escape.parquet", "a//b.parquet", "/abs.parquet", "a/./b.parquet", `a\b.parquet`, "t/v=a[1]/f.parquet", "t/v=*/f.parquet", strings.Repeat("x", 300) + ".parquet"} {
 		put(t, store, key, 10)
 		p, err := c.Path(ctx, key)
 		if err != nil {
