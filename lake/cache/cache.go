@@ -11,7 +11,8 @@
 // written to a temporary file and linked into place, so a crash never leaves a partial
 // file under a final name. Concurrent requests for the same key share one download.
 // The total size is bounded, least recently used objects are evicted first, and a new
-// process rebuilds the index from the directory.
+// process finds what earlier ones left: a hit straight from the directory, the whole
+// index at its first miss, before it makes room.
 //
 // Every lakectl process on a lake shares its directory. A file that one process has
 // acquired is held with a shared flock, and eviction in any process skips held files
@@ -204,14 +205,15 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 	if c.local != nil {
 		return c.local.LocalPath(key), func() {}, nil
 	}
-	if err := c.loadIndex(); err != nil {
-		return "", nil, err
-	}
 	name := fileName(key)
 	if e, err := c.pinIfPresent(name, true); err != nil {
 		return "", nil, fmt.Errorf("cache %s: %w", key, err)
 	} else if e != nil {
 		return c.keyPath(key, name), c.releaser(e), nil
+	}
+	// A miss: the download makes room, for which the index must be whole.
+	if err := c.loadIndex(); err != nil {
+		return "", nil, err
 	}
 	// Downloads run detached from any one caller's context: a caller that gives up must
 	// not fail the others waiting on the same key.
@@ -251,12 +253,20 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 
 // pinIfPresent pins and touches the entry for name, counting a hit or a miss. An entry
 // whose file another process has evicted is dropped from the index and counts as
-// absent. The first pin of an entry takes its shared lock; the syscalls involved do not
-// wait, so they run under the mutex.
+// absent. Before the index is loaded, a file in the directory is taken into it as it
+// is found (adoptLocked). The first pin of an entry takes its shared lock; the
+// syscalls involved do not wait, so they run under the mutex.
 func (c *Cache) pinIfPresent(name string, first bool) (*entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[name]
+	if !ok && !c.loaded {
+		var err error
+		if el, err = c.adoptLocked(name); err != nil {
+			return nil, err
+		}
+		ok = el != nil
+	}
 	if ok {
 		if err := c.holdLocked(el.Value.(*entry)); errors.Is(err, fs.ErrNotExist) {
 			c.dropLocked(el)
@@ -283,9 +293,32 @@ func (c *Cache) pinIfPresent(name string, first bool) (*entry, error) {
 	return e, nil
 }
 
-// holdLocked takes e's shared lock unless this process holds it already.
+// adoptLocked takes the file name, if the directory holds it, into the index, held
+// with its shared lock: nil if it is not there. A process serves its hits this way
+// without reading the whole directory, which a cache of many files makes cost more
+// than a query of a few; the directory is indexed at the first miss (loadIndex), when
+// room may have to be made.
+func (c *Cache) adoptLocked(name string) (*list.Element, error) {
+	f, err := holdShared(filepath.Join(c.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	c.insertLocked(&entry{name: name, size: fi.Size(), held: f, atime: time.Now()}, true)
+	return c.entries[name], nil
+}
+
+// holdLocked takes e's shared lock unless this process holds it already (it has
+// pins, or adoptLocked has just taken it).
 func (c *Cache) holdLocked(e *entry) error {
-	if e.pins > 0 {
+	if e.held != nil {
 		return nil
 	}
 	f, err := holdShared(filepath.Join(c.dir, e.name))
@@ -435,9 +468,9 @@ func (c *Cache) evictLocked() {
 }
 
 // loadIndex creates the directory and, once per Cache, indexes the files a previous
-// process left, least recently downloaded last. Hits are not written to disk (a
-// syscall per read for an ordering hint), so after a restart the LRU order is the
-// download order. Temporary files unwritten for staleTmpAge are deleted: downloads
+// process left (beside those adopted since), least recently downloaded last. Hits are
+// not written to disk (a syscall per read for an ordering hint), so after a restart the
+// LRU order is the download order. Temporary files unwritten for staleTmpAge are deleted: downloads
 // that a crash interrupted.
 func (c *Cache) loadIndex() error {
 	c.mu.Lock()
@@ -471,6 +504,9 @@ func (c *Cache) scanLocked() error {
 		}
 		if !isFileName(de.Name()) {
 			continue // not ours; leave it alone
+		}
+		if _, ok := c.entries[de.Name()]; ok {
+			continue // adopted before the index was loaded, and counted then
 		}
 		fi, err := de.Info()
 		if err != nil {

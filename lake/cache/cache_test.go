@@ -258,23 +258,25 @@ func TestInterruptedDownloadLeavesNoFile(t *testing.T) {
 	}
 }
 
+// TestNewProcessRebuildsIndex: a new process serves hits from the files an earlier
+// one left, without reading the whole directory; its first miss indexes the directory
+// (deleting what a crash left) before it makes room, oldest download first.
 func TestNewProcessRebuildsIndex(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	store := &countingStore{Store: mem.New()}
-	for _, k := range []string{"a", "b", "c"} {
+	for _, k := range []string{"a", "b", "c", "d"} {
 		put(t, store, k, 100)
 	}
 	first := New(store, dir, 1<<20)
 	old := time.Now().Add(-time.Hour)
 	for i, k := range []string{"a", "b", "c"} {
-		p, err := first.Path(ctx, k)
-		if err != nil {
+		if _, err := first.Path(ctx, k); err != nil {
 			t.Fatal(err)
 		}
 		// a is the oldest download, c the newest.
 		mt := old.Add(time.Duration(i) * time.Minute)
-		if err := os.Chtimes(p, mt, mt); err != nil {
+		if err := os.Chtimes(filepath.Join(dir, fileName(k)), mt, mt); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -287,8 +289,8 @@ func TestNewProcessRebuildsIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A new process with room for two: it keeps b and c, drops a and the leftover.
-	second := New(store, dir, 250)
+	// A new process with room for three.
+	second := New(store, dir, 350)
 	gets := store.gets.Load()
 	for _, k := range []string{"b", "c"} {
 		if _, err := second.Path(ctx, k); err != nil {
@@ -296,16 +298,26 @@ func TestNewProcessRebuildsIndex(t *testing.T) {
 		}
 	}
 	if got := store.gets.Load() - gets; got != 0 {
-		t.Errorf("store Gets after restart = %d, want 0 (files indexed)", got)
+		t.Errorf("store Gets after restart = %d, want 0 (files found)", got)
 	}
-	if st := second.Stats(); st.Hits != 2 || st.Misses != 0 || st.Evictions != 1 {
-		t.Errorf("stats = %+v, want 2 hits, 0 misses, 1 eviction", st)
+	if second.loaded {
+		t.Error("the directory was indexed for hits alone")
+	}
+	if st := second.Stats(); st.Hits != 2 || st.Bytes != 200 {
+		t.Errorf("stats after the hits = %+v, want 2 hits of 200 bytes", st)
+	}
+	// d is a miss: b, c, d and the oldest, a, make 400 bytes, and a goes.
+	if _, err := second.Path(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if st := second.Stats(); st.Hits != 2 || st.Misses != 1 || st.Evictions != 1 || st.Bytes != 300 {
+		t.Errorf("stats = %+v, want 2 hits, 1 miss, 1 eviction, 300 bytes (b, c and d, each counted once)", st)
 	}
 	if _, err := os.Stat(crashed); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("leftover temp file: stat err = %v, want not exist", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, fileName("a"))); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("oldest file a kept after restart with a smaller bound: %v", err)
+		t.Errorf("oldest file a kept when room was needed: %v", err)
 	}
 }
 
