@@ -24,7 +24,7 @@ const (
 	benchFileRows    = 20_000  // a small day's hourly file: about 130 kB
 	benchBigFileRows = 150_000 // the big day's: several MB, 3.6 M rows a day
 	benchBigDay      = 18      // 2026-11-19
-	benchReps        = 9       // runs of each measurement, of which the median counts
+	benchReps        = 15      // runs of each measurement, of which the median counts
 )
 
 // benchHourRows are the rows of one hourly file: day $1, hour $2, $3 rows, and a
@@ -46,9 +46,10 @@ FROM range($3) AS r(i)`
 // runs a small day (24 files of 20,000 rows, where the fixed cost of a query shows)
 // and a big one (24 files of several MB, 3.6 M rows), and reports for each the files
 // and bytes fetched, the ratios cold/raw and warm/raw, and logs where the time of a
-// query goes. Each of benchReps rounds measures a cold query, the baseline and a warm
-// query in turn, and a ratio is the median of the rounds' ratios: a query and its
-// baseline run seconds apart, on a machine whose speed drifts over a run.
+// query goes. Each of benchReps rounds measures a cold query, then the baseline and a
+// warm query (which first alternates), and a ratio is the median of the rounds'
+// ratios: a query and its baseline run a moment apart, on a machine whose speed
+// drifts over a run.
 func BenchmarkOneDayOnMinIO(b *testing.B) {
 	ctx := b.Context()
 	srv := s3server.Start(b, s3server.MinIO)
@@ -223,10 +224,17 @@ func benchOneDay(b *testing.B, table *lake.Table, snap *lake.Snapshot, warmDir, 
 
 	var cold, warm []queryPhases
 	var rawTimes []time.Duration
-	for range benchReps {
+	for i := range benchReps {
 		cold = append(cold, query(cache.New(table.Store(), b.TempDir(), 0)))
-		rawTimes = append(rawTimes, raw())
-		warm = append(warm, query(cache.New(table.Store(), warmDir, 0)))
+		// Each goes first in turn: what a cold query leaves (pages to write back)
+		// weighs on what follows it.
+		if i%2 == 0 {
+			rawTimes = append(rawTimes, raw())
+			warm = append(warm, query(cache.New(table.Store(), warmDir, 0)))
+		} else {
+			warm = append(warm, query(cache.New(table.Store(), warmDir, 0)))
+			rawTimes = append(rawTimes, raw())
+		}
 	}
 	for _, w := range warm {
 		if w.downloads != 0 {
