@@ -205,8 +205,8 @@ type Serve struct {
 	PG ServePG `yaml:"pg"`
 }
 
-// ServePG configures serve's Postgres port, whose clients send passwords in clear
-// text (the protocol library offers no SCRAM): TLS keeps them off the wire.
+// ServePG configures serve's Postgres port. Passwords never cross the network
+// (SCRAM-SHA-256); TLS keeps queries and results private too.
 type ServePG struct {
 	// TLSCert and TLSKey are PEM files (relative to the pipeline directory) of the
 	// port's certificate and key. Given, every connection must use TLS.
@@ -218,6 +218,11 @@ type ServePG struct {
 	// queries and their results cross the network unencrypted (passwords never do:
 	// SCRAM-SHA-256). Default: false, and serve refuses to start so.
 	AllowUnencrypted bool `yaml:"allow_unencrypted"`
+	// IdleSessions bounds the DuckDB sessions kept between queries, so that the next
+	// query of the same consumer over the same table versions skips registering its
+	// tables; each holds up to duckdb.memory_limit and pins its files in the cache for
+	// up to 5 minutes unused. 0: none. Default: 8 per CPU.
+	IdleSessions *int `yaml:"idle_sessions"`
 }
 
 // Load reads and validates the pipeline at path, a directory holding lakectl.yaml or

@@ -117,6 +117,7 @@ func TestBadFiles(t *testing.T) {
 		{"consumer reads silver", base + "consumers:\n  ops:\n    reads: [silver.events]\n    freshness: 2m\n", 17, "consumers.ops.reads", "not views.NAME or gold.NAME"},
 		{"consumer warns above breach", base + "consumers:\n  ops: {reads: [views.kpis], freshness: 2m, warn: 3m}\n", 16, "consumers.ops.warn", "warn 3m0s is above breach 2m0s"},
 		{"consumer's freshness not a duration", base + "consumers:\n  ops: {reads: [views.kpis], freshness: fast}\n", 16, "consumers.ops.freshness", "want a duration"},
+		{"negative idle sessions", base + "serve:\n  pg:\n    idle_sessions: -1\n", 17, "serve.pg.idle_sessions", "idle_sessions -1 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +130,22 @@ func TestBadFiles(t *testing.T) {
 				t.Errorf("got  %s (line %d, key %q)\nwant dir/lakectl.yaml:%d: %s: ...%s...", perr, perr.Line, perr.Key, tt.wantLine, tt.wantKey, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestIdleSessions: serve.pg.idle_sessions absent is the default, 0 is none.
+func TestIdleSessions(t *testing.T) {
+	for _, tt := range []struct {
+		yaml string
+		want *int
+	}{{"", nil}, {"serve:\n  pg:\n    idle_sessions: 0\n", new(0)}, {"serve:\n  pg:\n    idle_sessions: 20\n", new(20)}} {
+		p, err := Parse("lakectl.yaml", []byte(base+tt.yaml), Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Serve.PG.IdleSessions; (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+			t.Errorf("%q: idle_sessions = %v, want %v", tt.yaml, got, tt.want)
+		}
 	}
 }
 

@@ -45,8 +45,21 @@ func (e *pipelineEnv) pgServer(q queryLimits, files pgTLS) (*pgwire.Server, erro
 	return pgwire.New(pgwire.Config{
 		Tables: pgwire.CatalogTables(newCatalog), Users: users, QueryTimeout: q.timeout, Logger: e.log,
 		Engine: engine.Config{MemoryLimit: q.memory, Threads: 1, TempDir: e.p.DuckDB.TempDir, Logger: e.log},
-		TLS:    tlsCfg, AllowUnencrypted: e.p.Serve.PG.AllowUnencrypted,
+		TLS:    tlsCfg, AllowUnencrypted: e.p.Serve.PG.AllowUnencrypted, IdleSessions: idleSessions(e.p.Serve.PG.IdleSessions),
 	})
+}
+
+// idleSessions is pgwire's IdleSessions for lakectl.yaml's idle_sessions, where 0
+// means none and absence the default.
+func idleSessions(n *int) int {
+	switch {
+	case n == nil:
+		return 0 // pgwire's default
+	case *n == 0:
+		return -1
+	default:
+		return *n
+	}
 }
 
 // pgTLSConfig loads the port's certificate: the command line's files, else
