@@ -79,6 +79,8 @@ type Cache struct {
 	maxBytes int64
 	log      *slog.Logger
 	metrics  *metrics
+	// indexFirst rebuilds the index at the first request rather than the first miss.
+	indexFirst bool
 
 	flight singleflight.Group
 
@@ -135,9 +137,11 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRegisterer registers the cache's metrics (lakectl_cache_*); the default
-// registers none.
+// registers none. A cache with metrics indexes its directory at its first request,
+// hit or miss, so that lakectl_cache_bytes counts every file from the start: the
+// processes that export metrics run long, and one scan is nothing to them.
 func WithRegisterer(r prometheus.Registerer) Option {
-	return func(c *Cache) { c.metrics = newMetrics(r) }
+	return func(c *Cache) { c.metrics, c.indexFirst = newMetrics(r), r != nil }
 }
 
 // New returns a cache of store's objects in dir holding at most maxBytes. dir defaults
@@ -204,6 +208,11 @@ func (c *Cache) Path(ctx context.Context, key string) (string, error) {
 func (c *Cache) Acquire(ctx context.Context, key string) (path string, release func(), err error) {
 	if c.local != nil {
 		return c.local.LocalPath(key), func() {}, nil
+	}
+	if c.indexFirst {
+		if err := c.loadIndex(); err != nil {
+			return "", nil, err
+		}
 	}
 	name := fileName(key)
 	if e, err := c.pinIfPresent(name, true); err != nil {

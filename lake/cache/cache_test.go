@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lakectl/lakectl/lake"
 	"github.com/lakectl/lakectl/lake/mem"
 )
@@ -318,6 +320,42 @@ func TestNewProcessRebuildsIndex(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, fileName("a"))); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("oldest file a kept when room was needed: %v", err)
+	}
+}
+
+// TestCacheWithMetricsIndexesAtOnce: a process that exports lakectl_cache_bytes
+// counts every file in the directory from its first request, a hit included.
+func TestCacheWithMetricsIndexesAtOnce(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	store := mem.New()
+	first := New(store, dir, 1<<20)
+	for _, k := range []string{"a", "b", "c"} {
+		put(t, store, k, 100)
+		if _, err := first.Path(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	c := New(store, dir, 1<<20, WithRegisterer(reg))
+	if _, err := c.Path(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Hits != 1 || st.Bytes != 300 {
+		t.Errorf("stats = %+v, want 1 hit and all 300 bytes counted", st)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got float64
+	for _, mf := range mfs {
+		if mf.GetName() == "lakectl_cache_bytes" {
+			got = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if got != 300 {
+		t.Errorf("lakectl_cache_bytes = %v, want 300", got)
 	}
 }
 
