@@ -127,7 +127,7 @@ func TestRegisterPartitionValuesFromPaths(t *testing.T) {
 	}
 
 	// Which files were read how: the same on the local store and from the cache of a
-	// remote one, whose paths end with the files' keys as the store's own do.
+	// remote one, whose files sit below the same partition directories as the store's.
 	tschema, _ := snap.Schema()
 	cols, _ := viewColumns(tschema, parts)
 	paths := make([]string, len(adds))

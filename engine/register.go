@@ -413,10 +413,11 @@ func (s *Session) hivePaths(cols []viewColumn, paths []string, adds []lake.Add, 
 
 // hiveLinker finds, file by file, a local path from which DuckDB's Hive partitioning
 // reads exactly the log's partition values. A file's own path serves when it sits
-// below directories lake.PartitionDir named from its values (a local store's files),
-// and below no other col=value directory that DuckDB would also read. Any other file
-// (one in the flat cache, one whose directories say otherwise, as Bronze's
-// ingest_hour=09 for the log's "9" did) is given a symbolic link in such directories,
+// below directories lake.PartitionDir named from its values (a local store's files,
+// and the cache's, which it hands over below the same directories), and below no other
+// col=value directory that DuckDB would also read. Any other file (one whose
+// directories say otherwise, as Bronze's ingest_hour=09 for the log's "9" did, or one
+// the cache could give no such path) is given a symbolic link in such directories,
 // made in the session's own link directory: one link per file costs far less than
 // the join's work per row. Neither serves for values that DuckDB reads differently
 // from the log (the empty string, a null partition to Delta and "" to DuckDB; any

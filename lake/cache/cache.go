@@ -202,9 +202,9 @@ func (c *Cache) Path(ctx context.Context, key string) (string, error) {
 // Acquire is Path with a pin: the file is not evicted, by this process or another
 // sharing the directory, until release is called. release is idempotent.
 //
-// The path ends with the key where the key is a plain relative path (see keyPath), so
-// a reader that takes meaning from directory names, as DuckDB's Hive partitioning
-// does, reads the key's.
+// A key below col=value directories (Hive partitions) is handed over at a path below
+// the same directories (see partPath), so that a reader that takes meaning from them,
+// as DuckDB's Hive partitioning does, reads the key's.
 func (c *Cache) Acquire(ctx context.Context, key string) (path string, release func(), err error) {
 	if c.local != nil {
 		return c.local.LocalPath(key), func() {}, nil
@@ -218,7 +218,7 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 	if e, err := c.pinIfPresent(name, true); err != nil {
 		return "", nil, fmt.Errorf("cache %s: %w", key, err)
 	} else if e != nil {
-		return c.keyPath(key, name), c.releaser(e), nil
+		return c.partPath(key, name), c.releaser(e), nil
 	}
 	// A miss: the download makes room, for which the index must be whole.
 	if err := c.loadIndex(); err != nil {
@@ -248,7 +248,7 @@ func (c *Cache) Acquire(ctx context.Context, key string) (path string, release f
 			c.mu.Lock()
 			c.evictLocked()
 			c.mu.Unlock()
-			return c.keyPath(key, name), c.releaser(e), nil
+			return c.partPath(key, name), c.releaser(e), nil
 		}
 		// Evicted between the download and this pin, by this process (only when the
 		// cache is far too small for what its readers hold) or by another one before
@@ -455,7 +455,7 @@ func (c *Cache) evictLocked() {
 		prev := el.Prev()
 		e := el.Value.(*entry)
 		if e.pins == 0 {
-			switch res, err := removeUnheld(filepath.Join(c.dir, e.name), c.keyDir(e.name)); {
+			switch res, err := removeUnheld(filepath.Join(c.dir, e.name), c.linkDir(e.name)); {
 			case err != nil:
 				c.log.Warn("evict", "file", e.name, "err", err)
 			case res == held:

@@ -42,7 +42,7 @@ func TestRemoveUnheld(t *testing.T) {
 		{taken, wantTaken},
 		{filepath.Join(dir, "missing"), gone},
 	} {
-		links := filepath.Join(dir, "keys", filepath.Base(tc.path))
+		links := filepath.Join(dir, partsDir, filepath.Base(tc.path))
 		if err := os.MkdirAll(filepath.Join(links, "t", "day=1"), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ const holderDirEnv = "LAKECTL_CACHE_HOLDER_DIR"
 
 // heldKey is the object that the holder process acquires, and heldSize its size.
 const (
-	heldKey  = "t/held.parquet"
+	heldKey  = "t/d=1/held.parquet"
 	heldSize = 100
 )
 
@@ -137,7 +137,7 @@ func TestFileHeldByAnotherProcessIsNotEvicted(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	h := startHolder(t, dir)
-	if want := filepath.Join(dir, keysDir, strings.TrimSuffix(fileName(heldKey), ".parquet"), heldKey); h.path != want {
+	if want := filepath.Join(dir, partsDir, strings.TrimSuffix(fileName(heldKey), ".parquet"), "d=1", "held.parquet"); h.path != want {
 		t.Fatalf("holder holds %s, want %s", h.path, want)
 	}
 

@@ -12,9 +12,10 @@ import (
 	"github.com/lakectl/lakectl/lake/mem"
 )
 
-// TestAcquireGivesKeyPaths: a cached file is handed over at a path that ends with its
-// key, on the miss and on every hit, and that path reads the object's bytes.
-func TestAcquireGivesKeyPaths(t *testing.T) {
+// TestAcquireGivesPartitionPaths: a cached file is handed over, on the miss and on
+// every hit, at a path that ends with its key's partition directories and file name
+// below none other with an '=', and that path reads the object's bytes.
+func TestAcquireGivesPartitionPaths(t *testing.T) {
 	ctx := t.Context()
 	store := mem.New()
 	const key = "silver/events/day=2026-11-17/hour=3/part-1.parquet"
@@ -26,8 +27,9 @@ func TestAcquireGivesKeyPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasSuffix(filepath.ToSlash(p), "/"+key) || !strings.HasPrefix(p, dir) {
-			t.Errorf("path %q: want one in %s ending with the key", p, dir)
+		root, ok := strings.CutSuffix(filepath.ToSlash(p), "/day=2026-11-17/hour=3/part-1.parquet")
+		if !ok || !strings.HasPrefix(root, filepath.ToSlash(dir)) || strings.Contains(root, "=") {
+			t.Errorf("path %q: want one in %s ending with the partitions and the file, below no other '='", p, dir)
 		}
 		got, err := os.ReadFile(p)
 		if err != nil || !bytes.Equal(got, want) {
@@ -40,15 +42,16 @@ func TestAcquireGivesKeyPaths(t *testing.T) {
 	}
 }
 
-// TestKeyPathOnlyForPlainKeys: a key that is not a plain relative path (it could name
-// a place outside the cache, or one no file system takes, or read as a glob to DuckDB)
-// gets the flat file.
-func TestKeyPathOnlyForPlainKeys(t *testing.T) {
+// TestPartitionPathOnlyForPlainKeys: a key without partition directories, or one
+// that is not a plain relative path (it could name a place outside the cache, or one
+// no file system takes, or read as a glob to DuckDB), gets the flat file.
+func TestPartitionPathOnlyForPlainKeys(t *testing.T) {
 	ctx := t.Context()
 	store := mem.New()
 	dir := t.TempDir()
 	c := New(store, dir, 1<<20)
-	for _, key := range []string{"../escape.parquet", "a//b.parquet", "/abs.parquet", "a/./b.parquet", `a\b.parquet`, "t/v=a[1]/f.parquet", "t/v=*/f.parquet", strings.Repeat("x", 300) + ".parquet"} {
+	for _, key := range []string{"t/events/part-1.parquet", "t/f=1.parquet", "../d=1/escape.parquet", "t/d=1//b.parquet", "/d=1/abs.parquet", "t/d=1/./b.parquet", `t/d=1\b.parquet`,
+		"t/v=a[1]/f.parquet", "t/v=*/f.parquet", "t/d=1/" + strings.Repeat("x", 300) + ".parquet"} {
 		put(t, store, key, 10)
 		p, err := c.Path(ctx, key)
 		if err != nil {
@@ -60,9 +63,9 @@ func TestKeyPathOnlyForPlainKeys(t *testing.T) {
 	}
 }
 
-// TestEvictionRemovesKeyPaths: an evicted file's links go with it, and a link left
-// dangling (a crash between the two removals) is made again on the next acquire.
-func TestEvictionRemovesKeyPaths(t *testing.T) {
+// TestEvictionRemovesPartitionPaths: an evicted file's link goes with it, and a link
+// left dangling (a crash between the two removals) is made again on the next acquire.
+func TestEvictionRemovesPartitionPaths(t *testing.T) {
 	ctx := t.Context()
 	store := mem.New()
 	for _, k := range []string{"t/d=1/a.parquet", "t/d=1/b.parquet"} {
@@ -80,8 +83,8 @@ func TestEvictionRemovesKeyPaths(t *testing.T) {
 	if _, err := os.Lstat(pa); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("link of evicted a: lstat err = %v, want not exist", err)
 	}
-	if names := dirNames(t, filepath.Join(dir, keysDir)); len(names) != 1 {
-		t.Errorf("key directories %v: want b's alone", names)
+	if names := dirNames(t, filepath.Join(dir, partsDir)); len(names) != 1 {
+		t.Errorf("link directories %v: want b's alone", names)
 	}
 
 	// A dangling link: a's link made again by hand, its file gone.
