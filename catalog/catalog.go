@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lakectl/lakectl/bronze/layout"
@@ -43,8 +44,8 @@ type At struct {
 	Time    *time.Time
 }
 
-// Catalog is the set of tables a statement may name. Source is safe for concurrent
-// use once the tables are added; Snapshot and Plan, which remember snapshots, are not.
+// Catalog is the set of tables a statement may name. Source, Snapshot and Plan are
+// safe for concurrent use once the tables are added.
 type Catalog struct {
 	cfg Config
 	// roots are the pipeline's tables; with lakeOnly, any layer.name of the lake is
@@ -53,7 +54,9 @@ type Catalog struct {
 	order    []engine.TableName
 	lakeOnly bool
 	ext      map[engine.TableName]Source
-	snaps    map[engine.TableName]*lake.Snapshot
+
+	mu    sync.Mutex
+	snaps map[engine.TableName]*lake.Snapshot
 }
 
 // Source is where a table's log and files are.
@@ -174,14 +177,16 @@ func (c *Catalog) url(root string) string {
 // the same. lake.ErrNoTable when nothing has written it yet; an error for a table
 // Source does not know.
 func (c *Catalog) Snapshot(ctx context.Context, n engine.TableName) (*lake.Snapshot, error) {
-	if snap, ok := c.snaps[n]; ok {
+	c.mu.Lock()
+	snap, ok := c.snaps[n]
+	c.mu.Unlock()
+	if ok {
 		return snap, nil
 	}
 	src, ok := c.Source(n)
 	if !ok {
 		return nil, fmt.Errorf("%s: not a table of the lake", n)
 	}
-	var snap *lake.Snapshot
 	var err error
 	switch at := c.cfg.At; {
 	case at.Version != nil:
@@ -193,6 +198,11 @@ func (c *Catalog) Snapshot(ctx context.Context, n engine.TableName) (*lake.Snaps
 	}
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if first, ok := c.snaps[n]; ok {
+		return first, nil // loaded at the same time by another caller: one version for all
 	}
 	c.snaps[n] = snap
 	return snap, nil

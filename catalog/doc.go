@@ -12,6 +12,9 @@
 //		...
 //		err = catalog.Register(ctx, sess, n, plan)
 //	}
+//
+// Plan may be called for several tables at once, and Fetch brings the files of
+// several plans into the cache at once before they are registered one by one.
 //	err = sess.Seal(ctx, engine.SealOptions{})
 //	rows, err := sess.QueryUser(ctx, uq)
 //

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lakectl/lakectl/engine"
 	"github.com/lakectl/lakectl/lake"
@@ -71,6 +74,44 @@ func (p *Plan) Merge(o *Plan) {
 	for _, a := range p.Snap.Files() {
 		if have[a.Path] {
 			p.Adds = append(p.Adds, a)
+		}
+	}
+}
+
+// fetchConcurrency bounds the files that Fetch brings in at once, across tables: as
+// many as a registration fetches of one table.
+const fetchConcurrency = 16
+
+// Fetch brings the files of plans into their caches at once, across tables, so that
+// registering the tables one after another finds them there: a statement that joins
+// tables of an S3 lake waits for its slowest files, not for each table's in turn. It
+// pins what it fetched until release is called, after the registration. A file it
+// cannot fetch is left to the registration, which names it in its error.
+func Fetch(ctx context.Context, plans []*Plan) (release func()) {
+	var mu sync.Mutex
+	var releases []func()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(fetchConcurrency)
+	for _, p := range plans {
+		if p == nil || p.Source.Cache == nil {
+			continue
+		}
+		files := engine.TableFiles(p.Source.Table, p.Source.Cache)
+		for _, a := range p.Adds {
+			g.Go(func() error {
+				if _, rel, err := files.LocalFile(gctx, a); err == nil {
+					mu.Lock()
+					releases = append(releases, rel)
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	return func() {
+		for _, r := range releases {
+			r()
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
@@ -134,20 +135,9 @@ func (q *querier) run(ctx context.Context, sql, format string, w io.Writer) erro
 // prepare leaves q.sess sealed with every table that uq names and the lake has, each
 // with at least the files that uq's scans of it can need.
 func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
-	plans := map[engine.TableName]*catalog.Plan{}
-	var names []engine.TableName
-	for _, n := range uq.Tables {
-		if _, ours := q.tables.Source(n); !ours {
-			continue
-		}
-		plan, err := q.tables.plan(ctx, q.sess, uq, n)
-		if err != nil {
-			return err
-		}
-		if plan != nil {
-			plans[n] = plan
-			names = append(names, n)
-		}
+	plans, names, err := q.plan(ctx, uq)
+	if err != nil {
+		return err
 	}
 	covered := q.registered != nil
 	for _, n := range names {
@@ -181,27 +171,78 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 		q.sess = sess
 	}
 	q.registered = map[engine.TableName]*catalog.Plan{}
-	downloads := map[engine.TableName]cache.Stats{}
-	for _, n := range names {
-		plan := plans[n]
-		var before cache.Stats
-		if plan.Source.Cache != nil {
-			before = plan.Source.Cache.Stats()
+	var downloads map[engine.TableName]cache.Stats
+	if q.explain != nil {
+		downloads = toDownload(plans, names)
+	}
+	if len(names) > 1 {
+		all := make([]*catalog.Plan, len(names))
+		for i, n := range names {
+			all[i] = plans[n]
 		}
-		if err := register(ctx, q.sess, n, plan); err != nil {
+		release := catalog.Fetch(ctx, all)
+		defer release()
+	}
+	for _, n := range names {
+		if err := register(ctx, q.sess, n, plans[n]); err != nil {
 			// The session holds part of the tables: the next statement starts afresh.
 			q.sess.Close()
 			q.sess, q.registered = nil, nil
 			return err
 		}
-		if plan.Source.Cache != nil {
-			after := plan.Source.Cache.Stats()
-			downloads[n] = cache.Stats{Downloads: after.Downloads - before.Downloads, DownloadedBytes: after.DownloadedBytes - before.DownloadedBytes}
-		}
-		q.registered[n] = plan
+		q.registered[n] = plans[n]
 	}
 	q.explainPlans(stmt, plans, downloads)
 	return q.sess.Seal(ctx, q.opts)
+}
+
+// plan loads and prunes, at once, the tables of uq that the lake has: each table's log
+// is read while the others' are. It returns the plans by table, and the tables that
+// something has written, in uq's order.
+func (q *querier) plan(ctx context.Context, uq *engine.UserSQL) (map[engine.TableName]*catalog.Plan, []engine.TableName, error) {
+	var ours []engine.TableName
+	for _, n := range uq.Tables {
+		if _, ok := q.tables.Source(n); ok {
+			ours = append(ours, n)
+		}
+	}
+	found := make([]*catalog.Plan, len(ours))
+	errs := make([]error, len(ours))
+	var wg sync.WaitGroup
+	for i, n := range ours {
+		wg.Go(func() { found[i], errs[i] = q.tables.plan(ctx, q.sess, uq, n) })
+	}
+	wg.Wait()
+	plans := map[engine.TableName]*catalog.Plan{}
+	var names []engine.TableName
+	for i, n := range ours {
+		if errs[i] != nil {
+			return nil, nil, errs[i] // the first table's, whatever failed first
+		}
+		if found[i] != nil {
+			plans[n] = found[i]
+			names = append(names, n)
+		}
+	}
+	return plans, names, nil
+}
+
+// toDownload counts, by table, the files of plans that their caches do not hold yet
+// (a statement downloads them) and their bytes.
+func toDownload(plans map[engine.TableName]*catalog.Plan, names []engine.TableName) map[engine.TableName]cache.Stats {
+	out := map[engine.TableName]cache.Stats{}
+	for _, n := range names {
+		p := plans[n]
+		var st cache.Stats
+		for _, a := range p.Adds {
+			if p.Source.Cache != nil && !a.IsAbsolute() && !p.Source.Cache.Holds(p.Source.Table.Key(a.DecodedPath())) {
+				st.Downloads++
+				st.DownloadedBytes += a.Size
+			}
+		}
+		out[n] = st
+	}
+	return out
 }
 
 // explainPlans writes, with --explain, what the statement reads of each table.

@@ -133,7 +133,9 @@ func TestQueryTouchesOnlyTheTablesItNames(t *testing.T) {
 }
 
 // TestQueryOnS3DownloadsOnlyTheTablesItNames: on an S3 lake (versitygw) a query
-// fetches into the cache the files of the tables it names, not those of every table.
+// fetches into the cache the files of the tables it names, not those of every table
+// (a join fetches its tables' files at once), and --explain says, by table, what it
+// downloaded.
 func TestQueryOnS3DownloadsOnlyTheTablesItNames(t *testing.T) {
 	srv := s3server.Start(t, s3server.VersityGW)
 	dir := t.TempDir()
@@ -160,17 +162,29 @@ func TestQueryOnS3DownloadsOnlyTheTablesItNames(t *testing.T) {
 		return len(cachedDataFiles(t, cacheDir))
 	}
 	for _, tt := range []struct {
-		sql    string
-		cached int
+		sql     string
+		cached  int
+		explain []string
 	}{
-		{"SELECT count(*) AS n FROM ref.users", 1},
-		{"SELECT count(*) AS n FROM ref.users JOIN ref.plans ON true", 2},
+		{"SELECT count(*) AS n FROM ref.users", 1, []string{"ref.users v0: reads 1 of 1 files", "; 1 files downloaded"}},
+		{"SELECT count(*) AS n FROM ref.users JOIN ref.plans ON true", 2, []string{"ref.plans v0: reads 1 of 1 files", "; 1 files downloaded", "ref.users v0: reads 1 of 1 files", "; 0 files downloaded"}},
 	} {
-		if out := mustLakectlEnv(t, env, "query", "--format", "csv", tt.sql); out != "n\n2\n" {
-			t.Errorf("%s: %q, want n=2", tt.sql, out)
+		res := runLakectlEnv(t, env, "query", "--explain", "--format", "csv", tt.sql)
+		if res.exitCode != 0 || res.stdout != "n\n2\n" {
+			t.Errorf("%s: exit %d, %q, want n=2\nstderr: %s", tt.sql, res.exitCode, res.stdout, res.stderr)
 		}
 		if got := cached(); got != tt.cached {
 			t.Errorf("after %s: %d data files in the cache, want %d", tt.sql, got, tt.cached)
+		}
+		// The lines in table order, each with what it downloaded.
+		rest := res.stderr
+		for _, want := range tt.explain {
+			i := strings.Index(rest, want)
+			if i < 0 {
+				t.Errorf("%s: explain %q lacks %q in order", tt.sql, res.stderr, want)
+				break
+			}
+			rest = rest[i+len(want):]
 		}
 	}
 }

@@ -199,6 +199,17 @@ func (c *Cache) Path(ctx context.Context, key string) (string, error) {
 	return p, nil
 }
 
+// Holds reports whether the object at key is in the cache now, without pinning it or
+// counting a hit: what a request for it would not download. A local store's objects
+// are always held (nothing is copied).
+func (c *Cache) Holds(key string) bool {
+	if c.local != nil {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(c.dir, fileName(key)))
+	return err == nil
+}
+
 // Acquire is Path with a pin: the file is not evicted, by this process or another
 // sharing the directory, until release is called. release is idempotent.
 //
