@@ -12,11 +12,11 @@
 //		...
 //		err = catalog.Register(ctx, sess, n, plan)
 //	}
+//	err = sess.Seal(ctx, engine.SealOptions{})
+//	rows, err := sess.QueryUser(ctx, uq)
 //
 // Plan may be called for several tables at once, and Fetch brings the files of
 // several plans into the cache at once before they are registered one by one.
-//	err = sess.Seal(ctx, engine.SealOptions{})
-//	rows, err := sess.QueryUser(ctx, uq)
 //
 // A table is read from the store only when something asks for it, so one broken
 // table fails only the statements that name it, and an S3 lake downloads only the
