@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
@@ -45,25 +46,33 @@ type catalogTables func() *catalog.Catalog
 
 func (f catalogTables) Pin(ctx context.Context, sess *engine.Session, uq *engine.UserSQL, reads []engine.TableName) (Pinned, error) {
 	cat := f()
-	var pinned planned
 	for _, n := range reads {
 		if _, ok := cat.Source(n); !ok {
 			return nil, fmt.Errorf("%s: not a table of the lake", n)
 		}
-		var plan *catalog.Plan
-		var err error
-		if slices.Contains(uq.Tables, n) {
-			plan, err = cat.Plan(ctx, sess, uq, n)
-		} else {
-			plan, err = emptyPlan(ctx, cat, n)
+	}
+	// Each table's log is read while the others' are.
+	plans := make([]*catalog.Plan, len(reads))
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, n := range reads {
+		wg.Go(func() {
+			if slices.Contains(uq.Tables, n) {
+				plans[i], errs[i] = cat.Plan(ctx, sess, uq, n)
+			} else {
+				plans[i], errs[i] = emptyPlan(ctx, cat, n)
+			}
+		})
+	}
+	wg.Wait()
+	var pinned planned
+	for i, n := range reads {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if err != nil {
-			return nil, err
+		if plans[i] != nil { // else nothing has written it yet
+			pinned = append(pinned, namedPlan{n, plans[i]})
 		}
-		if plan == nil {
-			continue // nothing has written it yet
-		}
-		pinned = append(pinned, namedPlan{n, plan})
 	}
 	return pinned, nil
 }
@@ -93,6 +102,14 @@ func (p planned) Key() string {
 }
 
 func (p planned) Register(ctx context.Context, sess *engine.Session) error {
+	if len(p) > 1 {
+		plans := make([]*catalog.Plan, len(p))
+		for i, np := range p {
+			plans[i] = np.plan
+		}
+		release := catalog.Fetch(ctx, plans)
+		defer release()
+	}
 	for _, np := range p {
 		if err := catalog.Register(ctx, sess, np.name, np.plan); err != nil {
 			return err
