@@ -66,6 +66,15 @@ type Store struct {
 	// CacheDir holds local copies of remote data files for DuckDB. Default: the
 	// user's cache directory.
 	CacheDir string `yaml:"cache_dir"`
+	// CacheSize bounds the cache (ParseBytes: 50GiB, 500MB); least recently used
+	// files are evicted past it. Default: 10 GiB.
+	CacheSize string `yaml:"cache_size"`
+}
+
+// CacheBytes is CacheSize in bytes, 0 for the default. Load has checked it.
+func (s Store) CacheBytes() int64 {
+	n, _ := ParseBytes(s.CacheSize)
+	return n
 }
 
 // Kafka configures the Bronze ingest consumer group.

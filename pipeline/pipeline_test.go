@@ -117,6 +117,7 @@ func TestBadFiles(t *testing.T) {
 		{"consumer reads silver", base + "consumers:\n  ops:\n    reads: [silver.events]\n    freshness: 2m\n", 17, "consumers.ops.reads", "not views.NAME or gold.NAME"},
 		{"consumer warns above breach", base + "consumers:\n  ops: {reads: [views.kpis], freshness: 2m, warn: 3m}\n", 16, "consumers.ops.warn", "warn 3m0s is above breach 2m0s"},
 		{"consumer's freshness not a duration", base + "consumers:\n  ops: {reads: [views.kpis], freshness: fast}\n", 16, "consumers.ops.freshness", "want a duration"},
+		{"bad cache size", "store:\n  cache_size: lots\n" + base, 2, "store.cache_size", `size "lots": want a number and a unit`},
 		{"negative idle sessions", base + "serve:\n  pg:\n    idle_sessions: -1\n", 17, "serve.pg.idle_sessions", "idle_sessions -1 is negative"},
 	}
 	for _, tt := range tests {
@@ -130,6 +131,22 @@ func TestBadFiles(t *testing.T) {
 				t.Errorf("got  %s (line %d, key %q)\nwant dir/lakectl.yaml:%d: %s: ...%s...", perr, perr.Line, perr.Key, tt.wantLine, tt.wantKey, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestCacheSize: store.cache_size in bytes, 0 (the cache's default) when absent.
+func TestCacheSize(t *testing.T) {
+	for _, tt := range []struct {
+		yaml string
+		want int64
+	}{{"", 0}, {"store:\n  cache_size: 50GiB\n", 50 << 30}} {
+		p, err := Parse("lakectl.yaml", []byte(tt.yaml+base), Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Store.CacheBytes(); got != tt.want {
+			t.Errorf("%q: cache bytes %d, want %d", tt.yaml, got, tt.want)
+		}
 	}
 }
 

@@ -94,6 +94,9 @@ func (p *Pipeline) validate() error {
 			return err
 		}
 	}
+	if _, err := ParseBytes(p.Store.CacheSize); err != nil {
+		return p.errorf("store.cache_size", "", "%v", err)
+	}
 	if n := p.Serve.PG.IdleSessions; n != nil && *n < 0 {
 		return p.errorf("serve.pg.idle_sessions", "0 keeps none", "idle_sessions %d is negative", *n)
 	}

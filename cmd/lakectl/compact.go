@@ -6,11 +6,12 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
-	"github.com/spf13/cobra"
 )
 
 func newCompactCmd() *cobra.Command {
@@ -59,7 +60,7 @@ directory), the lake comes from lakectl.yaml unless --lake or $LAKECTL_LAKE is g
 					return err
 				}
 			}
-			size, err := parseBytes(targetSize)
+			size, err := pipeline.ParseBytes(targetSize)
 			if err != nil {
 				return fmt.Errorf("--target-size: %w", err)
 			}

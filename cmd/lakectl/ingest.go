@@ -7,18 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func newIngestCmd() *cobra.Command {
@@ -76,7 +76,7 @@ Logs are JSON lines on stderr.`,
 				return err
 			}
 			if os.Getenv("GOMEMLIMIT") == "" {
-				limit, err := parseBytes(memLimit)
+				limit, err := pipeline.ParseBytes(memLimit)
 				if err != nil {
 					return fmt.Errorf("--memory-limit: %w", err)
 				}
@@ -90,11 +90,11 @@ Logs are JSON lines on stderr.`,
 			if memoryLimit == math.MaxInt64 {
 				memoryLimit = 0 // GOMEMLIMIT=off
 			}
-			size, err := parseBytes(flushSize)
+			size, err := pipeline.ParseBytes(flushSize)
 			if err != nil {
 				return fmt.Errorf("--flush-size: %w", err)
 			}
-			target, err := parseBytes(compactSize)
+			target, err := pipeline.ParseBytes(compactSize)
 			if err != nil {
 				return fmt.Errorf("--compact-size: %w", err)
 			}
@@ -229,28 +229,6 @@ func ingestLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
-// parseBytes reads sizes like 134217728, 128MiB, 64MB or 512KiB.
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-			if err != nil || n < 0 {
-				return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
-			}
-			return int64(n * float64(u.mult)), nil
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("size %q: want a number and a unit such as 128MiB", s)
-	}
-	return n, nil
 }
 
 // claimInstanceID claims the default --instance-id: stable for this host, group and

@@ -72,11 +72,17 @@ func openEnv(ctx context.Context, p *pipeline.Pipeline, readOnly bool) (*pipelin
 	if err != nil {
 		return nil, err
 	}
+	return &pipelineEnv{p: p, store: store, cache: pipelineCache(p, store), log: log}, nil
+}
+
+// pipelineCache is the cache of p's lake as lakectl.yaml configures it: store.cache_dir
+// (default: the lake's own directory in the user's cache) and store.cache_size.
+func pipelineCache(p *pipeline.Pipeline, store lake.Store) *cache.Cache {
 	dir := p.Store.CacheDir
 	if dir == "" {
 		dir = cache.DirFor(p.Store.OpenURL())
 	}
-	return &pipelineEnv{p: p, store: store, cache: cache.New(store, dir, 0), log: log}, nil
+	return cache.New(store, dir, p.Store.CacheBytes())
 }
 
 // job is the Silver job over the pipeline; hook is nil outside crash tests.

@@ -13,7 +13,6 @@ import (
 	"github.com/lakectl/lakectl/bronze"
 	"github.com/lakectl/lakectl/bronze/layout"
 	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/lake/stores"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/pipeline/jobenv"
@@ -116,11 +115,7 @@ refused too: it cannot be checked.`,
 			if l.pipeline == nil {
 				return nil
 			}
-			dir := l.pipeline.Store.CacheDir
-			if dir == "" {
-				dir = cache.DirFor(l.pipeline.Store.OpenURL())
-			}
-			job := silver.NewJob(silver.Config{Env: jobenv.Env{Store: store, Pipeline: l.pipeline, Cache: cache.New(store, dir, 0)}})
+			job := silver.NewJob(silver.Config{Env: jobenv.Env{Store: store, Pipeline: l.pipeline, Cache: pipelineCache(l.pipeline, store)}})
 			if err := writeWaitingText(cmd, job, l.pipeline); err != nil {
 				return err
 			}
