@@ -490,8 +490,8 @@ func (c *Cache) evictLocked() {
 // loadIndex creates the directory and, once per Cache, indexes the files a previous
 // process left (beside those adopted since), least recently downloaded last. Hits are
 // not written to disk (a syscall per read for an ordering hint), so after a restart the
-// LRU order is the download order. Temporary files unwritten for staleTmpAge are deleted: downloads
-// that a crash interrupted.
+// LRU order is the download order. Temporary files unwritten for staleTmpAge are
+// deleted: downloads that a crash interrupted.
 func (c *Cache) loadIndex() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

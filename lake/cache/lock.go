@@ -72,7 +72,7 @@ const (
 )
 
 // removeUnheld deletes the cached file at path unless another process holds it, and
-// first the directory of its links (keypath.go), under the same lock.
+// first the directory of its link (partpath.go), under the same lock.
 func removeUnheld(path, links string) (evictResult, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
