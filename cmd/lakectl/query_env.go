@@ -71,11 +71,8 @@ func addExternalTables(ctx context.Context, tables *lakeTables, specs []string) 
 		if err != nil {
 			return err // stores.Open names the URL
 		}
-		src := catalog.Source{
-			Table: lake.NewTable(store, "", lake.WithName(url)),
-			Cache: cache.New(store, cache.DirFor(url), 0),
-			URL:   url,
-		}
+		c := cache.New(store, cache.DirFor(url), 0)
+		src := catalog.Source{Table: lake.NewTable(c.LogStore(), "", lake.WithName(url)), Cache: c, URL: url}
 		tables.AddExternal(name, src)
 	}
 	return nil

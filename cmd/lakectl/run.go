@@ -72,7 +72,10 @@ func openEnv(ctx context.Context, p *pipeline.Pipeline, readOnly bool) (*pipelin
 	if err != nil {
 		return nil, err
 	}
-	return &pipelineEnv{p: p, store: store, cache: pipelineCache(p, store), log: log}, nil
+	c := pipelineCache(p, store)
+	// Commits are read through the cache: a new process reads a table's log from the
+	// store as what changed since the last one looked.
+	return &pipelineEnv{p: p, store: c.LogStore(), cache: c, log: log}, nil
 }
 
 // pipelineCache is the cache of p's lake as lakectl.yaml configures it: store.cache_dir
