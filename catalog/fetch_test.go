@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"errors"
 	"sync"
 	"testing"
 
@@ -74,5 +75,31 @@ func TestSnapshotOnceForConcurrentCallers(t *testing.T) {
 		if s != snaps[0] {
 			t.Errorf("caller %d got another snapshot than caller 0", i)
 		}
+	}
+}
+
+// TestPlanAllKeepsTheOrder: PlanAll returns the plans in the order of the names, and
+// of several failures the first name's, whichever failed first.
+func TestPlanAllKeepsTheOrder(t *testing.T) {
+	names := []engine.TableName{{Schema: "silver", Name: "a"}, {Schema: "silver", Name: "b"}, {Schema: "silver", Name: "c"}}
+	plans, err := PlanAll(names, func(n engine.TableName) (*Plan, error) {
+		return &Plan{Source: Source{Root: n.String()}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range plans {
+		if p.Source.Root != names[i].String() {
+			t.Errorf("plan %d is %s's, want %s's", i, p.Source.Root, names[i])
+		}
+	}
+	_, err = PlanAll(names, func(n engine.TableName) (*Plan, error) {
+		if n.Name == "a" {
+			return &Plan{}, nil
+		}
+		return nil, errors.New(n.Name + " failed")
+	})
+	if err == nil || err.Error() != "b failed" {
+		t.Errorf("err = %v, want b's", err)
 	}
 }

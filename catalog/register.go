@@ -44,6 +44,27 @@ func (c *Catalog) Plan(ctx context.Context, sess *engine.Session, uq *engine.Use
 	return &Plan{Source: src, Snap: snap, Adds: adds, Report: rep}, nil
 }
 
+// PlanAll runs plan for every name at once, so that each table's log is read while
+// the others' are, and returns the plans in the order of names; an error is the first
+// name's that failed, in that order, whichever failed first in time.
+func PlanAll(names []engine.TableName, plan func(engine.TableName) (*Plan, error)) ([]*Plan, error) {
+	plans := make([]*Plan, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Go(func() { plans[i], errs[i] = plan(n) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, e := range errs {
+			if e != nil {
+				return nil, e
+			}
+		}
+	}
+	return plans, nil
+}
+
 // Covers reports whether p's files include every file of o.
 func (p *Plan) Covers(o *Plan) bool {
 	have := map[string]bool{}
@@ -86,8 +107,12 @@ const fetchConcurrency = 16
 // registering the tables one after another finds them there: a statement that joins
 // tables of an S3 lake waits for its slowest files, not for each table's in turn. It
 // pins what it fetched until release is called, after the registration. A file it
-// cannot fetch is left to the registration, which names it in its error.
+// cannot fetch is left to the registration, which names it in its error. A single
+// plan is left to its registration, which fetches as many files at once.
 func Fetch(ctx context.Context, plans []*Plan) (release func()) {
+	if len(plans) < 2 {
+		return func() {}
+	}
 	var mu sync.Mutex
 	var releases []func()
 	g, gctx := errgroup.WithContext(ctx)

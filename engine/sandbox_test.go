@@ -196,12 +196,20 @@ func TestSealedSessionDuckDBLayer(t *testing.T) {
 		{"SET allowed_directories = ['/']", "the configuration has been locked"},
 		{"SET allowed_paths = ['/etc/passwd']", "the configuration has been locked"},
 		{"SET autoload_known_extensions = true", "the configuration has been locked"},
+		{"SET allow_unsigned_extensions = true", "the configuration has been locked"},
 		{"SET temp_directory = '/tmp'", "the configuration has been locked"},
 		{"PRAGMA threads = 1", "the configuration has been locked"},
 	} {
 		_, err := l.sess.ExecContext(t.Context(), tt.sql)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want one with %q", tt.sql, err, tt.want)
+		}
+	}
+	// Open turned extension loading off when it made the database; the lock keeps it so.
+	for _, name := range []string{"autoinstall_known_extensions", "autoload_known_extensions", "allow_community_extensions", "allow_unsigned_extensions"} {
+		var on bool
+		if err := l.sess.QueryRowContext(t.Context(), "SELECT CAST(current_setting("+lit(name)+") AS BOOLEAN)").Scan(&on); err != nil || on {
+			t.Errorf("%s in a sealed session: %v, err %v; want false", name, on, err)
 		}
 	}
 	if after := l.files(t); !maps.Equal(before, after) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
@@ -51,25 +50,17 @@ func (f catalogTables) Pin(ctx context.Context, sess *engine.Session, uq *engine
 			return nil, fmt.Errorf("%s: not a table of the lake", n)
 		}
 	}
-	// Each table's log is read while the others' are.
-	plans := make([]*catalog.Plan, len(reads))
-	errs := make([]error, len(reads))
-	var wg sync.WaitGroup
-	for i, n := range reads {
-		wg.Go(func() {
-			if slices.Contains(uq.Tables, n) {
-				plans[i], errs[i] = cat.Plan(ctx, sess, uq, n)
-			} else {
-				plans[i], errs[i] = emptyPlan(ctx, cat, n)
-			}
-		})
+	plans, err := catalog.PlanAll(reads, func(n engine.TableName) (*catalog.Plan, error) {
+		if slices.Contains(uq.Tables, n) {
+			return cat.Plan(ctx, sess, uq, n)
+		}
+		return emptyPlan(ctx, cat, n)
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	var pinned planned
 	for i, n := range reads {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
 		if plans[i] != nil { // else nothing has written it yet
 			pinned = append(pinned, namedPlan{n, plans[i]})
 		}
@@ -102,14 +93,12 @@ func (p planned) Key() string {
 }
 
 func (p planned) Register(ctx context.Context, sess *engine.Session) error {
-	if len(p) > 1 {
-		plans := make([]*catalog.Plan, len(p))
-		for i, np := range p {
-			plans[i] = np.plan
-		}
-		release := catalog.Fetch(ctx, plans)
-		defer release()
+	plans := make([]*catalog.Plan, len(p))
+	for i, np := range p {
+		plans[i] = np.plan
 	}
+	release := catalog.Fetch(ctx, plans)
+	defer release()
 	for _, np := range p {
 		if err := catalog.Register(ctx, sess, np.name, np.plan); err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/lakectl/lakectl/catalog"
 	"github.com/lakectl/lakectl/engine"
@@ -175,14 +174,12 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 	if q.explain != nil {
 		downloads = toDownload(plans, names)
 	}
-	if len(names) > 1 {
-		all := make([]*catalog.Plan, len(names))
-		for i, n := range names {
-			all[i] = plans[n]
-		}
-		release := catalog.Fetch(ctx, all)
-		defer release()
+	all := make([]*catalog.Plan, len(names))
+	for i, n := range names {
+		all[i] = plans[n]
 	}
+	release := catalog.Fetch(ctx, all)
+	defer release()
 	for _, n := range names {
 		if err := register(ctx, q.sess, n, plans[n]); err != nil {
 			// The session holds part of the tables: the next statement starts afresh.
@@ -196,8 +193,7 @@ func (q *querier) prepare(ctx context.Context, uq *engine.UserSQL) error {
 	return q.sess.Seal(ctx, q.opts)
 }
 
-// plan loads and prunes, at once, the tables of uq that the lake has: each table's log
-// is read while the others' are. It returns the plans by table, and the tables that
+// plan loads and prunes, at once (catalog.PlanAll), the tables of uq that the lake has. It returns the plans by table, and the tables that
 // something has written, in uq's order.
 func (q *querier) plan(ctx context.Context, uq *engine.UserSQL) (map[engine.TableName]*catalog.Plan, []engine.TableName, error) {
 	var ours []engine.TableName
@@ -206,19 +202,15 @@ func (q *querier) plan(ctx context.Context, uq *engine.UserSQL) (map[engine.Tabl
 			ours = append(ours, n)
 		}
 	}
-	found := make([]*catalog.Plan, len(ours))
-	errs := make([]error, len(ours))
-	var wg sync.WaitGroup
-	for i, n := range ours {
-		wg.Go(func() { found[i], errs[i] = q.tables.plan(ctx, q.sess, uq, n) })
+	found, err := catalog.PlanAll(ours, func(n engine.TableName) (*catalog.Plan, error) {
+		return q.tables.plan(ctx, q.sess, uq, n)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	wg.Wait()
 	plans := map[engine.TableName]*catalog.Plan{}
 	var names []engine.TableName
 	for i, n := range ours {
-		if errs[i] != nil {
-			return nil, nil, errs[i] // the first table's, whatever failed first
-		}
 		if found[i] != nil {
 			plans[n] = found[i]
 			names = append(names, n)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/lakectl/lakectl/gold"
 	"github.com/lakectl/lakectl/lake"
-	"github.com/lakectl/lakectl/lake/cache"
 	"github.com/lakectl/lakectl/pipeline"
 	"github.com/lakectl/lakectl/pipeline/jobenv"
 )
@@ -47,7 +46,7 @@ func goldStatus(ctx context.Context, p *pipeline.Pipeline, store lake.Store) ([]
 	if err != nil {
 		return nil, err
 	}
-	job := gold.NewJob(gold.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: cache.New(store, "", 0), Engine: cfg}, Models: models})
+	job := gold.NewJob(gold.Config{Env: jobenv.Env{Store: store, Pipeline: p, Cache: pipelineCache(p, store), Engine: cfg}, Models: models})
 	for _, m := range models.Order {
 		st := modelStatus{Model: m.Name, Stale: []staleDay{}}
 		if day, ok, err := job.CompleteThrough(ctx, m.Name, time.Now()); err != nil {
